@@ -1,0 +1,6 @@
+#include <cstdio>
+
+int main() {
+  std::printf("cairn\n");
+  return 0;
+}

@@ -1,0 +1,25 @@
+# Flags for project code. Third-party headers (Eigen, nlohmann_json, GoogleTest) are
+# included as SYSTEM by their imported targets, so -Werror applies to cairn's own code only.
+
+# Floating-point contraction (fused multiply-add) is turned off: the environments must
+# reproduce Gymnasium's float64 arithmetic operation by operation, and training must
+# not depend on which expressions the compiler decided to fuse. Eigen's kernels still
+# use explicit FMA instructions where the CPU has them; that is deterministic per build.
+set(CAIRN_COMMON_FLAGS -ffp-contract=off)
+if(CAIRN_NATIVE)
+  list(APPEND CAIRN_COMMON_FLAGS -march=native)
+endif()
+if(CAIRN_SANITIZE)
+  list(APPEND CAIRN_COMMON_FLAGS -fsanitize=address,undefined -fno-sanitize-recover=all
+       -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+add_compile_options(${CAIRN_COMMON_FLAGS})
+
+function(cairn_project_flags target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wconversion
+    -Wno-sign-conversion -Wnon-virtual-dtor -Wold-style-cast -Wimplicit-fallthrough)
+  if(CAIRN_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+endfunction()

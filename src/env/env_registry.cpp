@@ -1,0 +1,179 @@
+#include "cairn/env_registry.h"
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+
+#include "cairn/error.h"
+#include "cairn/time_limit.h"
+#include "envs/builtin_envs.h"
+
+namespace cairn {
+namespace {
+
+struct Registry {
+  std::mutex mutex;
+  std::map<std::string, EnvSpec> specs;
+  bool builtins_registered = false;
+};
+
+Registry& registry() {
+  static Registry r;
+  return r;
+}
+
+void add_locked(Registry& r, EnvSpec spec) {
+  if (spec.id.empty()) throw Error("register_env: the environment id is empty");
+  if (!spec.factory) throw Error("register_env: '" + spec.id + "' has no factory");
+  if (r.specs.count(spec.id)) {
+    throw Error("register_env: '" + spec.id + "' is already registered");
+  }
+  std::string id = spec.id;
+  r.specs.emplace(std::move(id), std::move(spec));
+}
+
+// Built-ins are added lazily, so that static-initialisation order never matters and a
+// program that links cairn statically still sees them.
+Registry& ready_registry(std::unique_lock<std::mutex>& lock) {
+  Registry& r = registry();
+  lock = std::unique_lock<std::mutex>(r.mutex);
+  if (!r.builtins_registered) {
+    r.builtins_registered = true;
+    for (EnvSpec& spec : builtin_env_specs()) add_locked(r, std::move(spec));
+  }
+  return r;
+}
+
+std::string id_list(const Registry& r) {
+  std::string s;
+  for (const auto& [id, spec] : r.specs) s += (s.empty() ? "" : ", ") + id;
+  return s;
+}
+
+const EnvSpec& find_locked(const Registry& r, const std::string& id) {
+  auto it = r.specs.find(id);
+  if (it == r.specs.end()) {
+    throw Error("unknown environment id '" + id + "'; registered ids: " + id_list(r));
+  }
+  return it->second;
+}
+
+}  // namespace
+
+EnvOptions::EnvOptions(std::string env_id, nlohmann::json options)
+    : env_id_(std::move(env_id)), options_(std::move(options)) {
+  if (options_.is_null()) options_ = nlohmann::json::object();
+  if (!options_.is_object()) {
+    throw Error("options for '" + env_id_ + "' must be a JSON object, got " + options_.dump());
+  }
+}
+
+const nlohmann::json* EnvOptions::find(const std::string& key) {
+  auto it = options_.find(key);
+  if (it == options_.end()) return nullptr;
+  read_.push_back(key);
+  return &*it;
+}
+
+double EnvOptions::number(const std::string& key, double fallback) {
+  const nlohmann::json* v = find(key);
+  if (!v) return fallback;
+  if (!v->is_number()) {
+    throw Error("option '" + key + "' of '" + env_id_ + "' must be a number, got " + v->dump());
+  }
+  return v->get<double>();
+}
+
+int64_t EnvOptions::integer(const std::string& key, int64_t fallback) {
+  const nlohmann::json* v = find(key);
+  if (!v) return fallback;
+  if (!v->is_number_integer()) {
+    throw Error("option '" + key + "' of '" + env_id_ + "' must be an integer, got " + v->dump());
+  }
+  return v->get<int64_t>();
+}
+
+bool EnvOptions::boolean(const std::string& key, bool fallback) {
+  const nlohmann::json* v = find(key);
+  if (!v) return fallback;
+  if (!v->is_boolean()) {
+    throw Error("option '" + key + "' of '" + env_id_ + "' must be true or false, got " +
+                v->dump());
+  }
+  return v->get<bool>();
+}
+
+std::string EnvOptions::string(const std::string& key, const std::string& fallback) {
+  const nlohmann::json* v = find(key);
+  if (!v) return fallback;
+  if (!v->is_string()) {
+    throw Error("option '" + key + "' of '" + env_id_ + "' must be a string, got " + v->dump());
+  }
+  return v->get<std::string>();
+}
+
+void EnvOptions::finish() const {
+  std::string unknown;
+  for (const auto& [key, value] : options_.items()) {
+    if (std::find(read_.begin(), read_.end(), key) == read_.end()) {
+      unknown += (unknown.empty() ? "'" : ", '") + key + "'";
+    }
+  }
+  if (!unknown.empty()) throw Error("unknown option(s) for '" + env_id_ + "': " + unknown);
+}
+
+void register_env(EnvSpec spec) {
+  std::unique_lock<std::mutex> lock;
+  Registry& r = ready_registry(lock);
+  add_locked(r, std::move(spec));
+}
+
+std::unique_ptr<Env> make(const std::string& id, const nlohmann::json& options) {
+  EnvSpec spec;
+  {
+    std::unique_lock<std::mutex> lock;
+    spec = find_locked(ready_registry(lock), id);
+  }
+  nlohmann::json env_options = options.is_null() ? nlohmann::json::object() : options;
+  if (!env_options.is_object()) {
+    throw Error("options for '" + id + "' must be a JSON object, got " + options.dump());
+  }
+  int64_t max_steps = spec.max_episode_steps.value_or(0);  // 0: no time limit
+  if (auto it = env_options.find("max_episode_steps"); it != env_options.end()) {
+    if (it->is_null() || (it->is_number_integer() && it->get<int64_t>() == 0)) {
+      max_steps = 0;
+    } else if (it->is_number_integer() && it->get<int64_t>() > 0) {
+      max_steps = it->get<int64_t>();
+    } else {
+      throw Error("option 'max_episode_steps' of '" + id +
+                  "' must be a positive integer (or 0/null for no limit), got " + it->dump());
+    }
+    env_options.erase(it);
+  }
+  EnvOptions reader(id, std::move(env_options));
+  std::unique_ptr<Env> env = spec.factory(reader);
+  reader.finish();
+  if (!env) throw Error("the factory of '" + id + "' returned no environment");
+  if (max_steps > 0) env = std::make_unique<TimeLimit>(std::move(env), max_steps);
+  return env;
+}
+
+std::vector<std::string> registered_env_ids() {
+  std::unique_lock<std::mutex> lock;
+  Registry& r = ready_registry(lock);
+  std::vector<std::string> ids;
+  for (const auto& [id, spec] : r.specs) ids.push_back(id);
+  return ids;
+}
+
+bool is_registered(const std::string& id) {
+  std::unique_lock<std::mutex> lock;
+  return ready_registry(lock).specs.count(id) != 0;
+}
+
+EnvSpec env_spec(const std::string& id) {
+  std::unique_lock<std::mutex> lock;
+  return find_locked(ready_registry(lock), id);
+}
+
+}  // namespace cairn

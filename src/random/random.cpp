@@ -1,0 +1,194 @@
+#include "cairn/random.h"
+
+#include <cmath>
+
+#include "cairn/error.h"
+
+namespace cairn {
+namespace {
+
+// Constants of NumPy's SeedSequence hash (bit_generator.pyx).
+constexpr uint32_t kInitA = 0x43b0d7e5;
+constexpr uint32_t kMultA = 0x931e8875;
+constexpr uint32_t kInitB = 0x8b51f9dd;
+constexpr uint32_t kMultB = 0x58f38ded;
+constexpr uint32_t kMixMultL = 0xca01f9dd;
+constexpr uint32_t kMixMultR = 0x4973f715;
+constexpr unsigned kXShift = 16;
+constexpr size_t kPoolSize = 4;
+
+uint32_t hashmix(uint32_t value, uint32_t& hash_const) {
+  value ^= hash_const;
+  hash_const *= kMultA;
+  value *= hash_const;
+  value ^= value >> kXShift;
+  return value;
+}
+
+uint32_t mix(uint32_t x, uint32_t y) {
+  uint32_t result = kMixMultL * x - kMixMultR * y;
+  result ^= result >> kXShift;
+  return result;
+}
+
+using u128 = uint128;
+constexpr u128 kPcgMultiplier =
+    (static_cast<u128>(2549297995355413924ULL) << 64) | 4865540595714422341ULL;
+
+u128 make_u128(uint64_t hi, uint64_t lo) { return (static_cast<u128>(hi) << 64) | lo; }
+
+}  // namespace
+
+SeedSequence::SeedSequence(uint64_t entropy, std::span<const uint32_t> spawn_key) {
+  // _coerce_to_uint32_array: an integer becomes its 32-bit words, least significant first;
+  // zero becomes [0].
+  std::vector<uint32_t> words;
+  if (entropy == 0) {
+    words.push_back(0);
+  } else {
+    for (uint64_t e = entropy; e != 0; e >>= 32) words.push_back(static_cast<uint32_t>(e));
+  }
+  // get_assembled_entropy: the run entropy is zero-padded to the pool size when a spawn
+  // key follows, so that spawned sequences never collide with plain ones.
+  if (!spawn_key.empty() && words.size() < kPoolSize) words.resize(kPoolSize, 0);
+  words.insert(words.end(), spawn_key.begin(), spawn_key.end());
+
+  // mix_entropy
+  uint32_t hash_const = kInitA;
+  for (size_t i = 0; i < kPoolSize; ++i) {
+    pool_[i] = hashmix(i < words.size() ? words[i] : 0, hash_const);
+  }
+  for (size_t src = 0; src < kPoolSize; ++src) {
+    for (size_t dst = 0; dst < kPoolSize; ++dst) {
+      if (src != dst) pool_[dst] = mix(pool_[dst], hashmix(pool_[src], hash_const));
+    }
+  }
+  for (size_t src = kPoolSize; src < words.size(); ++src) {
+    for (size_t dst = 0; dst < kPoolSize; ++dst) {
+      pool_[dst] = mix(pool_[dst], hashmix(words[src], hash_const));
+    }
+  }
+}
+
+std::vector<uint32_t> SeedSequence::generate_state_u32(size_t n_words) const {
+  std::vector<uint32_t> out(n_words);
+  uint32_t hash_const = kInitB;
+  for (size_t i = 0; i < n_words; ++i) {
+    uint32_t v = pool_[i % kPoolSize];
+    v ^= hash_const;
+    hash_const *= kMultB;
+    v *= hash_const;
+    v ^= v >> kXShift;
+    out[i] = v;
+  }
+  return out;
+}
+
+std::vector<uint64_t> SeedSequence::generate_state_u64(size_t n_words) const {
+  const std::vector<uint32_t> w = generate_state_u32(2 * n_words);
+  std::vector<uint64_t> out(n_words);
+  for (size_t i = 0; i < n_words; ++i) {
+    out[i] = static_cast<uint64_t>(w[2 * i]) | (static_cast<uint64_t>(w[2 * i + 1]) << 32);
+  }
+  return out;
+}
+
+Rng::Rng(uint64_t seed) { *this = from_seed_sequence(SeedSequence(seed)); }
+
+Rng Rng::stream(uint64_t seed, uint64_t k) {
+  std::vector<uint32_t> key;
+  if (k == 0) {
+    key.push_back(0);
+  } else {
+    for (uint64_t e = k; e != 0; e >>= 32) key.push_back(static_cast<uint32_t>(e));
+  }
+  return from_seed_sequence(SeedSequence(seed, key));
+}
+
+Rng Rng::from_seed_sequence(const SeedSequence& seq) {
+  // PCG64.__init__: seed = words 0..1, inc = words 2..3 (each high word first), then
+  // pcg_setseq_128_srandom_r.
+  const std::vector<uint64_t> v = seq.generate_state_u64(4);
+  const u128 initstate = make_u128(v[0], v[1]);
+  const u128 initseq = make_u128(v[2], v[3]);
+  Rng r{Unseeded{}};
+  r.state_ = 0;
+  r.inc_ = (initseq << 1) | 1;
+  r.state_ = r.state_ * kPcgMultiplier + r.inc_;
+  r.state_ += initstate;
+  r.state_ = r.state_ * kPcgMultiplier + r.inc_;
+  return r;
+}
+
+uint64_t Rng::next_u64() {
+  state_ = state_ * kPcgMultiplier + inc_;
+  const uint64_t hi = static_cast<uint64_t>(state_ >> 64);
+  const uint64_t lo = static_cast<uint64_t>(state_);
+  const unsigned rot = static_cast<unsigned>(state_ >> 122);
+  const uint64_t x = hi ^ lo;
+  return (x >> rot) | (x << ((64u - rot) & 63u));
+}
+
+double Rng::uniform() { return static_cast<double>(next_u64() >> 11) * (1.0 / 9007199254740992.0); }
+
+double Rng::uniform(double low, double high) { return low + (high - low) * uniform(); }
+
+float Rng::uniform_float() {
+  return static_cast<float>(next_u64() >> 40) * (1.0f / 16777216.0f);
+}
+
+uint64_t Rng::below(uint64_t n) {
+  // Lemire, "Fast Random Integer Generation in an Interval" (2019).
+  u128 m = static_cast<u128>(next_u64()) * n;
+  uint64_t low = static_cast<uint64_t>(m);
+  if (low < n) {
+    const uint64_t threshold = (0 - n) % n;
+    while (low < threshold) {
+      m = static_cast<u128>(next_u64()) * n;
+      low = static_cast<uint64_t>(m);
+    }
+  }
+  return static_cast<uint64_t>(m >> 64);
+}
+
+double Rng::normal() {
+  if (has_spare_) {
+    has_spare_ = false;
+    return spare_;
+  }
+  double u, v, s;
+  do {
+    u = 2.0 * uniform() - 1.0;
+    v = 2.0 * uniform() - 1.0;
+    s = u * u + v * v;
+  } while (s >= 1.0 || s == 0.0);
+  const double f = std::sqrt(-2.0 * std::log(s) / s);
+  spare_ = v * f;
+  has_spare_ = true;
+  return u * f;
+}
+
+double Rng::exponential() { return -std::log1p(-uniform()); }
+
+RngState Rng::state() const {
+  RngState s;
+  s.state_hi = static_cast<uint64_t>(state_ >> 64);
+  s.state_lo = static_cast<uint64_t>(state_);
+  s.inc_hi = static_cast<uint64_t>(inc_ >> 64);
+  s.inc_lo = static_cast<uint64_t>(inc_);
+  s.has_spare_normal = has_spare_ ? 1 : 0;
+  s.spare_normal = spare_;
+  return s;
+}
+
+void Rng::set_state(const RngState& s) {
+  if ((s.inc_lo & 1) == 0) {
+    throw Error("Rng::set_state: invalid state: the PCG64 increment must be odd");
+  }
+  state_ = make_u128(s.state_hi, s.state_lo);
+  inc_ = make_u128(s.inc_hi, s.inc_lo);
+  has_spare_ = s.has_spare_normal != 0;
+  spare_ = s.spare_normal;
+}
+
+}  // namespace cairn
