@@ -16,9 +16,11 @@ if(CAIRN_SANITIZE)
 endif()
 add_compile_options(${CAIRN_COMMON_FLAGS})
 
+# Designated initializers that leave defaulted members out are deliberate (EnvSpec etc.),
+# so -Wmissing-field-initializers is off.
 function(cairn_project_flags target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow -Wconversion
-    -Wno-sign-conversion -Wnon-virtual-dtor -Wold-style-cast -Wimplicit-fallthrough)
+    -Wno-sign-conversion -Wno-missing-field-initializers -Wnon-virtual-dtor -Wold-style-cast -Wimplicit-fallthrough)
   if(CAIRN_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
   endif()

@@ -14,7 +14,7 @@ const Env& non_null(const std::unique_ptr<Env>& env) {
 }  // namespace
 
 Wrapper::Wrapper(std::unique_ptr<Env> env)
-    : Env(non_null(env).observation_space(), env->action_space()), env_(std::move(env)) {}
+    : Env(non_null(env).observation_space(), non_null(env).action_space()), env_(std::move(env)) {}
 
 void Wrapper::do_reset(std::optional<uint64_t> seed, std::span<float> obs) {
   env_->reset(obs, seed);

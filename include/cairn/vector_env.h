@@ -1,0 +1,133 @@
+// VectorEnv: N copies of an environment stepped together, as Gymnasium's
+// vector environments, writing into contiguous, preallocated buffers.
+//
+// Buffers (row i belongs to environment i):
+//   observations()        N x obs_size float   observation to act on next
+//   rewards()             N double             reward of the last step
+//   terminated(), truncated()  N uint8_t       how the last step ended
+//   final_observations()  N x obs_size float   the last observation of an
+//                                             episode that ended in the last step
+//                                             (rows of other environments are stale)
+//
+// Auto-reset is Gymnasium's SAME_STEP mode: when environment i's episode ends in
+// step(), it is reset within the same call (without a seed, so it continues its
+// own generator); observations() row i then holds the first observation of the
+// new episode and final_observations() row i holds the observation that ended
+// the old one. No step is wasted on a reset, and the value of a truncated
+// episode's last observation stays available for bootstrapping.
+//
+// Seeding: reset(seed) resets environment i with seed + i, as Gymnasium does.
+//
+// Threads: with num_threads > 1, step() splits the environments into contiguous
+// slices stepped on worker threads (the calling thread takes the first slice).
+// Results do not depend on the number of threads. A VectorEnv itself is not
+// thread-safe: call it from one thread at a time.
+//
+// Allocation: the constructor allocates everything; reset() and step() do not
+// allocate (for environments whose reset/step do not).
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cairn/env.h"
+
+namespace cairn {
+
+// One finished episode's statistics (Gymnasium's RecordEpisodeStatistics).
+struct EpisodeRecord {
+  size_t env_index = 0;
+  double episode_return = 0.0;  // undiscounted sum of rewards
+  int64_t length = 0;           // steps
+  bool truncated = false;       // ended by truncation rather than termination
+};
+
+class VectorEnv {
+ public:
+  // Takes ownership of `envs` (at least one; all with equal spaces). Throws
+  // cairn::Error on an empty list, a null environment, different spaces, or
+  // num_threads == 0.
+  explicit VectorEnv(std::vector<std::unique_ptr<Env>> envs, size_t num_threads = 1);
+  // `num_envs` copies of make(id, options). Throws as make() does.
+  VectorEnv(const std::string& id, size_t num_envs,
+            const nlohmann::json& options = nlohmann::json::object(), size_t num_threads = 1);
+  ~VectorEnv();
+  VectorEnv(const VectorEnv&) = delete;
+  VectorEnv& operator=(const VectorEnv&) = delete;
+
+  size_t num_envs() const { return envs_.size(); }
+  size_t num_threads() const { return workers_.size() + 1; }
+  const Space& single_observation_space() const { return envs_[0]->observation_space(); }
+  const Space& single_action_space() const { return envs_[0]->action_space(); }
+  size_t observation_size() const { return obs_size_; }
+  size_t action_size() const { return act_size_; }
+
+  // Resets every environment (environment i with seed + i) and clears the
+  // running episode statistics.
+  void reset(uint64_t seed);
+
+  // Steps every environment with its action (row i of `actions`, action_size()
+  // elements each): integer actions for Discrete/MultiDiscrete action spaces,
+  // float actions for Box. Throws cairn::Error before stepping anything if the
+  // buffer has the wrong kind or length or if reset() was never called; an
+  // invalid action for one environment throws that environment's error (the
+  // other environments may have stepped).
+  void step(std::span<const int64_t> actions);
+  void step(std::span<const float> actions);
+
+  std::span<const float> observations() const { return observations_; }
+  std::span<const float> final_observations() const { return final_observations_; }
+  std::span<const double> rewards() const { return rewards_; }
+  std::span<const uint8_t> terminated() const { return terminated_; }
+  std::span<const uint8_t> truncated() const { return truncated_; }
+  // Episodes that ended in the last step(), in environment order.
+  std::span<const EpisodeRecord> finished_episodes() const { return finished_; }
+
+  // Return and length so far of each environment's current episode.
+  double current_return(size_t i) const { return running_return_[i]; }
+  int64_t current_length(size_t i) const { return running_length_[i]; }
+
+  Env& env(size_t i) { return *envs_[i]; }
+  const Env& env(size_t i) const { return *envs_[i]; }
+
+ private:
+  void step_slice(size_t begin, size_t end);
+  void run_parallel();
+  void worker_loop(size_t worker);
+  void collect_episodes();
+
+  std::vector<std::unique_ptr<Env>> envs_;
+  size_t obs_size_ = 0, act_size_ = 0;
+  bool was_reset_ = false;
+
+  std::vector<float> observations_, final_observations_;
+  std::vector<double> rewards_;
+  std::vector<uint8_t> terminated_, truncated_;
+  std::vector<double> running_return_;
+  std::vector<int64_t> running_length_;
+  std::vector<EpisodeRecord> finished_;
+
+  // The actions of the step in progress (one of the two is set).
+  std::span<const int64_t> int_actions_;
+  std::span<const float> float_actions_;
+
+  // Worker pool: worker w steps slice w + 1; the caller steps slice 0.
+  std::vector<size_t> slice_begin_;  // num_threads + 1 boundaries
+  std::vector<std::thread> workers_;
+  std::vector<std::exception_ptr> errors_;
+  std::mutex mutex_;
+  std::condition_variable start_cv_, done_cv_;
+  uint64_t generation_ = 0;
+  size_t pending_ = 0;
+  bool stopping_ = false;
+};
+
+}  // namespace cairn
