@@ -23,9 +23,9 @@ inline std::string error_of(const std::function<void()>& f) {
 }  // namespace cairn::testing
 
 // Asserts that `statement` throws cairn::Error whose message contains `text`.
-#define EXPECT_ERROR_CONTAINS(statement, text)                                          \
-  do {                                                                                 \
-    const std::string cairn_msg_ = ::cairn::testing::error_of([&] { statement; });     \
-    EXPECT_NE(cairn_msg_.find(text), std::string::npos)                                \
-        << "expected an error containing \"" << (text) << "\", got: " << cairn_msg_;   \
+#define EXPECT_ERROR_CONTAINS(statement, text)                                       \
+  do {                                                                               \
+    const std::string cairn_msg_ = ::cairn::testing::error_of([&] { statement; });   \
+    EXPECT_NE(cairn_msg_.find(text), std::string::npos)                              \
+        << "expected an error containing \"" << (text) << "\", got: " << cairn_msg_; \
   } while (0)

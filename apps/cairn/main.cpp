@@ -1,6 +1,51 @@
+// cairn: the command-line program, a thin layer over the library.
 #include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
 
-int main() {
-  std::printf("cairn\n");
-  return 0;
+#include "cairn/error.h"
+#include "commands.h"
+#include "simple_corridor.h"
+
+namespace {
+
+const char* kUsage =
+    "usage: cairn <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  main-job   the main job: roll out every built-in environment and report\n"
+    "  rollout    roll out random actions on an environment and print episode statistics\n"
+    "  envs       list the registered environments with their spaces\n"
+    "  version    print cairn's version\n"
+    "\n"
+    "Run 'cairn <command> --help' for a command's options.\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  corridor::register_simple_corridor();
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
+      !std::strcmp(argv[1], "help")) {
+    std::fputs(kUsage, stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string command = argv[1];
+  try {
+    if (command == "version" || command == "--version") {
+      std::printf("cairn %s\n", CAIRN_VERSION_STRING);
+      return 0;
+    }
+    if (command == "envs") return cairn::cli::run_envs(argc, argv, 2);
+    if (command == "rollout") return cairn::cli::run_rollout(argc, argv, 2);
+    if (command == "main-job") return cairn::cli::run_main_job(argc, argv, 2);
+    std::fprintf(stderr, "cairn: unknown command '%s' (see 'cairn --help')\n", command.c_str());
+    return 2;
+  } catch (const cairn::Error& e) {
+    std::fprintf(stderr, "cairn %s: error: %s\n", command.c_str(), e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "cairn %s: internal error: %s\n", command.c_str(), e.what());
+    return 1;
+  }
 }

@@ -44,8 +44,8 @@ namespace cairn {
 // A non-owning view of one action. Exactly one of the two spans is used,
 // according to the action space.
 struct ActionRef {
-  std::span<const int64_t> discrete;   // Discrete (1 element) or MultiDiscrete
-  std::span<const float> continuous;   // Box
+  std::span<const int64_t> discrete;  // Discrete (1 element) or MultiDiscrete
+  std::span<const float> continuous;  // Box
 };
 
 struct StepResult {

@@ -83,7 +83,9 @@ StepResult Env::step(ActionRef action, std::span<float> obs) {
   return r;
 }
 
-Transition Env::step(int64_t action) { return step(std::span<const int64_t>(&action, 1)); }
+Transition Env::step(int64_t action) {
+  return step(std::span<const int64_t>(&action, 1));
+}
 
 Transition Env::step(std::span<const int64_t> action) {
   Transition t;

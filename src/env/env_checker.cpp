@@ -9,11 +9,14 @@
 namespace cairn {
 namespace {
 
-void fail(const std::string& what) { throw Error("check_env: " + what); }
+void fail(const std::string& what) {
+  throw Error("check_env: " + what);
+}
 
 void check_obs(const Env& env, std::span<const float> obs, const std::string& when) {
   const std::string why = env.observation_space().explain_not_contained(obs);
-  if (!why.empty()) fail("the observation returned by " + when + " is outside the observation space: " + why);
+  if (!why.empty())
+    fail("the observation returned by " + when + " is outside the observation space: " + why);
 }
 
 bool same_bits(std::span<const float> a, std::span<const float> b) {
@@ -65,7 +68,8 @@ Rollout roll(Env& env, uint64_t seed, int steps) {
   for (int i = 0; i < steps; ++i) {
     const StepResult s = env.step(actions.next(), obs);
     check_obs(env, obs, "step " + std::to_string(i));
-    if (!std::isfinite(s.reward)) fail("step " + std::to_string(i) + " returned a non-finite reward");
+    if (!std::isfinite(s.reward))
+      fail("step " + std::to_string(i) + " returned a non-finite reward");
     r.observations.push_back(obs);
     r.rewards.push_back(s.reward);
     if (s.terminated || s.truncated) {

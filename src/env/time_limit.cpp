@@ -14,8 +14,8 @@ TimeLimit::TimeLimit(std::unique_ptr<Env> env, int64_t max_episode_steps)
 
 void TimeLimit::set_elapsed_steps(int64_t steps) {
   if (steps < 0 || steps >= max_episode_steps_) {
-    throw Error("TimeLimit::set_elapsed_steps: " + std::to_string(steps) +
-                " is outside [0, " + std::to_string(max_episode_steps_) + ")");
+    throw Error("TimeLimit::set_elapsed_steps: " + std::to_string(steps) + " is outside [0, " +
+                std::to_string(max_episode_steps_) + ")");
   }
   elapsed_steps_ = steps;
 }

@@ -183,8 +183,8 @@ void VectorEnv::collect_episodes() {
   finished_.clear();
   for (size_t i = 0; i < envs_.size(); ++i) {
     if (terminated_[i] || truncated_[i]) {
-      finished_.push_back({i, running_return_[i], running_length_[i], truncated_[i] != 0 &&
-                                                                          terminated_[i] == 0});
+      finished_.push_back(
+          {i, running_return_[i], running_length_[i], truncated_[i] != 0 && terminated_[i] == 0});
       running_return_[i] = 0.0;
       running_length_[i] = 0;
     }

@@ -2,6 +2,8 @@
 
 namespace cairn {
 
-std::vector<EnvSpec> builtin_env_specs() { return {}; }
+std::vector<EnvSpec> builtin_env_specs() {
+  return {};
+}
 
 }  // namespace cairn

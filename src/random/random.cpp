@@ -35,7 +35,9 @@ using u128 = uint128;
 constexpr u128 kPcgMultiplier =
     (static_cast<u128>(2549297995355413924ULL) << 64) | 4865540595714422341ULL;
 
-u128 make_u128(uint64_t hi, uint64_t lo) { return (static_cast<u128>(hi) << 64) | lo; }
+u128 make_u128(uint64_t hi, uint64_t lo) {
+  return (static_cast<u128>(hi) << 64) | lo;
+}
 
 }  // namespace
 
@@ -93,7 +95,9 @@ std::vector<uint64_t> SeedSequence::generate_state_u64(size_t n_words) const {
   return out;
 }
 
-Rng::Rng(uint64_t seed) { *this = from_seed_sequence(SeedSequence(seed)); }
+Rng::Rng(uint64_t seed) {
+  *this = from_seed_sequence(SeedSequence(seed));
+}
 
 Rng Rng::stream(uint64_t seed, uint64_t k) {
   std::vector<uint32_t> key;
@@ -129,9 +133,13 @@ uint64_t Rng::next_u64() {
   return (x >> rot) | (x << ((64u - rot) & 63u));
 }
 
-double Rng::uniform() { return static_cast<double>(next_u64() >> 11) * (1.0 / 9007199254740992.0); }
+double Rng::uniform() {
+  return static_cast<double>(next_u64() >> 11) * (1.0 / 9007199254740992.0);
+}
 
-double Rng::uniform(double low, double high) { return low + (high - low) * uniform(); }
+double Rng::uniform(double low, double high) {
+  return low + (high - low) * uniform();
+}
 
 float Rng::uniform_float() {
   return static_cast<float>(next_u64() >> 40) * (1.0f / 16777216.0f);
@@ -168,7 +176,9 @@ double Rng::normal() {
   return u * f;
 }
 
-double Rng::exponential() { return -std::log1p(-uniform()); }
+double Rng::exponential() {
+  return -std::log1p(-uniform());
+}
 
 RngState Rng::state() const {
   RngState s;

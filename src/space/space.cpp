@@ -46,8 +46,8 @@ float bound_from_json(const json& j, const char* field, size_t i) {
     const double d = j.get<double>();
     const float f = static_cast<float>(d);
     if (static_cast<double>(f) != d) {
-      throw Error("space JSON: field '" + std::string(field) + "[" + std::to_string(i) +
-                  "]' is " + j.dump() + ", which is not a float32 value");
+      throw Error("space JSON: field '" + std::string(field) + "[" + std::to_string(i) + "]' is " +
+                  j.dump() + ", which is not a float32 value");
     }
     return f;
   }
@@ -193,9 +193,8 @@ std::string Space::explain_not_contained(std::span<const int64_t> value) const {
   }
   for (size_t i = 0; i < size_; ++i) {
     if (value[i] < start_[i] || value[i] - start_[i] >= nvec_[i]) {
-      return "element " + std::to_string(i) + " = " + std::to_string(value[i]) +
-             " is outside [" + std::to_string(start_[i]) + ", " +
-             std::to_string(start_[i] + nvec_[i] - 1) + "]";
+      return "element " + std::to_string(i) + " = " + std::to_string(value[i]) + " is outside [" +
+             std::to_string(start_[i]) + ", " + std::to_string(start_[i] + nvec_[i] - 1) + "]";
     }
   }
   return {};

@@ -167,11 +167,11 @@ TEST(Registry, BadOptionsNameTheKey) {
 
 TEST(Registry, RegisteringTwiceOrWithoutFactoryIsRefused) {
   corridor::register_simple_corridor();
-  EXPECT_ERROR_CONTAINS(register_env({.id = "SimpleCorridor-v0",
-                                      .factory = [](EnvOptions&) {
-                                        return std::make_unique<corridor::SimpleCorridor>();
-                                      }}),
-                        "already registered");
+  EXPECT_ERROR_CONTAINS(
+      register_env(
+          {.id = "SimpleCorridor-v0",
+           .factory = [](EnvOptions&) { return std::make_unique<corridor::SimpleCorridor>(); }}),
+      "already registered");
   EXPECT_ERROR_CONTAINS(register_env({.id = "NoFactory-v0"}), "has no factory");
   EXPECT_ERROR_CONTAINS(register_env({}), "id is empty");
 }

@@ -18,18 +18,28 @@ constexpr float kInf = std::numeric_limits<float>::infinity();
 using testing::error_of;
 
 TEST(Space, InvalidSpacesAreRejectedWithClearErrors) {
-  EXPECT_NE(error_of([] { Space::box({1.0f}, {0.0f}, {1}); }).find("low[0] = 1 is greater than high[0] = 0"),
+  EXPECT_NE(error_of([] {
+              Space::box({1.0f}, {0.0f}, {1});
+            }).find("low[0] = 1 is greater than high[0] = 0"),
             std::string::npos);
   EXPECT_NE(error_of([] { Space::box({NAN}, {0.0f}, {1}); }).find("NaN"), std::string::npos);
-  EXPECT_NE(error_of([] { Space::box(0.0f, 1.0f, {2, 0}); }).find("shape[1] is 0"),
+  EXPECT_NE(error_of([] {
+              Space::box(0.0f, 1.0f, {2, 0});
+            }).find("shape[1] is 0"),
             std::string::npos);
-  EXPECT_NE(error_of([] { Space::box({0.0f}, {1.0f, 2.0f}, {1}); }).find("needs 1"),
+  EXPECT_NE(error_of([] {
+              Space::box({0.0f}, {1.0f, 2.0f}, {1});
+            }).find("needs 1"),
             std::string::npos);
   EXPECT_NE(error_of([] { Space::discrete(0); }).find("n is 0"), std::string::npos);
-  EXPECT_NE(error_of([] { Space::multi_discrete({2, -1}); }).find("nvec[1] is -1"),
+  EXPECT_NE(error_of([] {
+              Space::multi_discrete({2, -1});
+            }).find("nvec[1] is -1"),
             std::string::npos);
   EXPECT_NE(error_of([] { Space::multi_discrete({}); }).find("empty"), std::string::npos);
-  EXPECT_NE(error_of([] { Space::multi_discrete({2, 3}, {0}); }).find("start has 1"),
+  EXPECT_NE(error_of([] {
+              Space::multi_discrete({2, 3}, {0});
+            }).find("start has 1"),
             std::string::npos);
 }
 
@@ -113,9 +123,13 @@ TEST(Space, JsonRoundTripsExactly) {
 
 TEST(Space, FromJsonNamesTheBadField) {
   using nlohmann::json;
-  EXPECT_NE(error_of([] { Space::from_json(json{{"n", 3}}); }).find("missing field 'type'"),
+  EXPECT_NE(error_of([] {
+              Space::from_json(json{{"n", 3}});
+            }).find("missing field 'type'"),
             std::string::npos);
-  EXPECT_NE(error_of([] { Space::from_json(json{{"type", "Tuple"}}); }).find("\"Tuple\""),
+  EXPECT_NE(error_of([] {
+              Space::from_json(json{{"type", "Tuple"}});
+            }).find("\"Tuple\""),
             std::string::npos);
   EXPECT_NE(error_of([] {
               Space::from_json(json::parse(R"({"type":"Box","shape":[1],"low":["x"],"high":[1]})"));
@@ -125,11 +139,13 @@ TEST(Space, FromJsonNamesTheBadField) {
               Space::from_json(json::parse(R"({"type":"Box","shape":[1],"low":[0.1],"high":[1]})"));
             }).find("not a float32 value"),
             std::string::npos);
-  EXPECT_NE(error_of([] { Space::from_json(json::parse(R"({"type":"Discrete","n":0})")); })
-                .find("n is 0"),
+  EXPECT_NE(error_of([] {
+              Space::from_json(json::parse(R"({"type":"Discrete","n":0})"));
+            }).find("n is 0"),
             std::string::npos);
   EXPECT_NE(error_of([] {
-              Space::from_json(json::parse(R"({"type":"Box","shape":[1],"low":[0],"high":[1],"dtype":"float64"})"));
+              Space::from_json(json::parse(
+                  R"({"type":"Box","shape":[1],"low":[0],"high":[1],"dtype":"float64"})"));
             }).find("dtype"),
             std::string::npos);
 }

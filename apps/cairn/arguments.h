@@ -1,0 +1,46 @@
+// Command-line parsing for the cairn program: `--flag value`, `--flag=value`,
+// boolean `--switch`, and positional arguments. Unknown flags, missing values
+// and malformed numbers are errors (cairn::Error) naming the flag.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cairn::cli {
+
+struct FlagSpec {
+  std::string name;  // without the leading dashes
+  bool takes_value = true;
+  std::string value_name;  // e.g. "N", "ID"
+  std::string help;
+};
+
+class Arguments {
+ public:
+  // Parses argv[first..argc). Throws cairn::Error for an unknown flag (naming it
+  // and the command) or a flag missing its value.
+  Arguments(const std::string& command, const std::vector<FlagSpec>& specs, int argc, char** argv,
+            int first);
+
+  bool has(const std::string& name) const { return values_.count(name) != 0; }
+  std::optional<std::string> get(const std::string& name) const;
+  std::string get_or(const std::string& name, const std::string& fallback) const;
+  // Throws cairn::Error naming the flag if the value is not an integer in range.
+  int64_t integer_or(const std::string& name, int64_t fallback, int64_t min, int64_t max) const;
+  double number_or(const std::string& name, double fallback) const;
+  const std::vector<std::string>& positional() const { return positional_; }
+
+ private:
+  std::string command_;
+  std::map<std::string, std::string> values_;
+  std::vector<std::string> positional_;
+};
+
+// The help text of a command: usage line, description and its flags.
+std::string help_text(const std::string& usage, const std::string& description,
+                      const std::vector<FlagSpec>& specs);
+
+}  // namespace cairn::cli

@@ -1,0 +1,12 @@
+// The cairn program's commands. Each takes the arguments after its name, prints
+// its result (or one JSON object with --json), and returns the exit code.
+// Errors are thrown as cairn::Error; main() prints them on one line and exits 2.
+#pragma once
+
+namespace cairn::cli {
+
+int run_envs(int argc, char** argv, int first);
+int run_rollout(int argc, char** argv, int first);
+int run_main_job(int argc, char** argv, int first);
+
+}  // namespace cairn::cli
