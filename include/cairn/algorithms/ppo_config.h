@@ -1,0 +1,83 @@
+// PPOConfig: every setting of a PPO run, with defaults, a JSON form and
+// validation.
+//
+// The defaults are CleanRL's ppo.py defaults for classic control (Schulman et
+// al. 2017, with the implementation details of Huang et al. 2022). Tuned
+// presets for the built-in tasks come from ppo_preset(); configs/ holds them as
+// JSON files.
+//
+// JSON form: an object with the field names below. from_json() refuses unknown
+// keys and out-of-range values with a cairn::Error naming the key; missing keys
+// keep their defaults. to_json() writes every field, so a saved config restores
+// exactly (from_json(to_json(c)) == c).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace cairn {
+
+struct PPOConfig {
+  // Environment
+  std::string env_id = "CartPole-v1";
+  nlohmann::json env_options = nlohmann::json::object();  // keyword arguments of make()
+  int64_t num_envs = 4;
+  int64_t num_env_threads = 1;  // threads stepping the environments
+  // Rollouts and updates
+  int64_t num_steps = 128;  // steps per environment per iteration
+  int64_t num_epochs = 4;
+  int64_t num_minibatches = 4;
+  double gamma = 0.99;
+  double gae_lambda = 0.95;
+  // Loss
+  double clip_coef = 0.2;        // epsilon of the clipped surrogate
+  bool clip_value_loss = true;   // clip V around the old values as well
+  double value_clip_coef = 0.2;  // clipping range of the value function
+  double ent_coef = 0.0;
+  double vf_coef = 0.5;
+  bool normalize_advantages = true;
+  std::optional<double> target_kl;  // stop the epochs early when approx KL exceeds it
+  // Optimisation
+  double learning_rate = 2.5e-4;
+  bool anneal_lr = true;  // linear decay to 0 over total_timesteps
+  double adam_eps = 1e-5;
+  double max_grad_norm = 0.5;
+  int64_t total_timesteps = 500000;  // the horizon of the learning-rate schedule
+  // Policy
+  nlohmann::json model = "default";  // "default" (64x64 tanh actor-critic) or a model spec
+  std::string activation = "tanh";   // of the default model
+  std::vector<int64_t> hidden_sizes = {64, 64};  // of the default model
+  double log_std_init = 0.0;                     // Gaussian policies
+  bool normalize_observations = false;
+  double observation_clip = 10.0;
+  // Reproducibility
+  uint64_t seed = 1;
+
+  int64_t batch_size() const { return num_envs * num_steps; }
+  int64_t minibatch_size() const { return batch_size() / num_minibatches; }
+
+  // Throws cairn::Error naming the first invalid field.
+  void validate() const;
+  nlohmann::json to_json() const;
+  // Starts from the defaults and applies the keys of `j`.
+  static PPOConfig from_json(const nlohmann::json& j);
+  // Starts from `base` and applies the keys of `j`.
+  static PPOConfig from_json(const nlohmann::json& j, const PPOConfig& base);
+  // Applies one override "key=value", where value is JSON (a bare word is taken
+  // as a string). Throws cairn::Error naming the key.
+  void set(const std::string& assignment);
+
+  bool operator==(const PPOConfig&) const = default;
+};
+
+// The tuned configuration for a task cairn ships presets for (CartPole-v1,
+// Acrobot-v1, Pendulum-v1, SimpleCorridor-v0), or the defaults with env_id set.
+PPOConfig ppo_preset(const std::string& env_id);
+// True if ppo_preset(env_id) is a tuned preset.
+bool has_ppo_preset(const std::string& env_id);
+
+}  // namespace cairn

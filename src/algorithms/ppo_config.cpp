@@ -1,0 +1,218 @@
+#include "cairn/algorithms/ppo_config.h"
+
+#include <functional>
+#include <map>
+
+#include "cairn/error.h"
+
+namespace cairn {
+namespace {
+
+using json = nlohmann::json;
+
+[[noreturn]] void bad(const std::string& key, const std::string& what, const json& value) {
+  throw Error("PPO config: '" + key + "' " + what + ", got " + value.dump());
+}
+
+// One reader per field: checks the JSON type and range, and stores the value.
+using FieldReader = std::function<void(PPOConfig&, const json&)>;
+
+FieldReader integer(int64_t PPOConfig::*field, const std::string& key, int64_t min) {
+  return [field, key, min](PPOConfig& c, const json& v) {
+    if (!v.is_number_integer()) bad(key, "must be an integer", v);
+    if (v.get<int64_t>() < min) bad(key, "must be at least " + std::to_string(min), v);
+    c.*field = v.get<int64_t>();
+  };
+}
+
+FieldReader number(double PPOConfig::*field, const std::string& key, double min, double max,
+                   bool min_exclusive = false) {
+  return [=](PPOConfig& c, const json& v) {
+    if (!v.is_number()) bad(key, "must be a number", v);
+    const double d = v.get<double>();
+    if (!(min_exclusive ? d > min : d >= min) || !(d <= max)) {
+      bad(key,
+          std::string("must be in ") + (min_exclusive ? "(" : "[") + std::to_string(min) + ", " +
+              std::to_string(max) + "]",
+          v);
+    }
+    c.*field = d;
+  };
+}
+
+FieldReader boolean(bool PPOConfig::*field, const std::string& key) {
+  return [field, key](PPOConfig& c, const json& v) {
+    if (!v.is_boolean()) bad(key, "must be true or false", v);
+    c.*field = v.get<bool>();
+  };
+}
+
+const std::map<std::string, FieldReader>& readers() {
+  static const std::map<std::string, FieldReader> r = {
+      {"env_id",
+       [](PPOConfig& c, const json& v) {
+         if (!v.is_string() || v.get<std::string>().empty())
+           bad("env_id", "must be a non-empty string", v);
+         c.env_id = v.get<std::string>();
+       }},
+      {"env_options",
+       [](PPOConfig& c, const json& v) {
+         if (!v.is_object()) bad("env_options", "must be an object", v);
+         c.env_options = v;
+       }},
+      {"num_envs", integer(&PPOConfig::num_envs, "num_envs", 1)},
+      {"num_env_threads", integer(&PPOConfig::num_env_threads, "num_env_threads", 1)},
+      {"num_steps", integer(&PPOConfig::num_steps, "num_steps", 1)},
+      {"num_epochs", integer(&PPOConfig::num_epochs, "num_epochs", 1)},
+      {"num_minibatches", integer(&PPOConfig::num_minibatches, "num_minibatches", 1)},
+      {"gamma", number(&PPOConfig::gamma, "gamma", 0.0, 1.0)},
+      {"gae_lambda", number(&PPOConfig::gae_lambda, "gae_lambda", 0.0, 1.0)},
+      {"clip_coef", number(&PPOConfig::clip_coef, "clip_coef", 0.0, 1e9, true)},
+      {"clip_value_loss", boolean(&PPOConfig::clip_value_loss, "clip_value_loss")},
+      {"value_clip_coef", number(&PPOConfig::value_clip_coef, "value_clip_coef", 0.0, 1e9, true)},
+      {"ent_coef", number(&PPOConfig::ent_coef, "ent_coef", 0.0, 1e9)},
+      {"vf_coef", number(&PPOConfig::vf_coef, "vf_coef", 0.0, 1e9)},
+      {"normalize_advantages", boolean(&PPOConfig::normalize_advantages, "normalize_advantages")},
+      {"target_kl",
+       [](PPOConfig& c, const json& v) {
+         if (v.is_null()) {
+           c.target_kl.reset();
+           return;
+         }
+         if (!v.is_number() || !(v.get<double>() > 0))
+           bad("target_kl", "must be a positive number or null", v);
+         c.target_kl = v.get<double>();
+       }},
+      {"learning_rate", number(&PPOConfig::learning_rate, "learning_rate", 0.0, 1.0, true)},
+      {"anneal_lr", boolean(&PPOConfig::anneal_lr, "anneal_lr")},
+      {"adam_eps", number(&PPOConfig::adam_eps, "adam_eps", 0.0, 1.0, true)},
+      {"max_grad_norm", number(&PPOConfig::max_grad_norm, "max_grad_norm", 0.0, 1e9, true)},
+      {"total_timesteps", integer(&PPOConfig::total_timesteps, "total_timesteps", 1)},
+      {"model",
+       [](PPOConfig& c, const json& v) {
+         if (!(v.is_string() && v.get<std::string>() == "default") && !v.is_object()) {
+           bad("model", "must be \"default\" or a model spec object", v);
+         }
+         c.model = v;
+       }},
+      {"activation",
+       [](PPOConfig& c, const json& v) {
+         if (!v.is_string()) bad("activation", "must be a string", v);
+         c.activation = v.get<std::string>();
+       }},
+      {"hidden_sizes",
+       [](PPOConfig& c, const json& v) {
+         if (!v.is_array() || v.empty()) bad("hidden_sizes", "must be a non-empty array", v);
+         std::vector<int64_t> sizes;
+         for (const json& s : v) {
+           if (!s.is_number_integer() || s.get<int64_t>() <= 0) {
+             bad("hidden_sizes", "must hold positive integers", v);
+           }
+           sizes.push_back(s.get<int64_t>());
+         }
+         c.hidden_sizes = sizes;
+       }},
+      {"log_std_init", number(&PPOConfig::log_std_init, "log_std_init", -20.0, 5.0)},
+      {"normalize_observations",
+       boolean(&PPOConfig::normalize_observations, "normalize_observations")},
+      {"observation_clip",
+       number(&PPOConfig::observation_clip, "observation_clip", 0.0, 1e9, true)},
+      {"seed",
+       [](PPOConfig& c, const json& v) {
+         if (!v.is_number_unsigned()) bad("seed", "must be a non-negative integer", v);
+         c.seed = v.get<uint64_t>();
+       }},
+  };
+  return r;
+}
+
+}  // namespace
+
+void PPOConfig::validate() const {
+  // Re-reading our own JSON applies every per-field check.
+  from_json(to_json());
+  if (num_minibatches > batch_size()) {
+    throw Error("PPO config: 'num_minibatches' (" + std::to_string(num_minibatches) +
+                ") exceeds the batch size num_envs * num_steps (" + std::to_string(batch_size()) +
+                ")");
+  }
+  if (batch_size() % num_minibatches != 0) {
+    throw Error("PPO config: 'num_minibatches' (" + std::to_string(num_minibatches) +
+                ") must divide the batch size num_envs * num_steps (" +
+                std::to_string(batch_size()) + ")");
+  }
+}
+
+json PPOConfig::to_json() const {
+  return {{"env_id", env_id},
+          {"env_options", env_options},
+          {"num_envs", num_envs},
+          {"num_env_threads", num_env_threads},
+          {"num_steps", num_steps},
+          {"num_epochs", num_epochs},
+          {"num_minibatches", num_minibatches},
+          {"gamma", gamma},
+          {"gae_lambda", gae_lambda},
+          {"clip_coef", clip_coef},
+          {"clip_value_loss", clip_value_loss},
+          {"value_clip_coef", value_clip_coef},
+          {"ent_coef", ent_coef},
+          {"vf_coef", vf_coef},
+          {"normalize_advantages", normalize_advantages},
+          {"target_kl", target_kl ? json(*target_kl) : json(nullptr)},
+          {"learning_rate", learning_rate},
+          {"anneal_lr", anneal_lr},
+          {"adam_eps", adam_eps},
+          {"max_grad_norm", max_grad_norm},
+          {"total_timesteps", total_timesteps},
+          {"model", model},
+          {"activation", activation},
+          {"hidden_sizes", hidden_sizes},
+          {"log_std_init", log_std_init},
+          {"normalize_observations", normalize_observations},
+          {"observation_clip", observation_clip},
+          {"seed", seed}};
+}
+
+PPOConfig PPOConfig::from_json(const json& j) {
+  return from_json(j, PPOConfig());
+}
+
+PPOConfig PPOConfig::from_json(const json& j, const PPOConfig& base) {
+  if (!j.is_object()) throw Error("PPO config: expected a JSON object, got " + j.dump());
+  PPOConfig c = base;
+  for (const auto& [key, value] : j.items()) {
+    auto it = readers().find(key);
+    if (it == readers().end()) {
+      std::string known;
+      for (const auto& [k, r] : readers()) known += (known.empty() ? "" : ", ") + k;
+      throw Error("PPO config: unknown key '" + key + "' (known keys: " + known + ")");
+    }
+    it->second(c, value);
+  }
+  return c;
+}
+
+void PPOConfig::set(const std::string& assignment) {
+  const size_t eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw Error("PPO config: override '" + assignment + "' must look like key=value");
+  }
+  const std::string key = assignment.substr(0, eq), text = assignment.substr(eq + 1);
+  json value = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (value.is_discarded()) value = text;  // a bare word, e.g. env_id=Pendulum-v1
+  *this = from_json(json{{key, value}}, *this);
+}
+
+bool has_ppo_preset(const std::string& env_id) {
+  return env_id == "CartPole-v1" || env_id == "Acrobot-v1" || env_id == "Pendulum-v1" ||
+         env_id == "SimpleCorridor-v0";
+}
+
+PPOConfig ppo_preset(const std::string& env_id) {
+  PPOConfig c;
+  c.env_id = env_id;
+  return c;
+}
+
+}  // namespace cairn

@@ -1,0 +1,66 @@
+#include "cairn/algorithms/ppo_config.h"
+
+#include <gtest/gtest.h>
+
+#include "error_matchers.h"
+
+namespace cairn {
+namespace {
+
+TEST(PPOConfig, JsonRoundTripsEveryField) {
+  PPOConfig c;
+  c.env_id = "Pendulum-v1";
+  c.env_options = {{"g", 9.81}};
+  c.num_envs = 8;
+  c.target_kl = 0.015;
+  c.hidden_sizes = {32, 16, 8};
+  c.seed = 12345678901234ULL;
+  c.learning_rate = 3.0e-4;
+  const PPOConfig back = PPOConfig::from_json(nlohmann::json::parse(c.to_json().dump()));
+  EXPECT_TRUE(back == c);
+  EXPECT_TRUE(PPOConfig::from_json(PPOConfig().to_json()) == PPOConfig());
+}
+
+TEST(PPOConfig, UnknownKeysAndBadValuesNameTheKey) {
+  EXPECT_ERROR_CONTAINS(PPOConfig::from_json({{"learning_rat", 0.1}}),
+                        "unknown key 'learning_rat'");
+  EXPECT_ERROR_CONTAINS(PPOConfig::from_json({{"gamma", 1.5}}), "'gamma' must be in [0");
+  EXPECT_ERROR_CONTAINS(PPOConfig::from_json({{"num_envs", 0}}), "'num_envs' must be at least 1");
+  EXPECT_ERROR_CONTAINS(PPOConfig::from_json({{"num_envs", 2.5}}), "'num_envs' must be an integer");
+  EXPECT_ERROR_CONTAINS(PPOConfig::from_json({{"anneal_lr", "yes"}}),
+                        "'anneal_lr' must be true or false");
+  EXPECT_ERROR_CONTAINS(PPOConfig::from_json({{"target_kl", -1}}), "'target_kl'");
+  EXPECT_ERROR_CONTAINS(PPOConfig::from_json({{"hidden_sizes", {64, 0}}}), "'hidden_sizes'");
+  EXPECT_ERROR_CONTAINS(PPOConfig::from_json({{"seed", -3}}), "'seed'");
+  EXPECT_ERROR_CONTAINS(PPOConfig::from_json(nlohmann::json::array()), "expected a JSON object");
+}
+
+TEST(PPOConfig, ValidateChecksTheMinibatchSplit) {
+  PPOConfig c;
+  c.num_envs = 3;
+  c.num_steps = 10;
+  c.num_minibatches = 4;
+  EXPECT_ERROR_CONTAINS(c.validate(), "'num_minibatches' (4) must divide the batch size");
+  c.num_minibatches = 60;
+  EXPECT_ERROR_CONTAINS(c.validate(), "exceeds the batch size");
+  c.num_minibatches = 5;
+  EXPECT_NO_THROW(c.validate());
+  EXPECT_EQ(c.minibatch_size(), 6);
+}
+
+TEST(PPOConfig, SetAppliesOneOverride) {
+  PPOConfig c;
+  c.set("learning_rate=0.001");
+  c.set("env_id=Acrobot-v1");
+  c.set("target_kl=null");
+  c.set("hidden_sizes=[128,128]");
+  EXPECT_EQ(c.learning_rate, 0.001);
+  EXPECT_EQ(c.env_id, "Acrobot-v1");
+  EXPECT_FALSE(c.target_kl.has_value());
+  EXPECT_EQ(c.hidden_sizes, (std::vector<int64_t>{128, 128}));
+  EXPECT_ERROR_CONTAINS(c.set("gamma"), "must look like key=value");
+  EXPECT_ERROR_CONTAINS(c.set("gama=0.9"), "unknown key 'gama'");
+}
+
+}  // namespace
+}  // namespace cairn
