@@ -84,7 +84,7 @@ TEST(AtomicFile, FailureBeforeCommitKeepsOldContentsAndRemovesTemporary) {
     out.write(std::string(300000, 'n'));  // larger than the buffer: really on disk
     EXPECT_TRUE(fs::exists(temp));
     EXPECT_EQ(temp.parent_path(), path.parent_path());  // same folder, so rename is atomic
-    EXPECT_EQ(slurp(path), "old contents");              // the final name is untouched meanwhile
+    EXPECT_EQ(slurp(path), "old contents");             // the final name is untouched meanwhile
     throw std::runtime_error("simulated crash between write and commit");
   } catch (const std::runtime_error&) {
   }
@@ -165,8 +165,7 @@ TEST(AtomicFile, DirectoryAppearsComplete) {
     EXPECT_FALSE(fs::exists(target));  // nothing under the final name while filling
     write_text(staging / "cairn_checkpoint.json", "{}");
     fs::create_directories(staging / "policies" / "default");
-    write_file_atomically(staging / "policies" / "default" / "weights.bin",
-                          std::string_view("w"));
+    write_file_atomically(staging / "policies" / "default" / "weights.bin", std::string_view("w"));
   });
   EXPECT_EQ(slurp(target / "cairn_checkpoint.json"), "{}");
   EXPECT_EQ(slurp(target / "policies" / "default" / "weights.bin"), "w");
@@ -200,11 +199,8 @@ TEST(AtomicFile, DirectoryRefusesNonEmptyDestinationUnlessAsked) {
   fs::create_directory(target);
   write_text(target / "old", "old");
   bool filled = false;
-  expect_error(
-      [&] {
-        write_directory_atomically(target, [&](const fs::path&) { filled = true; });
-      },
-      {target.string(), "not empty"});
+  expect_error([&] { write_directory_atomically(target, [&](const fs::path&) { filled = true; }); },
+               {target.string(), "not empty"});
   EXPECT_FALSE(filled);  // refused before doing any work
   EXPECT_EQ(listing(target), std::vector<std::string>{"old"});
 
@@ -223,10 +219,14 @@ TEST(AtomicFile, DirectoryReplacesAnEmptyFolderAndRefusesAFile) {
 
   write_text(dir / "file", "x");
   expect_error(
-      [&] { write_directory_atomically(dir / "file", [](const fs::path&) {}, true); },
+      [&] {
+        write_directory_atomically(
+            dir / "file", [](const fs::path&) {}, true);
+      },
       {(dir / "file").string(), "non-folder"});
-  expect_error([&] { write_directory_atomically(dir / "missing" / "ckpt", [](const fs::path&) {}); },
-               {(dir / "missing" / "ckpt").string(), "No such file or directory"});
+  expect_error(
+      [&] { write_directory_atomically(dir / "missing" / "ckpt", [](const fs::path&) {}); },
+      {(dir / "missing" / "ckpt").string(), "No such file or directory"});
 }
 
 }  // namespace

@@ -98,7 +98,8 @@ TEST(Sha256, FileHashEqualsOneShotHash) {
   const auto path = dir / "blob.bin";
   {
     std::ofstream out(path, std::ios::binary);
-    out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+    out.write(reinterpret_cast<const char*>(data.data()),
+              static_cast<std::streamsize>(data.size()));
   }
   EXPECT_EQ(sha256_file_hex(path), sha256_hex(data));
 
@@ -133,13 +134,11 @@ TEST(Sha256, DISABLED_Throughput) {
   };
   measure("sha256 (dispatched)", [&] { (void)sha256(data); });
   uint32_t state[8] = {};
-  measure("portable compression", [&] {
-    io::sha256_compress_portable(state, blocks, data.size() / 64);
-  });
+  measure("portable compression",
+          [&] { io::sha256_compress_portable(state, blocks, data.size() / 64); });
   if (io::sha256_sha_ni_available()) {
-    measure("SHA-NI compression", [&] {
-      io::sha256_compress_sha_ni(state, blocks, data.size() / 64);
-    });
+    measure("SHA-NI compression",
+            [&] { io::sha256_compress_sha_ni(state, blocks, data.size() / 64); });
   }
 }
 
