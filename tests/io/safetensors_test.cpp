@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <numbers>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -582,6 +583,34 @@ TEST(Safetensors, WriteFailuresLeaveNothingBehind) {
   const fs::path nowhere = dir / "missing" / "weights.safetensors";
   EXPECT_NE(message_of([&] { write_safetensors(nowhere, dict); }).find(nowhere.string()),
             std::string::npos);
+}
+
+}  // namespace
+}  // namespace cairn
+
+namespace cairn {
+namespace {
+
+// The fuzzer's committed seeds (fuzz/make_safetensors_corpus.py) are what they
+// claim to be: valid ones parse, near-misses are rejected with cairn::Error.
+TEST(SafetensorsFuzzSeeds, ParseAsIntended) {
+  const std::filesystem::path corpus = CAIRN_SOURCE_DIR "/fuzz/corpus/safetensors";
+  const std::set<std::string> invalid = {
+      "overlap",        "gap", "duplicate", "bad_dtype", "overflow_shape", "trailing_bytes",
+      "length_past_end"};
+  size_t seen = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(corpus)) {
+    const std::string stem = entry.path().stem().string();
+    SCOPED_TRACE(stem);
+    ++seen;
+    if (invalid.contains(stem)) {
+      EXPECT_THROW(read_safetensors(entry.path()), Error);
+    } else {
+      const TensorDict dict = read_safetensors(entry.path());
+      EXPECT_EQ(parse_safetensors(serialize_safetensors(dict), "again"), dict);
+    }
+  }
+  EXPECT_GE(seen, 14u);
 }
 
 }  // namespace
