@@ -183,7 +183,7 @@ class Tensor {
   std::vector<std::byte> bytes_;
 };
 
-// "[2, 3]" for messages. Allocates.
+// "[2, 3]" for messages; shapes of more than 16 dimensions are abbreviated. Allocates.
 std::string shape_string(std::span<const int64_t> shape);
 
 // Named tensors plus string metadata: the contents of one safetensors file.

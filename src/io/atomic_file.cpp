@@ -151,6 +151,7 @@ void AtomicFileWriter::write(std::span<const std::byte> bytes) {
   if (committed_ || fd_ < 0) {
     throw Error("cannot write " + quoted(path_) + ": the file was already committed");
   }
+  if (bytes.empty()) return;  // an empty span may carry a null pointer, which memcpy forbids
   bytes_written_ += bytes.size();
   if (buffered_ + bytes.size() <= buffer_.size()) {
     std::memcpy(buffer_.data() + buffered_, bytes.data(), bytes.size());
@@ -199,9 +200,13 @@ void write_file_atomically(const fs::path& path, std::string_view text) {
   write_file_atomically(path, std::as_bytes(std::span(text)));
 }
 
-void write_directory_atomically(const fs::path& dir,
+void write_directory_atomically(const fs::path& requested_dir,
                                 const std::function<void(const fs::path& staging)>& fill,
                                 bool replace_existing) {
+  // "ckpt/" names the folder "ckpt".
+  const fs::path dir = requested_dir.has_filename() || !requested_dir.has_parent_path()
+                           ? requested_dir
+                           : requested_dir.parent_path();
   require_file_name(dir, "cannot write folder atomically");
   const fs::path parent = folder_of(dir);
 

@@ -55,14 +55,28 @@ std::string label(std::string_view source) {
   throw Error(label(source) + ": " + message);
 }
 
+// Cuts `text` to at most `limit` bytes at a UTF-8 character boundary, marking
+// the cut, so a hostile multi-megabyte name or value cannot flood a message.
+std::string abbreviate(std::string_view text, size_t limit = 200) {
+  if (text.size() <= limit) return std::string(text);
+  size_t cut = limit;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  std::string out(text.substr(0, cut));
+  out += "...";
+  return out;
+}
+
 std::string quote(std::string_view s) {
   // Appending (rather than "'" + s + "'") sidesteps a GCC 12 -Wrestrict false positive.
   std::string out;
-  out.reserve(s.size() + 2);
   out.push_back('\'');
-  out.append(s);
+  out.append(abbreviate(s));
   out.push_back('\'');
   return out;
+}
+
+std::string brief(const Json& value) {
+  return abbreviate(value.dump());
 }
 
 // Product of `shape` or std::nullopt on overflow of int64.
@@ -136,7 +150,7 @@ Json parse_json_strictly(std::string_view text, std::string_view source) {
   try {
     return Json::parse(text.begin(), text.end(), callback);
   } catch (const Json::exception& e) {
-    fail(source, std::string("header is not valid JSON: ") + e.what());
+    fail(source, "header is not valid JSON: " + abbreviate(e.what(), 400));
   }
 }
 
@@ -201,14 +215,14 @@ Entry parse_entry(const std::string& name, const Json& value, uint64_t buffer_si
       for (const Json& dim : item) {
         if (!dim.is_number_integer()) {
           fail(source,
-               where + "shape " + item.dump() + " must contain integers, found " + json_type(dim));
+               where + "shape " + brief(item) + " must contain integers, found " + json_type(dim));
         }
         if (!dim.is_number_unsigned() && dim.get<int64_t>() < 0) {
-          fail(source, where + "shape " + item.dump() + " has a negative dimension");
+          fail(source, where + "shape " + brief(item) + " has a negative dimension");
         }
         const auto d = dim.get<uint64_t>();
         if (d > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-          fail(source, where + "shape " + item.dump() +
+          fail(source, where + "shape " + brief(item) +
                            " overflows when multiplied out (dimension too large)");
         }
         entry.shape.push_back(static_cast<int64_t>(d));
@@ -216,12 +230,12 @@ Entry parse_entry(const std::string& name, const Json& value, uint64_t buffer_si
       has_shape = true;
     } else if (field == "data_offsets") {
       if (!item.is_array() || item.size() != 2) {
-        fail(source, where + "data_offsets must be [begin, end], found " + item.dump());
+        fail(source, where + "data_offsets must be [begin, end], found " + brief(item));
       }
       const auto begin = as_non_negative(item[0]);
       const auto end = as_non_negative(item[1]);
       if (!begin || !end) {
-        fail(source, where + "data_offsets " + item.dump() + " must be non-negative integers");
+        fail(source, where + "data_offsets " + brief(item) + " must be non-negative integers");
       }
       entry.begin = *begin;
       entry.end = *end;
@@ -417,11 +431,13 @@ size_t dtype_size(DType dtype) {
 }
 
 std::string shape_string(std::span<const int64_t> shape) {
+  constexpr size_t kMaxShown = 16;
   std::string out = "[";
-  for (size_t i = 0; i < shape.size(); ++i) {
+  for (size_t i = 0; i < shape.size() && i < kMaxShown; ++i) {
     if (i > 0) out += ", ";
     out += std::to_string(shape[i]);
   }
+  if (shape.size() > kMaxShown) out += ", ... (" + std::to_string(shape.size()) + " dimensions)";
   return out + "]";
 }
 

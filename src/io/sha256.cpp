@@ -166,6 +166,7 @@ void sha256_compress_sha_ni(uint32_t state[8], const uint8_t* blocks, size_t n_b
 Sha256::Sha256() : state_(io::kInitialState) {}
 
 void Sha256::update(std::span<const std::byte> bytes) {
+  if (bytes.empty()) return;  // an empty span may carry a null pointer, which memcpy forbids
   const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
   size_t size = bytes.size();
   total_bytes_ += size;

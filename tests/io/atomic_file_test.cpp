@@ -172,6 +172,23 @@ TEST(AtomicFile, DirectoryAppearsComplete) {
   EXPECT_EQ(listing(dir.path()), std::vector<std::string>{"checkpoint_000010"});
 }
 
+TEST(AtomicFile, DirectoryPathMayEndWithASlash) {
+  ScratchDir dir;
+  write_directory_atomically(dir.path() / "ckpt" / "",
+                             [&](const fs::path& staging) { write_text(staging / "a", "a"); });
+  EXPECT_EQ(listing(dir / "ckpt"), std::vector<std::string>{"a"});
+  EXPECT_EQ(listing(dir.path()), std::vector<std::string>{"ckpt"});
+}
+
+TEST(AtomicFile, EmptyWritesAreFine) {
+  ScratchDir dir;
+  AtomicFileWriter out(dir / "empty");
+  out.write(std::span<const std::byte>());
+  out.write(std::string_view());
+  out.commit();
+  EXPECT_TRUE(read_file(dir / "empty").empty());
+}
+
 TEST(AtomicFile, DirectoryFillFailureLeavesNothingBehind) {
   ScratchDir dir;
   const fs::path target = dir / "ckpt";

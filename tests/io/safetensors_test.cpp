@@ -452,6 +452,23 @@ TEST(SafetensorsMalformed, MetadataNotStringToString) {
   expect_rejected(R"({"__metadata__":"a"})", 0, {"__metadata__ must be a JSON object", "string"});
 }
 
+TEST(SafetensorsMalformed, HostileSizesDoNotFloodMessages) {
+  const std::string long_name(1 << 20, 'n');
+  const std::string header =
+      "{\"" + long_name + R"(":{"dtype":"F32","shape":[1],"data_offsets":[0,1]}})";
+  const std::string message = message_of([&] { parse_safetensors(make_file(header, 1), kSource); });
+  EXPECT_LT(message.size(), 1000u) << message.substr(0, 1000);
+  EXPECT_NE(message.find("nnn..."), std::string::npos);
+
+  std::string many_dims = R"({"w":{"dtype":"U8","shape":[)";
+  for (int i = 0; i < 100000; ++i) many_dims += "1,";
+  many_dims += R"(2],"data_offsets":[0,1]}})";
+  const std::string dims_message =
+      message_of([&] { parse_safetensors(make_file(many_dims, 1), kSource); });
+  EXPECT_LT(dims_message.size(), 1000u) << dims_message.substr(0, 1000);
+  EXPECT_NE(dims_message.find("100001 dimensions"), std::string::npos) << dims_message;
+}
+
 TEST(SafetensorsMalformed, EveryTruncationIsRejectedCleanly) {
   const std::vector<std::byte> good = serialize_safetensors(every_dtype());
   for (size_t n = 0; n < good.size(); ++n) {

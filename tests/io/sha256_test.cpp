@@ -65,6 +65,14 @@ TEST(Sha256, NistVectorsStreamedInEveryChunking) {
   }
 }
 
+TEST(Sha256, EmptyUpdatesChangeNothing) {
+  Sha256 hasher;
+  hasher.update(std::span<const std::byte>());
+  hasher.update("abc");
+  hasher.update(std::string_view());
+  EXPECT_EQ(to_hex(hasher.finish()), nist_vectors()[1].digest);
+}
+
 TEST(Sha256, PaddingBoundariesAgreeBetweenStreamedAndOneShot) {
   // Lengths around the 56-byte padding threshold and block multiples.
   const std::vector<std::byte> data = random_bytes(300, 1);
