@@ -17,11 +17,14 @@
 // offsets ordered, contiguous from 0, covering the buffer exactly; byte lengths
 // equal to product(shape) * dtype size with overflow checks) it also rejects
 // duplicate keys at any level, unknown fields in a tensor entry, non-integer or
-// negative numbers, and non-string metadata. Every problem is a cairn::Error
-// whose message starts with the source name (the file path) and names the
-// tensor or field.
+// negative numbers, non-string metadata, a leading byte-order mark and JSON
+// nested more than 64 levels. Every problem is a cairn::Error whose message
+// starts with the source name (the file path) and names the tensor or field;
+// hostile names and shapes are abbreviated in messages.
 //
-// Host byte order must be little-endian (checked at compile time).
+// Thread safety: the free functions are thread-safe; Tensor and TensorDict are
+// plain values (see below). Host byte order must be little-endian (checked at
+// compile time).
 #pragma once
 
 #include <bit>
