@@ -30,17 +30,17 @@ constexpr double kG = 9.8;
 struct DsdtConstants {
   double m1 = kLinkMass1, m2 = kLinkMass2, l1 = kLinkLength1, lc1 = kLinkComPos1,
          lc2 = kLinkComPos2, I1 = kLinkMoi, I2 = kLinkMoi;
-  double m1_lc1_sq = m1 * py_square(lc1);              // m1 * lc1**2
+  double m1_lc1_sq = m1 * py_square(lc1);                     // m1 * lc1**2
   double l1_sq_plus_lc2_sq = py_square(l1) + py_square(lc2);  // l1**2 + lc2**2
-  double two_l1_lc2 = 2 * l1 * lc2;                     // 2 * l1 * lc2
-  double lc2_sq = py_square(lc2);                       // lc2**2
-  double l1_lc2 = l1 * lc2;                             // l1 * lc2
-  double m2_lc2_g = m2 * lc2 * kG;                      // m2 * lc2 * g
-  double neg_m2_l1_lc2 = -m2 * l1 * lc2;                // -m2 * l1 * lc2
-  double two_m2_l1_lc2 = 2 * m2 * l1 * lc2;             // 2 * m2 * l1 * lc2
-  double m1_lc1_m2_l1_g = (m1 * lc1 + m2 * l1) * kG;    // (m1 * lc1 + m2 * l1) * g
-  double m2_l1_lc2 = m2 * l1 * lc2;                     // m2 * l1 * lc2
-  double m2_lc2_sq_I2 = m2 * py_square(lc2) + I2;       // m2 * lc2**2 + I2
+  double two_l1_lc2 = 2 * l1 * lc2;                           // 2 * l1 * lc2
+  double lc2_sq = py_square(lc2);                             // lc2**2
+  double l1_lc2 = l1 * lc2;                                   // l1 * lc2
+  double m2_lc2_g = m2 * lc2 * kG;                            // m2 * lc2 * g
+  double neg_m2_l1_lc2 = -m2 * l1 * lc2;                      // -m2 * l1 * lc2
+  double two_m2_l1_lc2 = 2 * m2 * l1 * lc2;                   // 2 * m2 * l1 * lc2
+  double m1_lc1_m2_l1_g = (m1 * lc1 + m2 * l1) * kG;          // (m1 * lc1 + m2 * l1) * g
+  double m2_l1_lc2 = m2 * l1 * lc2;                           // m2 * l1 * lc2
+  double m2_lc2_sq_I2 = m2 * py_square(lc2) + I2;             // m2 * lc2**2 + I2
 };
 
 const DsdtConstants& constants() {
@@ -57,8 +57,8 @@ Derivative dsdt(const DsdtConstants& c, const double (&s)[4], double a) {
   const double theta1 = s[0], theta2 = s[1], dtheta1 = s[2], dtheta2 = s[3];
   const double cos_theta2 = std::cos(theta2);
   const double sin_theta2 = std::sin(theta2);
-  const double d1 = c.m1_lc1_sq + c.m2 * (c.l1_sq_plus_lc2_sq + c.two_l1_lc2 * cos_theta2) + c.I1 +
-                    c.I2;
+  const double d1 =
+      c.m1_lc1_sq + c.m2 * (c.l1_sq_plus_lc2_sq + c.two_l1_lc2 * cos_theta2) + c.I1 + c.I2;
   const double d2 = c.m2 * (c.lc2_sq + c.l1_lc2 * cos_theta2) + c.I2;
   const double phi2 = c.m2_lc2_g * std::cos(theta1 + theta2 - kPi / 2.0);
   const double phi1 = c.neg_m2_l1_lc2 * py_square(dtheta2) * sin_theta2 -
@@ -80,21 +80,25 @@ double wrap(double x, double m, double M) {
 }
 
 // bound(x, m, M) = min(max(x, m), M) with Python's builtins.
-double bound(double x, double m, double M) { return py_min(py_max(x, m), M); }
+double bound(double x, double m, double M) {
+  return py_min(py_max(x, m), M);
+}
 
 }  // namespace
 
 Acrobot::Acrobot()
-    : Env(Space::box({-1.0f, -1.0f, -1.0f, -1.0f, -static_cast<float>(kMaxVel1),
-                      -static_cast<float>(kMaxVel2)},
-                     {1.0f, 1.0f, 1.0f, 1.0f, static_cast<float>(kMaxVel1),
-                      static_cast<float>(kMaxVel2)},
-                     {6}),
+    : Env(Space::box(
+              {-1.0f, -1.0f, -1.0f, -1.0f, -static_cast<float>(kMaxVel1),
+               -static_cast<float>(kMaxVel2)},
+              {1.0f, 1.0f, 1.0f, 1.0f, static_cast<float>(kMaxVel1), static_cast<float>(kMaxVel2)},
+              {6}),
           Space::discrete(3)) {
   constants();  // computed once, outside the hot path
 }
 
-std::vector<double> Acrobot::get_state() const { return {state_.begin(), state_.end()}; }
+std::vector<double> Acrobot::get_state() const {
+  return {state_.begin(), state_.end()};
+}
 
 void Acrobot::set_state(std::span<const double> state) {
   check_state(state, 4);
@@ -133,8 +137,8 @@ StepResult Acrobot::do_step(ActionRef action, std::span<float> obs) {
   const double y2[4] = {y0[0] + dt2 * k2.dtheta1, y0[1] + dt2 * k2.dtheta2,
                         y0[2] + dt2 * k2.ddtheta1, y0[3] + dt2 * k2.ddtheta2};
   const Derivative k3 = dsdt(c, y2, torque);
-  const double y3[4] = {y0[0] + dt * k3.dtheta1, y0[1] + dt * k3.dtheta2,
-                        y0[2] + dt * k3.ddtheta1, y0[3] + dt * k3.ddtheta2};
+  const double y3[4] = {y0[0] + dt * k3.dtheta1, y0[1] + dt * k3.dtheta2, y0[2] + dt * k3.ddtheta1,
+                        y0[3] + dt * k3.ddtheta2};
   const Derivative k4 = dsdt(c, y3, torque);
   // y0 + dt / 6.0 * (k1 + 2 * k2 + 2 * k3 + k4)
   const double h = dt / 6.0;

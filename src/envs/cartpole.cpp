@@ -33,7 +33,9 @@ CartPole::CartPole(bool sutton_barto_reward, Integrator integrator)
       sutton_barto_reward_(sutton_barto_reward),
       integrator_(integrator) {}
 
-std::vector<double> CartPole::get_state() const { return {state_.begin(), state_.end()}; }
+std::vector<double> CartPole::get_state() const {
+  return {state_.begin(), state_.end()};
+}
 
 void CartPole::set_state(std::span<const double> state) {
   check_state(state, 4);
@@ -58,9 +60,8 @@ StepResult CartPole::do_step(ActionRef action, std::span<float> obs) {
 
   // np.square(v) is v * v.
   const double temp = (force + kPoleMassLength * (theta_dot * theta_dot) * sintheta) / kTotalMass;
-  const double thetaacc =
-      (kGravity * sintheta - costheta * temp) /
-      (kLength * (4.0 / 3.0 - kMassPole * (costheta * costheta) / kTotalMass));
+  const double thetaacc = (kGravity * sintheta - costheta * temp) /
+                          (kLength * (4.0 / 3.0 - kMassPole * (costheta * costheta) / kTotalMass));
   const double xacc = temp - kPoleMassLength * thetaacc * costheta / kTotalMass;
 
   if (integrator_ == Integrator::euler) {
@@ -76,8 +77,8 @@ StepResult CartPole::do_step(ActionRef action, std::span<float> obs) {
   }
   state_ = {x, x_dot, theta, theta_dot};
 
-  const bool terminated = x < -kXThreshold || x > kXThreshold ||
-                          theta < -kThetaThresholdRadians || theta > kThetaThresholdRadians;
+  const bool terminated = x < -kXThreshold || x > kXThreshold || theta < -kThetaThresholdRadians ||
+                          theta > kThetaThresholdRadians;
   // Gymnasium rewards steps after termination differently, but Env refuses to step a
   // terminated episode, so only these two cases can occur.
   double reward;

@@ -33,7 +33,9 @@ MountainCar::MountainCar(double goal_velocity)
           Space::discrete(3)),
       goal_velocity_(checked_goal_velocity(goal_velocity)) {}
 
-std::vector<double> MountainCar::get_state() const { return {state_.begin(), state_.end()}; }
+std::vector<double> MountainCar::get_state() const {
+  return {state_.begin(), state_.end()};
+}
 
 void MountainCar::set_state(std::span<const double> state) {
   check_state(state, 2);

@@ -32,8 +32,12 @@ inline float np_clip(float x, float lo, float hi) {
 
 // Python's builtin max(a, b) and min(a, b) for two numbers: the first argument unless the
 // second compares strictly greater (smaller).
-inline double py_max(double a, double b) { return b > a ? b : a; }
-inline double py_min(double a, double b) { return b < a ? b : a; }
+inline double py_max(double a, double b) {
+  return b > a ? b : a;
+}
+inline double py_min(double a, double b) {
+  return b < a ? b : a;
+}
 
 // Python's / NumPy's float remainder `a % b` (result has the sign of b).
 inline double py_mod(double a, double b) {

@@ -22,7 +22,9 @@ constexpr double kL = 1.0;
 constexpr double kPi = std::numbers::pi;
 
 // ((x + pi) % (2 * pi)) - pi
-double angle_normalize(double x) { return py_mod(x + kPi, 2 * kPi) - kPi; }
+double angle_normalize(double x) {
+  return py_mod(x + kPi, 2 * kPi) - kPi;
+}
 
 double checked_g(double g) {
   if (!std::isfinite(g)) throw Error("Pendulum: g must be finite, got " + std::to_string(g));
@@ -39,7 +41,9 @@ Pendulum::Pendulum(double g)
       gravity_term_(3 * g_ / (2 * kL)),
       torque_term_(3.0 / (kM * py_square(kL))) {}
 
-std::vector<double> Pendulum::get_state() const { return {state_.begin(), state_.end()}; }
+std::vector<double> Pendulum::get_state() const {
+  return {state_.begin(), state_.end()};
+}
 
 void Pendulum::set_state(std::span<const double> state) {
   check_state(state, 2);

@@ -120,13 +120,14 @@ std::string fmt(double v) {
   return s.str();
 }
 
-std::vector<double> doubles(const nlohmann::json& j) { return j.get<std::vector<double>>(); }
+std::vector<double> doubles(const nlohmann::json& j) {
+  return j.get<std::vector<double>>();
+}
 
 enum class Mode { stepwise, free_running };
 
 Tolerance tolerance(const std::string& env_id, Mode mode) {
-  const bool sincos =
-      env_id == "CartPole-v1" || env_id == "Pendulum-v1" || env_id == "Acrobot-v1";
+  const bool sincos = env_id == "CartPole-v1" || env_id == "Pendulum-v1" || env_id == "Acrobot-v1";
   if (mode == Mode::stepwise) return {.state = sincos ? kSinCosStateTolerance : 0.0};
   // Free-running.
   // Measured with the reference file: up to 2.3e-5 (observation and state), rewards exact.
@@ -180,8 +181,8 @@ bool check_reset(Env& env, const nlohmann::json& ep, const std::string& who) {
   bool ok = true;
   for (size_t i = 0; i < state0.size(); ++i) {
     if (state0[i] != initial_state[i]) {
-      ADD_FAILURE() << who << ": state after reset, element " << i << ": cairn "
-                    << fmt(state0[i]) << " vs Gymnasium " << fmt(initial_state[i]);
+      ADD_FAILURE() << who << ": state after reset, element " << i << ": cairn " << fmt(state0[i])
+                    << " vs Gymnasium " << fmt(initial_state[i]);
       ok = false;
     }
   }
@@ -195,8 +196,7 @@ bool check_reset(Env& env, const nlohmann::json& ep, const std::string& who) {
   return ok;
 }
 
-void replay_episode(const std::string& env_id, const nlohmann::json& ep, Mode mode,
-                    Stats& stats) {
+void replay_episode(const std::string& env_id, const nlohmann::json& ep, Mode mode, Stats& stats) {
   const std::string who = env_id + " seed " + std::to_string(ep.at("seed").get<int64_t>()) +
                           " policy " + ep.at("policy").get<std::string>() +
                           (mode == Mode::stepwise ? " (stepwise)" : " (free-running)");
@@ -258,8 +258,8 @@ void replay_episode(const std::string& env_id, const nlohmann::json& ep, Mode mo
       stats.note(rel, at + " observation " + std::to_string(i));
       if (ulps > 1 && rel > tol.obs) {
         ADD_FAILURE() << at << ": observation element " << i << ": cairn " << fmt(obs[i])
-                      << " vs Gymnasium " << fmt(want) << " (" << ulps << " ulp, relative "
-                      << rel << ")";
+                      << " vs Gymnasium " << fmt(want) << " (" << ulps << " ulp, relative " << rel
+                      << ")";
         ok = false;
       }
     }
@@ -280,9 +280,8 @@ void replay_episode(const std::string& env_id, const nlohmann::json& ep, Mode mo
     const bool want_terminated = rec.at("terminated").get<bool>();
     const bool want_truncated = rec.at("truncated").get<bool>();
     if (r.terminated != want_terminated || r.truncated != want_truncated) {
-      ADD_FAILURE() << at << ": terminated/truncated: cairn " << r.terminated << "/"
-                    << r.truncated << " vs Gymnasium " << want_terminated << "/"
-                    << want_truncated;
+      ADD_FAILURE() << at << ": terminated/truncated: cairn " << r.terminated << "/" << r.truncated
+                    << " vs Gymnasium " << want_terminated << "/" << want_truncated;
       ok = false;
     }
 
@@ -296,8 +295,7 @@ void replay_episode(const std::string& env_id, const nlohmann::json& ep, Mode mo
       stats.note(rel, at + " state " + std::to_string(i));
       if (rel > tol.state) {
         ADD_FAILURE() << at << ": state element " << i << ": cairn " << fmt(state[i])
-                      << " vs Gymnasium " << fmt(want_state[i]) << " (relative " << rel
-                      << ")";
+                      << " vs Gymnasium " << fmt(want_state[i]) << " (relative " << rel << ")";
         ok = false;
       }
     }
@@ -321,11 +319,11 @@ void replay_all(const std::string& env_id, Mode mode) {
 
   std::ostringstream report;
   report << env_id << (mode == Mode::stepwise ? " stepwise" : " free-running") << ": "
-         << stats.episodes << " episodes, " << stats.steps << " steps. Not bit-identical: "
-         << stats.obs_inexact << " observation elements (max " << stats.max_obs_ulps
-         << " ulp, relative " << stats.max_obs_rel << "), " << stats.reward_inexact
-         << " rewards (max relative " << stats.max_reward_rel << "), " << stats.state_inexact
-         << " state elements (max relative " << stats.max_state_rel << ")";
+         << stats.episodes << " episodes, " << stats.steps
+         << " steps. Not bit-identical: " << stats.obs_inexact << " observation elements (max "
+         << stats.max_obs_ulps << " ulp, relative " << stats.max_obs_rel << "), "
+         << stats.reward_inexact << " rewards (max relative " << stats.max_reward_rel << "), "
+         << stats.state_inexact << " state elements (max relative " << stats.max_state_rel << ")";
   if (!stats.worst.empty()) report << "; largest at " << stats.worst;
   if (stats.unchecked_steps > 0) {
     report << ". Past the horizon of " << tolerance(env_id, mode).horizon
@@ -338,8 +336,12 @@ void replay_all(const std::string& env_id, Mode mode) {
 
 class GymnasiumConformance : public ::testing::TestWithParam<const char*> {};
 
-TEST_P(GymnasiumConformance, StepwiseReplay) { replay_all(GetParam(), Mode::stepwise); }
-TEST_P(GymnasiumConformance, FreeRunningReplay) { replay_all(GetParam(), Mode::free_running); }
+TEST_P(GymnasiumConformance, StepwiseReplay) {
+  replay_all(GetParam(), Mode::stepwise);
+}
+TEST_P(GymnasiumConformance, FreeRunningReplay) {
+  replay_all(GetParam(), Mode::free_running);
+}
 
 std::string param_name(const ::testing::TestParamInfo<const char*>& info) {
   std::string name = info.param;
