@@ -19,9 +19,13 @@
 // Dynamics: the "book" equations of motion (Sutton & Barto), integrated over dt = 0.2 s by
 // one classic Runge-Kutta-4 step with Gymnasium's stage arithmetic; the angles are then
 // wrapped into [-pi, pi] and the velocities bounded. The state is float64 after a step.
-// Numerically the system is chaotic: the C library's sin/cos (used here) and NumPy's SIMD
-// ones can differ in the last bit, and over hundreds of steps such differences can grow
-// to about 1e-5 relative.
+//
+// sin/cos: Gymnasium calls NumPy's float64 np.sin/np.cos, which on CPUs with AVX-512 run
+// Intel SVML code (up to 4 ulp from the C library); cairn calls the C library's. cairn thus
+// reproduces Gymnasium bit for bit where NumPy uses the same C library (no AVX-512, or
+// NPY_DISABLE_CPU_FEATURES set); against an AVX-512 Gymnasium the float64 state differs in
+// the last bits, which the chaotic dynamics can grow to about 1e-5 relative over hundreds
+// of steps.
 //
 // State (get_state/set_state): [theta1, theta2, dtheta1, dtheta2] as float64.
 //

@@ -20,6 +20,12 @@
 // "euler"); the semi-implicit variant is available from C++. The state is float64 and the
 // observation is the state rounded to float32, as in Gymnasium.
 //
+// sin/cos: Gymnasium calls NumPy's float64 np.sin/np.cos, which on CPUs with AVX-512 run
+// Intel SVML code (up to 4 ulp from the C library); cairn calls the C library's. cairn thus
+// reproduces Gymnasium bit for bit where NumPy uses the same C library (no AVX-512, or
+// NPY_DISABLE_CPU_FEATURES set), and differs from an AVX-512 Gymnasium in the last bits of
+// the float64 state (which the unstable pole amplifies over hundreds of steps).
+//
 // State (get_state/set_state): [x, x_dot, theta, theta_dot] as float64, Gymnasium's
 // env.unwrapped.state.
 //

@@ -18,6 +18,12 @@
 // Dynamics (dt = 0.05, m = l = 1): theta_dot += (3g/2 sin(theta) + 3 u) dt, clipped to
 // [-8, 8]; theta += theta_dot dt. theta itself is not wrapped.
 //
+// sin/cos: Gymnasium calls NumPy's float64 np.sin/np.cos, which on CPUs with AVX-512 run
+// Intel SVML code (up to 4 ulp from the C library); cairn calls the C library's. cairn thus
+// reproduces Gymnasium bit for bit where NumPy uses the same C library (no AVX-512, or
+// NPY_DISABLE_CPU_FEATURES set), and differs from an AVX-512 Gymnasium in the last bits of
+// the float64 state.
+//
 // State (get_state/set_state): [theta, theta_dot] as float64.
 //
 // Thread safety: as Env. step() and the span overload of reset() do not allocate.
