@@ -1,5 +1,5 @@
 // CartPole: Gymnasium 1.2.2's CartPole-v1 (gymnasium/envs/classic_control/cartpole.py),
-// reproduced bit for bit.
+// with the same float64 arithmetic operation by operation.
 //
 // A pole is hinged on a cart that moves along a frictionless track; each step pushes the
 // cart with a fixed force to the left or right.

@@ -1,5 +1,5 @@
 // Pendulum: Gymnasium 1.2.2's Pendulum-v1 (gymnasium/envs/classic_control/pendulum.py),
-// reproduced bit for bit.
+// with the same float64 arithmetic operation by operation.
 //
 // A pendulum hangs from a fixed pivot; a torque at the pivot swings it up and holds it
 // upright (theta = 0 is upright).
