@@ -1,0 +1,247 @@
+#include "cairn/policy.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "cairn/error.h"
+
+namespace cairn {
+
+nlohmann::json PolicyOptions::to_json() const {
+  return {{"normalize_observations", normalize_observations},
+          {"observation_clip", observation_clip},
+          {"normalization_epsilon", normalization_epsilon},
+          {"log_std_init", log_std_init}};
+}
+
+PolicyOptions PolicyOptions::from_json(const nlohmann::json& j) {
+  if (!j.is_object()) throw Error("policy options: expected a JSON object, got " + j.dump());
+  PolicyOptions o;
+  for (const auto& [key, v] : j.items()) {
+    if (key == "normalize_observations") {
+      if (!v.is_boolean()) throw Error("policy options: 'normalize_observations' must be true or false");
+      o.normalize_observations = v.get<bool>();
+    } else if (key == "observation_clip") {
+      if (!v.is_number() || !(v.get<double>() > 0)) {
+        throw Error("policy options: 'observation_clip' must be a positive number, got " + v.dump());
+      }
+      o.observation_clip = v.get<float>();
+    } else if (key == "normalization_epsilon") {
+      if (!v.is_number() || !(v.get<double>() >= 0)) {
+        throw Error("policy options: 'normalization_epsilon' must be a non-negative number");
+      }
+      o.normalization_epsilon = v.get<double>();
+    } else if (key == "log_std_init") {
+      if (!v.is_number()) throw Error("policy options: 'log_std_init' must be a number");
+      o.log_std_init = v.get<double>();
+    } else {
+      throw Error("policy options: unknown key '" + key + "'");
+    }
+  }
+  return o;
+}
+
+Policy::Policy(Space observation_space, Space action_space, const nn::ModelSpec& spec,
+               const PolicyOptions& options, uint64_t seed)
+    : observation_space_(std::move(observation_space)),
+      action_space_(std::move(action_space)),
+      options_(options),
+      distribution_(ActionDistribution<float>::for_action_space(action_space_)),
+      feature_size_(observation_space_.flat_dim()),
+      model_(spec) {
+  if (static_cast<size_t>(model_.input_size()) != feature_size_) {
+    throw Error("Policy: the model's input size is " + std::to_string(model_.input_size()) +
+                " but the observation space " + observation_space_.to_string() +
+                " flattens to " + std::to_string(feature_size_));
+  }
+  pi_output_ = model_.output_index(kPolicyOutput);
+  vf_output_ = model_.output_index(kValueOutput);
+  if (static_cast<size_t>(model_.output_size(pi_output_)) != distribution_.num_inputs()) {
+    throw Error("Policy: the model's \"pi\" output has " +
+                std::to_string(model_.output_size(pi_output_)) + " columns but the " +
+                to_string(distribution_.kind()) + " distribution for " +
+                action_space_.to_string() + " needs " + std::to_string(distribution_.num_inputs()));
+  }
+  if (model_.output_size(vf_output_) != 1) {
+    throw Error("Policy: the model's \"vf\" output has " +
+                std::to_string(model_.output_size(vf_output_)) + " columns; it must have 1");
+  }
+  if (options_.normalize_observations) {
+    if (!observation_space_.is_box()) {
+      throw Error("Policy: observation normalisation needs a Box observation space, not " +
+                  observation_space_.to_string());
+    }
+    obs_stats_.emplace(feature_size_, options_.observation_clip, options_.normalization_epsilon);
+  }
+  if (!distribution_.is_discrete()) {
+    log_std_.assign(distribution_.action_dim(), static_cast<float>(options_.log_std_init));
+  }
+  model_.initialize(seed);
+  grow(1);
+}
+
+void Policy::grow(size_t batch) {
+  if (batch <= capacity_) return;
+  capacity_ = batch;
+  features_.resize(batch * feature_size_);
+  raw_actions_.resize(distribution_.is_discrete() ? 0 : batch * distribution_.action_dim());
+  indices_.resize(distribution_.is_discrete() ? batch * distribution_.action_dim() : 0);
+  action_ints_.resize(action_space_.is_integer() ? action_space_.size() : 0);
+  action_floats_.resize(action_space_.is_integer() ? 0 : action_space_.size());
+  model_.reserve(static_cast<nn::Index>(batch));
+}
+
+void Policy::reserve(size_t batch) { grow(batch); }
+
+size_t Policy::batch_of(std::span<const float> observations, const char* what) const {
+  const size_t n = observation_space_.size();
+  if (observations.empty() || observations.size() % n != 0) {
+    throw Error(std::string("Policy::") + what + ": got " + std::to_string(observations.size()) +
+                " observation values; expected a positive multiple of " + std::to_string(n) +
+                " for " + observation_space_.to_string());
+  }
+  return observations.size() / n;
+}
+
+void Policy::preprocess(std::span<const float> observations, std::span<float> features) const {
+  const size_t batch = batch_of(observations, "preprocess");
+  if (features.size() != batch * feature_size_) {
+    throw Error("Policy::preprocess: feature buffer has " + std::to_string(features.size()) +
+                " values; expected " + std::to_string(batch * feature_size_));
+  }
+  if (observation_space_.is_box()) {
+    if (obs_stats_) {
+      obs_stats_->normalize(observations, features);
+    } else {
+      std::copy(observations.begin(), observations.end(), features.begin());
+    }
+    return;
+  }
+  // Integer observations arrive as exact float values; flatten them to one-hot.
+  const size_t n = observation_space_.size();
+  const auto& nvec = observation_space_.nvec();
+  const auto& start = observation_space_.start();
+  for (size_t b = 0; b < batch; ++b) {
+    float* out = features.data() + b * feature_size_;
+    std::fill(out, out + feature_size_, 0.0f);
+    size_t offset = 0;
+    for (size_t e = 0; e < n; ++e) {
+      const float v = observations[b * n + e];
+      const double index = static_cast<double>(v) - static_cast<double>(start[e]);
+      if (!(index >= 0 && index < static_cast<double>(nvec[e])) || std::floor(index) != index) {
+        throw Error("Policy::preprocess: observation " + std::to_string(b) + " element " +
+                    std::to_string(e) + " = " + std::to_string(v) + " is not in " +
+                    observation_space_.to_string());
+      }
+      out[offset + static_cast<size_t>(index)] = 1.0f;
+      offset += static_cast<size_t>(nvec[e]);
+    }
+  }
+}
+
+void Policy::update_observation_statistics(std::span<const float> observations) {
+  if (obs_stats_) obs_stats_->update(observations);
+}
+
+void Policy::forward(std::span<const float> features) {
+  if (features.empty() || features.size() % feature_size_ != 0) {
+    throw Error("Policy::forward: got " + std::to_string(features.size()) +
+                " feature values; expected a positive multiple of " + std::to_string(feature_size_));
+  }
+  const size_t batch = features.size() / feature_size_;
+  model_.forward(nn::MatrixSpan<const float>(features.data(), static_cast<nn::Index>(batch),
+                                             static_cast<nn::Index>(feature_size_)));
+}
+
+nn::MatrixSpan<const float> Policy::distribution_inputs() const { return model_.output(pi_output_); }
+nn::MatrixSpan<const float> Policy::value_outputs() const { return model_.output(vf_output_); }
+
+void Policy::to_env_actions(std::span<const int64_t> indices, std::span<const float> raw,
+                            std::span<int64_t> int_actions, std::span<float> float_actions) const {
+  const size_t n = action_space_.size();
+  if (action_space_.is_integer()) {
+    if (int_actions.size() != indices.size() || indices.size() % n != 0) {
+      throw Error("Policy: integer action buffer has " + std::to_string(int_actions.size()) +
+                  " values; expected " + std::to_string(indices.size()));
+    }
+    const auto& start = action_space_.start();
+    for (size_t i = 0; i < indices.size(); ++i) int_actions[i] = indices[i] + start[i % n];
+    return;
+  }
+  if (float_actions.size() != raw.size() || raw.size() % n != 0) {
+    throw Error("Policy: float action buffer has " + std::to_string(float_actions.size()) +
+                " values; expected " + std::to_string(raw.size()));
+  }
+  const auto& low = action_space_.low();
+  const auto& high = action_space_.high();
+  for (size_t i = 0; i < raw.size(); ++i) {
+    float_actions[i] = std::clamp(raw[i], low[i % n], high[i % n]);
+  }
+}
+
+void Policy::compute_actions(std::span<const float> observations, bool explore, Rng& rng,
+                             std::span<int64_t> int_actions, std::span<float> float_actions) {
+  const size_t batch = batch_of(observations, "compute_actions");
+  grow(batch);
+  const std::span<float> features(features_.data(), batch * feature_size_);
+  preprocess(observations, features);
+  forward(features);
+  const std::span<const float> inputs = distribution_inputs().flat();
+  const size_t k = distribution_.action_dim();
+  if (distribution_.is_discrete()) {
+    const std::span<int64_t> idx(indices_.data(), batch * k);
+    if (explore) {
+      distribution_.sample(inputs, {}, rng, idx, {});
+    } else {
+      distribution_.mode(inputs, idx, {});
+    }
+    to_env_actions(idx, {}, int_actions, {});
+  } else {
+    const std::span<float> raw(raw_actions_.data(), batch * k);
+    if (explore) {
+      distribution_.sample(inputs, log_std_, rng, {}, raw);
+    } else {
+      distribution_.mode(inputs, {}, raw);
+    }
+    to_env_actions({}, raw, {}, float_actions);
+  }
+}
+
+ActionRef Policy::compute_action(std::span<const float> observation, bool explore, Rng& rng) {
+  if (observation.size() != observation_space_.size()) {
+    throw Error("Policy::compute_action: the observation has " + std::to_string(observation.size()) +
+                " values; " + observation_space_.to_string() + " needs " +
+                std::to_string(observation_space_.size()));
+  }
+  compute_actions(observation, explore, rng, action_ints_, action_floats_);
+  if (action_space_.is_integer()) return {action_ints_, {}};
+  return {{}, action_floats_};
+}
+
+ActionRef Policy::compute_action(std::span<const float> observation) {
+  // The mode draws nothing; this generator is never advanced.
+  static thread_local Rng unused(0);
+  return compute_action(observation, false, unused);
+}
+
+float Policy::value(std::span<const float> observation) {
+  float v = 0.0f;
+  values(observation, std::span<float>(&v, 1));
+  return v;
+}
+
+void Policy::values(std::span<const float> observations, std::span<float> out) {
+  const size_t batch = batch_of(observations, "values");
+  if (out.size() != batch) {
+    throw Error("Policy::values: output has " + std::to_string(out.size()) + " values; expected " +
+                std::to_string(batch));
+  }
+  grow(batch);
+  const std::span<float> features(features_.data(), batch * feature_size_);
+  preprocess(observations, features);
+  forward(features);
+  const nn::MatrixSpan<const float> v = value_outputs();
+  for (size_t b = 0; b < batch; ++b) out[b] = v.data[b];
+}
+
+}  // namespace cairn
