@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "cairn/error.h"
+#include "tiled_product.h"
 
 namespace cairn::nn {
 namespace {
@@ -79,7 +80,7 @@ void Dense<T>::forward(const ForwardPass<T>& p) const {
   auto y = p.output.map();
   const Eigen::Map<const RowMatrix<T>> kernel(p.params[0], in_, units_);
   const Eigen::Map<const RowVector<T>> bias(p.params[1], units_);
-  y.noalias() = x * kernel;
+  detail::tiled_product(y, x, kernel, false);
   y.rowwise() += bias;
   if (activation_.kind != Activation::Kind::kIdentity) {
     const Index n = y.size();
@@ -106,8 +107,10 @@ void Dense<T>::backward(const BackwardPass<T>& p) const {
   const Eigen::Map<const RowMatrix<T>> kernel(p.params[0], in_, units_);
   Eigen::Map<RowMatrix<T>> d_kernel(p.param_grads[0], in_, units_);
   add_column_sums<T>(dz, p.param_grads[1]);
-  d_kernel.noalias() += x.transpose() * dz;
-  if (!p.input_grads[0].empty()) p.input_grads[0].map().noalias() = dz * kernel.transpose();
+  detail::tiled_product(d_kernel, x.transpose(), dz, true);
+  if (!p.input_grads[0].empty()) {
+    detail::tiled_product(p.input_grads[0].map(), dz, kernel.transpose(), false);
+  }
 }
 
 // --- Activation layers ----------------------------------------------------------
