@@ -17,12 +17,13 @@
 #include <type_traits>
 #include <vector>
 
-// GCC 12 reports false -Wmaybe-uninitialized warnings inside its AVX-512 intrinsics
+// GCC 12 reports false -W(maybe-)uninitialized warnings inside its AVX-512 intrinsics
 // (_mm512_undefined_*, GCC bug 105593) when Eigen is inlined with -march=native. The
 // warning is attributed to the intrinsic headers, which Eigen/Core includes here, so
 // it is silenced for them only. Include this header before any other Eigen header.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <Eigen/Core>
 #pragma GCC diagnostic pop
 
