@@ -1,5 +1,6 @@
 #include "cairn/nn/grad_clip.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "cairn/error.h"
@@ -9,8 +10,16 @@ namespace cairn::nn {
 
 template <typename T>
 double global_norm(std::span<const T> values) {
-  const Eigen::Map<const Vector<T>> v(values.data(), static_cast<Index>(values.size()));
-  return std::sqrt(v.template cast<double>().squaredNorm());
+  // Vectorised sums of squares in T over short chunks, accumulated in double: as fast
+  // as a plain T reduction and as accurate as a double one for any realistic length.
+  constexpr size_t kChunk = 256;
+  double total = 0.0;
+  for (size_t start = 0; start < values.size(); start += kChunk) {
+    const size_t len = std::min(kChunk, values.size() - start);
+    const Eigen::Map<const Vector<T>> v(values.data() + start, static_cast<Index>(len));
+    total += static_cast<double>(v.squaredNorm());
+  }
+  return std::sqrt(total);
 }
 
 template <typename T>
