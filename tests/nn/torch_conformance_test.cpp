@@ -1,6 +1,7 @@
 // Conformance against PyTorch (Debian's python3-torch, run as /usr/bin/python3): an
-// actor-critic forward, the parameter gradients of a PPO-style loss, and clipped Adam
-// steps, on identical weights and inputs. Skipped when torch is not importable.
+// actor-critic forward, the parameter gradients of a PPO-style loss, clipped Adam
+// steps and SGD-with-momentum steps, on identical weights and inputs. Skipped when torch is not
+// importable.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -13,6 +14,7 @@
 #include "cairn/nn/grad_clip.h"
 #include "cairn/nn/model.h"
 #include "cairn/nn/model_zoo.h"
+#include "cairn/nn/sgd.h"
 #include "nn_test_helpers.h"
 
 namespace cairn::nn {
@@ -157,6 +159,13 @@ void run_conformance(const ModelSpec& spec, double tolerance, double floor) {
   c["advantages"] = to_doubles(mb.advantages);
   c["returns"] = to_doubles(mb.returns);
   c["coef"] = {{"clip", coef.clip}, {"vf", coef.vf}, {"ent", coef.ent}};
+  const SgdOptions sgd_options{.lr = 0.05, .momentum = 0.9, .dampening = 0.1};
+  const int sgd_steps = 3;
+  c["sgd"] = {{"lr", sgd_options.lr},
+              {"momentum", sgd_options.momentum},
+              {"dampening", sgd_options.dampening},
+              {"nesterov", sgd_options.nesterov},
+              {"steps", sgd_steps}};
   c["adam"] = {{"lr", adam_options.lr},
                {"eps", adam_options.eps},
                {"steps", adam_steps},
@@ -187,6 +196,21 @@ void run_conformance(const ModelSpec& spec, double tolerance, double floor) {
     const auto expected = r["grads"][t.name].get<std::vector<double>>();
     const double err = relative_error(to_doubles(model.gradient(t.name)), expected, floor);
     EXPECT_LE(err, tolerance) << "gradient of " << t.name;
+  }
+
+  // SGD with momentum, from a copy of the initial parameters.
+  Model<T> sgd_model = model;
+  Sgd<T> sgd(sgd_model.parameters(), sgd_options);
+  for (int s = 0; s < sgd_steps; ++s) {
+    sgd_model.zero_grad();
+    ppo_forward_and_output_grads(sgd_model, mb, coef);
+    sgd_model.backward();
+    sgd.step(sgd_model.flat_parameters(), sgd_model.flat_gradients());
+  }
+  for (const TensorInfo& t : sgd_model.parameters()) {
+    const auto expected = r["sgd"]["params"][t.name].get<std::vector<double>>();
+    EXPECT_LE(relative_error(to_doubles(sgd_model.parameter(t.name)), expected, floor), tolerance)
+        << "parameter after SGD: " << t.name;
   }
 
   // Clipped Adam steps.

@@ -115,6 +115,7 @@ def main():
 
     # Adam: clip_grad_norm_ then torch.optim.Adam, a few steps on the same minibatch.
     params = [p for _, p, _ in named]
+    initial = [p.detach().clone() for p in params]
     opt = torch.optim.Adam(params, lr=case["adam"]["lr"], betas=(0.9, 0.999),
                            eps=case["adam"]["eps"], foreach=False)
     norms, losses = [], []
@@ -132,6 +133,20 @@ def main():
         "exp_avg_sq": {name: flat(opt.state[p]["exp_avg_sq"].T if k else opt.state[p]["exp_avg_sq"])
                        for name, p, k in named},
     }
+
+    # SGD with momentum (torch.optim.SGD semantics), from the same initial parameters.
+    with torch.no_grad():
+        for p, p0 in zip(params, initial):
+            p.copy_(p0)
+    sgd_case = case["sgd"]
+    opt = torch.optim.SGD(params, lr=sgd_case["lr"], momentum=sgd_case["momentum"],
+                          dampening=sgd_case["dampening"], nesterov=sgd_case["nesterov"],
+                          foreach=False)
+    for _ in range(sgd_case["steps"]):
+        opt.zero_grad()
+        ppo_loss(forward(obs), batch, coef).backward()
+        opt.step()
+    result["sgd"] = {"params": {name: flat(p.T if k else p) for name, p, k in named}}
     json.dump(result, open(sys.argv[2], "w"))
 
 
