@@ -32,7 +32,7 @@ namespace cairn::nn {
 struct LayerSpec {
   std::string type;
   std::string name;       // empty: automatic name (see the file comment)
-  nlohmann::json config;  // every other field of the layer's JSON object (an object)
+  nlohmann::json config = nlohmann::json::object();  // every other field of the layer
 
   nlohmann::json to_json() const;
   bool operator==(const LayerSpec& other) const;
