@@ -31,7 +31,7 @@ namespace cairn::nn {
 
 struct LayerSpec {
   std::string type;
-  std::string name;       // empty: automatic name (see the file comment)
+  std::string name;                                  // empty: automatic name (see the file comment)
   nlohmann::json config = nlohmann::json::object();  // every other field of the layer
 
   nlohmann::json to_json() const;
