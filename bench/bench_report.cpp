@@ -1,90 +1,123 @@
 #include "bench_report.h"
 
+#include <Eigen/Core>
 #include <algorithm>
-#include <cstdarg>
+#include <cstdio>
 #include <fstream>
 #include <thread>
 
 namespace cairn::bench {
 
-std::string machine_description() {
-  std::string cpu = "unknown CPU";
-  std::ifstream cpuinfo("/proc/cpuinfo");
-  for (std::string line; std::getline(cpuinfo, line);) {
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
     if (line.rfind("model name", 0) == 0) {
-      cpu = line.substr(line.find(':') + 2);
-      break;
+      const auto colon = line.find(':');
+      if (colon != std::string::npos) return line.substr(colon + 2);
     }
   }
-  std::string compiler;
+  return "unknown CPU";
+}
+
+std::string compiler() {
 #if defined(__clang__)
-  compiler = "clang " __clang_version__;
+  return std::string("clang ") + __clang_version__;
 #elif defined(__GNUC__)
-  compiler = "gcc " __VERSION__;
+  return std::string("gcc ") + __VERSION__;
+#else
+  return "unknown compiler";
 #endif
-  std::string flags = "-O3";
-#if defined(__AVX512F__)
-  flags += " avx512";
-#elif defined(__AVX2__)
-  flags += " avx2";
-#endif
-#if defined(__FMA__)
-  flags += " fma";
-#endif
-  return cpu + ", " + std::to_string(std::thread::hardware_concurrency()) + " cores; " + compiler +
-         "; " + flags;
 }
 
-void print_header(const std::string& title) {
-  std::printf("%s\nmachine: %s\n\n", title.c_str(), machine_description().c_str());
+std::string build_flags() {
+  std::string s;
+#if defined(__OPTIMIZE__) && defined(NDEBUG)
+  s += "optimised release build (preset \"release\": -O3 -march=native -ffp-contract=off)";
+#elif defined(__OPTIMIZE__)
+  s += "optimised build with assertions";
+#else
+  s += "UNOPTIMISED build (numbers meaningless)";
+#endif
+  s += "; ISA:";
+#ifdef __AVX512F__
+  s += " AVX-512F";
+#endif
+#ifdef __AVX2__
+  s += " AVX2";
+#endif
+#ifdef __FMA__
+  s += " FMA";
+#endif
+  s += "; Eigen " + std::to_string(EIGEN_WORLD_VERSION) + "." +
+       std::to_string(EIGEN_MAJOR_VERSION) + "." + std::to_string(EIGEN_MINOR_VERSION) +
+       " SIMD: " + Eigen::SimdInstructionSetsInUse();
+  return s;
 }
 
-double median_seconds(const std::function<void()>& fn, int repeats, int warmup) {
-  for (int i = 0; i < warmup; ++i) fn();
-  std::vector<double> t(static_cast<size_t>(repeats));
-  for (double& s : t) {
-    const auto start = std::chrono::steady_clock::now();
-    fn();
-    s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+void print_machine(const std::string& title) {
+  std::printf("%s\n", title.c_str());
+  std::printf("machine:  %s (%u hardware threads; benchmarks are single-threaded)\n",
+              cpu_model().c_str(), std::max(1u, std::thread::hardware_concurrency()));
+  std::printf("compiler: %s\n", compiler().c_str());
+  std::printf("flags:    %s\n\n", build_flags().c_str());
+}
+
+double median(std::vector<double> values) {
+  if (values.empty()) return 0.0;
+  std::sort(values.begin(), values.end());
+  const size_t n = values.size();
+  return n % 2 == 1 ? values[n / 2] : 0.5 * (values[n / 2 - 1] + values[n / 2]);
+}
+
+std::string format_duration(double ns) {
+  char buf[64];
+  if (ns < 1e3) {
+    std::snprintf(buf, sizeof buf, "%.3f µs", ns / 1e3);
+  } else if (ns < 1e6) {
+    std::snprintf(buf, sizeof buf, "%.1f µs", ns / 1e3);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.2f ms", ns / 1e6);
   }
-  std::nth_element(t.begin(), t.begin() + repeats / 2, t.end());
-  return t[static_cast<size_t>(repeats / 2)];
+  return buf;
 }
 
-void Table::print(std::FILE* out) const {
-  std::vector<size_t> width(headers_.size());
-  for (size_t c = 0; c < headers_.size(); ++c) width[c] = headers_[c].size();
+Table::Table(std::vector<std::string> header) {
+  rows_.push_back(std::move(header));
+}
+
+void Table::add_row(std::vector<std::string> cells) {
+  rows_.push_back(std::move(cells));
+}
+
+namespace {
+// Display width of UTF-8 text (counts code points, not bytes).
+size_t display_width(const std::string& s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80 ? 1 : 0;
+  return n;
+}
+}  // namespace
+
+void Table::print() const {
+  std::vector<size_t> widths;
   for (const auto& row : rows_) {
-    for (size_t c = 0; c < row.size() && c < width.size(); ++c) {
-      width[c] = std::max(width[c], row[c].size());
+    if (widths.size() < row.size()) widths.resize(row.size(), 0);
+    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], display_width(row[i]));
+  }
+  for (size_t r = 0; r < rows_.size(); ++r) {
+    std::string line;
+    for (size_t i = 0; i < rows_[r].size(); ++i) {
+      line += rows_[r][i] + std::string(widths[i] - display_width(rows_[r][i]) + 2, ' ');
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    std::printf("%s\n", line.c_str());
+    if (r == 0) {
+      size_t total = 0;
+      for (size_t w : widths) total += w + 2;
+      std::printf("%s\n", std::string(total > 2 ? total - 2 : 0, '-').c_str());
     }
   }
-  auto line = [&](const std::vector<std::string>& cells) {
-    for (size_t c = 0; c < width.size(); ++c) {
-      const std::string& s = c < cells.size() ? cells[c] : std::string();
-      // First column left-aligned (names), the rest right-aligned (numbers).
-      if (c == 0) {
-        std::fprintf(out, "%-*s", static_cast<int>(width[c]), s.c_str());
-      } else {
-        std::fprintf(out, "  %*s", static_cast<int>(width[c]), s.c_str());
-      }
-    }
-    std::fprintf(out, "\n");
-  };
-  line(headers_);
-  std::vector<std::string> rule;
-  for (size_t w : width) rule.push_back(std::string(w, '-'));
-  line(rule);
-  for (const auto& row : rows_) line(row);
-}
-
-std::string format(const char* fmt, ...) {
-  va_list args;
-  va_start(args, fmt);
-  char buffer[512];
-  std::vsnprintf(buffer, sizeof buffer, fmt, args);
-  va_end(args);
-  return buffer;
 }
 
 }  // namespace cairn::bench

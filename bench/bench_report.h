@@ -1,37 +1,73 @@
-// Shared pieces of cairn's benchmark programs: a description of the machine and
-// build, a median-of-repeats timer, and plain-text tables.
+// Shared helpers for the benchmark programs: the machine description printed above
+// every table, robust timing (median of repeated batches after a warm-up), and a plain
+// text table. Benchmarks print; they never assert on speed.
+//
+// Thread safety: single-threaded use. Everything here may allocate.
 #pragma once
 
 #include <chrono>
-#include <cstdio>
-#include <functional>
+#include <cstdint>
 #include <string>
 #include <vector>
 
 namespace cairn::bench {
 
-// "CPU model, N cores; compiler; flags" for the table header. Allocates.
-std::string machine_description();
+// CPU model name from /proc/cpuinfo ("unknown CPU" if unreadable).
+std::string cpu_model();
+// Compiler name and version this program was built with.
+std::string compiler();
+// Optimisation level, ISA extensions and Eigen SIMD sets detected at compile time.
+std::string build_flags();
+// Prints "machine / compiler / flags" lines.
+void print_machine(const std::string& title);
 
-// Prints the title line and the machine description.
-void print_header(const std::string& title);
+double median(std::vector<double> values);
 
-// Runs `fn` `warmup` times, then `repeats` times, and returns the median seconds per call.
-double median_seconds(const std::function<void()>& fn, int repeats, int warmup = 3);
+// Keeps the compiler from optimising away a value computed by a timed call.
+template <typename T>
+inline void do_not_optimize(const T& value) {
+  asm volatile("" : : "r,m"(value) : "memory");
+}
 
-// A plain-text table: columns with headers, rows of strings, printed aligned.
+// Median wall time of one call of `f`, in nanoseconds: `f` runs for ~warmup_seconds,
+// then `repeats` timed batches of `inner` calls each.
+template <typename F>
+double median_ns(F&& f, int repeats = 31, int inner = 0, double warmup_seconds = 0.2) {
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  int64_t warm_calls = 0;
+  while (std::chrono::duration<double>(Clock::now() - start).count() < warmup_seconds) {
+    f();
+    ++warm_calls;
+  }
+  if (inner <= 0) {
+    // Aim for batches of ~2 ms.
+    const double per_call = warmup_seconds / static_cast<double>(warm_calls > 0 ? warm_calls : 1);
+    inner = static_cast<int>(2e-3 / per_call);
+    if (inner < 1) inner = 1;
+  }
+  std::vector<double> samples;
+  for (int r = 0; r < repeats; ++r) {
+    const auto t0 = Clock::now();
+    for (int i = 0; i < inner; ++i) f();
+    const auto t1 = Clock::now();
+    samples.push_back(std::chrono::duration<double, std::nano>(t1 - t0).count() / inner);
+  }
+  return median(samples);
+}
+
+// "0.412 µs", "87.3 µs", "1.25 ms" from nanoseconds.
+std::string format_duration(double ns);
+
+// A left-aligned text table with a header row and a rule under it.
 class Table {
  public:
-  explicit Table(std::vector<std::string> headers) : headers_(std::move(headers)) {}
-  void add_row(std::vector<std::string> cells) { rows_.push_back(std::move(cells)); }
-  void print(std::FILE* out = stdout) const;
+  explicit Table(std::vector<std::string> header);
+  void add_row(std::vector<std::string> cells);
+  void print() const;
 
  private:
-  std::vector<std::string> headers_;
   std::vector<std::vector<std::string>> rows_;
 };
-
-// printf-style formatting into a std::string.
-std::string format(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 
 }  // namespace cairn::bench

@@ -2,6 +2,7 @@
 // (Env::step) and through VectorEnv with N = 1, 8 and 64 copies, on one thread,
 // with uniformly random actions drawn beforehand.
 #include <cstdio>
+#include <string>
 #include <vector>
 
 #include "bench_report.h"
@@ -11,7 +12,11 @@
 
 namespace {
 
-using cairn::bench::format;
+std::string millions(double per_second) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2fM", per_second / 1e6);
+  return buf;
+}
 
 // Pre-drawn random actions, so that the timing measures stepping only.
 struct ActionBank {
@@ -45,7 +50,7 @@ double single_steps_per_second(const std::string& id) {
   const size_t steps = 1 << 14;
   const ActionBank bank = draw_actions(env->action_space(), 1, steps);
   std::vector<float> obs(env->observation_space().size());
-  const double seconds = cairn::bench::median_seconds(
+  const double ns = cairn::bench::median_ns(
       [&] {
         env->reset(std::span<float>(obs), uint64_t{0});
         for (size_t t = 0; t < steps; ++t) {
@@ -61,8 +66,8 @@ double single_steps_per_second(const std::string& id) {
           if (r.terminated || r.truncated) env->reset(std::span<float>(obs));
         }
       },
-      7);
-  return static_cast<double>(steps) / seconds;
+      7, 1);
+  return static_cast<double>(steps) / (ns * 1e-9);
 }
 
 double vector_steps_per_second(const std::string& id, size_t n) {
@@ -70,7 +75,7 @@ double vector_steps_per_second(const std::string& id, size_t n) {
   const size_t steps = std::max<size_t>(64, (1 << 15) / n);
   const ActionBank bank = draw_actions(venv.single_action_space(), n, steps);
   venv.reset(0);
-  const double seconds = cairn::bench::median_seconds(
+  const double ns = cairn::bench::median_ns(
       [&] {
         for (size_t t = 0; t < steps; ++t) {
           if (!bank.ints.empty()) {
@@ -82,23 +87,23 @@ double vector_steps_per_second(const std::string& id, size_t n) {
           }
         }
       },
-      7);
-  return static_cast<double>(steps * n) / seconds;
+      7, 1);
+  return static_cast<double>(steps * n) / (ns * 1e-9);
 }
 
 }  // namespace
 
 int main() {
   corridor::register_simple_corridor();
-  cairn::bench::print_header(
+  cairn::bench::print_machine(
       "cairn env_bench: environment steps per second (1 thread, random actions)");
   cairn::bench::Table table(
       {"environment", "Env::step", "VectorEnv N=1", "VectorEnv N=8", "VectorEnv N=64"});
   for (const std::string& id : cairn::registered_env_ids()) {
-    table.add_row({id, format("%.2fM", single_steps_per_second(id) / 1e6),
-                   format("%.2fM", vector_steps_per_second(id, 1) / 1e6),
-                   format("%.2fM", vector_steps_per_second(id, 8) / 1e6),
-                   format("%.2fM", vector_steps_per_second(id, 64) / 1e6)});
+    table.add_row({id, millions(single_steps_per_second(id)),
+                   millions(vector_steps_per_second(id, 1)),
+                   millions(vector_steps_per_second(id, 8)),
+                   millions(vector_steps_per_second(id, 64))});
   }
   table.print();
   std::printf(

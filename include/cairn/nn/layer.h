@@ -1,0 +1,142 @@
+// The layer interface: what a built-in or custom layer implements.
+//
+// A layer is a pure function of its inputs and parameters. It does not own its
+// parameters, gradients, outputs or scratch memory: the Model owns one flat parameter
+// buffer, one flat gradient buffer, and per-layer output and workspace buffers sized
+// for the largest batch, and hands the layer views of them on every call. So layers
+// are immutable once built, a built layer may be shared by copies of a model, and
+// forward/backward never allocate as long as the layer's own code does not.
+//
+// Life cycle (driven by the Model):
+//   1. A factory registered in the LayerRegistry constructs the layer from its JSON
+//      configuration (LayerConfig).
+//   2. build(input_widths) checks the inputs and returns the output width.
+//   3. parameters() lists the parameter tensors; workspace_size(batch) the scratch.
+//   4. forward(...) / backward(...) are called any number of times, from the thread
+//      that owns the model. They must not modify the layer (they are const).
+//
+// Export extension point: exporters (ONNX, C source) handle the built-in layer types
+// by type() and config(). A custom layer that can be exported overrides lowering() to
+// return its LayerLowering, an interface the exporters will define; until then it is
+// an incomplete type and every layer returns nullptr.
+#pragma once
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cairn/nn/activation.h"
+#include "cairn/nn/initializers.h"
+#include "cairn/nn/tensor.h"
+
+namespace cairn::nn {
+
+// Defined by the exporters; see "Export extension point" above.
+class LayerLowering;
+
+// One parameter tensor of a layer.
+struct ParamSpec {
+  std::string name;            // local name, e.g. "kernel"; the model prefixes block/layer
+  std::vector<int64_t> shape;  // row-major, e.g. {in, out}
+  InitSpec init;               // how Model::initialize fills it
+};
+
+// Arguments of Layer::forward. All spans cover the current batch only.
+template <typename T>
+struct ForwardPass {
+  std::span<const MatrixSpan<const T>> inputs;  // one per input, [batch, input_width_i]
+  std::span<const T* const> params;             // one per parameters() entry, row-major
+  MatrixSpan<T> output;                         // [batch, output_width]; write all of it
+  std::span<T> workspace;                       // workspace_size(batch) elements; kept
+                                                // unchanged until the matching backward
+};
+
+// Arguments of Layer::backward, for the inputs of the most recent forward.
+template <typename T>
+struct BackwardPass {
+  std::span<const MatrixSpan<const T>> inputs;
+  MatrixSpan<const T> output;       // what forward wrote
+  MatrixSpan<const T> output_grad;  // d(loss)/d(output)
+  std::span<const T* const> params;
+  std::span<T* const> param_grads;  // ADD d(loss)/d(param) into these (accumulate)
+  // OVERWRITE with d(loss)/d(input_i). An empty span (data == nullptr) means nobody
+  // needs that gradient: skip it.
+  std::span<const MatrixSpan<T>> input_grads;
+  std::span<T> workspace;  // as forward left it; backward may overwrite it
+};
+
+template <typename T>
+class Layer {
+ public:
+  virtual ~Layer() = default;
+
+  // The registered type name, e.g. "dense".
+  virtual std::string type() const = 0;
+  // The layer's configuration in canonical JSON form (every field, defaults filled
+  // in, without "type"/"name"). Exporters and model summaries read it.
+  virtual nlohmann::json config() const = 0;
+
+  // Checks the widths of the inputs (one entry per input) and returns the output width.
+  // Called once, before any other method below. Throws cairn::Error with a message
+  // naming the problem (the model prefixes the layer's location).
+  virtual Index build(std::span<const Index> input_widths) = 0;
+  // The parameter tensors, in a stable order. Valid after build().
+  virtual std::vector<ParamSpec> parameters() const { return {}; }
+  // Scratch elements forward/backward need at this batch size. Must be non-decreasing
+  // in `batch`. Valid after build().
+  virtual size_t workspace_size(Index batch) const {
+    (void)batch;
+    return 0;
+  }
+
+  virtual void forward(const ForwardPass<T>& pass) const = 0;
+  virtual void backward(const BackwardPass<T>& pass) const = 0;
+
+  // Export extension point (see the file comment). nullptr: not lowerable by itself.
+  virtual const LayerLowering* lowering() const { return nullptr; }
+};
+
+// Reads a layer's JSON object ({"type": ..., "name": ..., fields...}) for a factory,
+// producing errors that name the field, e.g. "blocks[0].layers[2].units must be
+// positive (got 0)". Tracks which fields were read so that unknown fields (typos) are
+// reported by finish(). Not thread-safe; allocates.
+class LayerConfig {
+ public:
+  // `where` locates the object in the spec, e.g. "blocks[0].layers[2]".
+  LayerConfig(const nlohmann::json& object, std::string where);
+
+  const std::string& where() const { return where_; }
+  const std::string& type() const { return type_; }
+
+  // Required integer > 0.
+  int64_t positive_integer(std::string_view key);
+  // Optional number; `fallback` when absent.
+  double number(std::string_view key, double fallback);
+  // Optional number > 0; `fallback` when absent.
+  double positive_number(std::string_view key, double fallback);
+  // Optional string; `fallback` when absent.
+  std::string string(std::string_view key, std::string_view fallback);
+  InitSpec initializer(std::string_view key, const InitSpec& fallback);
+  Activation activation(std::string_view key, const Activation& fallback);
+  // The raw value of an optional field (nullptr when absent), for custom layers.
+  const nlohmann::json* raw(std::string_view key);
+  // Throws cairn::Error naming the first field no accessor has read.
+  void finish() const;
+
+  // "<where>.<key>", for custom error messages.
+  std::string field(std::string_view key) const;
+
+ private:
+  const nlohmann::json* find(std::string_view key);
+
+  const nlohmann::json& object_;
+  std::string where_;
+  std::string type_;
+  std::set<std::string, std::less<>> read_;
+};
+
+}  // namespace cairn::nn

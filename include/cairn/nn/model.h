@@ -1,0 +1,152 @@
+// Model<T>: a built model spec with its parameters, ready to run forward and backward.
+//
+// Memory: all parameters live in one contiguous flat buffer and all parameter
+// gradients in a second one of the same layout; each named tensor is a row-major
+// slice (see parameters()). Optimisers, gradient clipping and checkpoints work on the
+// flat buffers or by name.
+//
+// Running: forward(input) runs every layer and caches all activations; outputs are
+// read with output(i). For training, write d(loss)/d(output) into output_grad(i) for
+// the outputs the loss uses, then backward() ADDS the parameter gradients into the
+// flat gradient buffer (call zero_grad() before each minibatch). Outputs whose
+// output_grad() was not requested since the last forward() contribute no gradient.
+//
+// Allocation: buffers are sized for the largest batch seen so far (or reserve()d);
+// forward/backward at or below that batch size do not allocate. A larger batch grows
+// the buffers once.
+//
+// Thread safety: a Model is not safe for concurrent use (forward writes the cached
+// activations). Copies are independent and may be used from different threads; they
+// share only the immutable layer objects.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cairn/nn/layer.h"
+#include "cairn/nn/model_spec.h"
+#include "cairn/nn/tensor.h"
+#include "cairn/random.h"
+
+namespace cairn::nn {
+
+enum class InputGrad { kSkip, kCompute };
+
+template <typename T>
+class Model {
+ public:
+  // Builds the layers of `spec` (validating it). Parameters start at zero; call
+  // initialize(). Throws cairn::Error as ModelSpec::validate().
+  explicit Model(const ModelSpec& spec);
+
+  Model(const Model& other);
+  Model& operator=(const Model& other);
+  Model(Model&&) noexcept;
+  Model& operator=(Model&&) noexcept;
+  ~Model();
+
+  const ModelSpec& spec() const { return spec_; }
+  Index input_size() const { return spec_.input_size; }
+  size_t num_outputs() const { return outputs_.size(); }
+  const std::string& output_name(size_t i) const;
+  Index output_size(size_t i) const;
+  // Index of the named output. Throws cairn::Error listing the outputs if unknown.
+  size_t output_index(std::string_view name) const;
+
+  // --- Parameters --------------------------------------------------------------
+  // Fills every parameter with its layer's initialiser, drawing from `rng` in
+  // parameters() order. Deterministic: the same seed gives the same bits.
+  void initialize(Rng& rng);
+  void initialize(uint64_t seed);
+
+  // Every parameter tensor, in a stable order (blocks, then layers, then the layer's
+  // parameters), with its offset into the flat buffers.
+  const std::vector<TensorInfo>& parameters() const { return params_info_; }
+  // Total number of scalars.
+  size_t num_parameters() const { return static_cast<size_t>(params_.size()); }
+  // nullptr if there is no such parameter.
+  const TensorInfo* find_parameter(std::string_view name) const;
+  // Throws cairn::Error naming the parameter (and listing the known ones) if unknown.
+  const TensorInfo& parameter_info(std::string_view name) const;
+  // The parameter's values (row-major). Throws as parameter_info().
+  std::span<const T> parameter(std::string_view name) const;
+  std::span<T> parameter(std::string_view name);
+  // The parameter's gradient (row-major). Throws as parameter_info().
+  std::span<const T> gradient(std::string_view name) const;
+  // Copies `data` into the named parameter. Throws cairn::Error if the name is unknown,
+  // `shape` differs from the parameter's shape, or data.size() != product(shape).
+  void set_parameter(std::string_view name, std::span<const int64_t> shape,
+                     std::span<const T> data);
+
+  std::span<T> flat_parameters() { return {params_.data(), static_cast<size_t>(params_.size())}; }
+  std::span<const T> flat_parameters() const {
+    return {params_.data(), static_cast<size_t>(params_.size())};
+  }
+  std::span<T> flat_gradients() { return {grads_.data(), static_cast<size_t>(grads_.size())}; }
+  std::span<const T> flat_gradients() const {
+    return {grads_.data(), static_cast<size_t>(grads_.size())};
+  }
+  void zero_grad();
+
+  // --- Running -----------------------------------------------------------------
+  // Sizes all buffers for batches up to `batch` (allocates now, not later).
+  void reserve(Index batch);
+  // Runs the model on `input` ([batch, input_size()], copied) and caches activations.
+  // Throws cairn::Error if input.cols != input_size() or batch < 1.
+  void forward(MatrixSpan<const T> input);
+  Index batch_size() const { return batch_; }
+  // Output i of the last forward, [batch, output_size(i)]; valid until the next forward.
+  MatrixSpan<const T> output(size_t i) const;
+  // Writable buffer [batch, output_size(i)] for d(loss)/d(output i) of the last
+  // forward; asking for it marks output i as part of the next backward().
+  MatrixSpan<T> output_grad(size_t i);
+  // Back-propagates the output_grad()s of the last forward, adding parameter gradients
+  // into flat_gradients(). With InputGrad::kCompute also computes input_grad().
+  // Throws cairn::Error if no forward preceded it.
+  void backward(InputGrad input_grad = InputGrad::kSkip);
+  // d(loss)/d(input) from the last backward(InputGrad::kCompute), [batch, input_size()].
+  MatrixSpan<const T> input_grad() const;
+
+  // Human-readable table of blocks, layers, shapes and parameter counts. Allocates.
+  std::string summary() const;
+
+ private:
+  struct Node;
+  void rebind();
+  void grow(Index batch);
+
+  ModelSpec spec_;
+  std::vector<Node> nodes_;
+  std::vector<size_t> outputs_;  // node index per output
+  std::vector<std::string> output_names_;
+  std::vector<TensorInfo> params_info_;
+  Vector<T> params_, grads_;
+  Vector<T> input_, input_grad_, input_scratch_;
+  bool input_needs_scratch_ = false;
+  Index capacity_ = 0;
+  Index batch_ = 0;
+  bool input_grad_valid_ = false;
+  std::vector<char> grad_ready_;        // per node, during backward
+  std::vector<char> output_requested_;  // per output, since the last forward
+};
+
+extern template class Model<float>;
+extern template class Model<double>;
+
+// How two models' parameters compare, name by name.
+struct ParameterComparison {
+  enum class Status { kEqual, kDifferent, kShapeMismatch, kOnlyInFirst, kOnlyInSecond };
+  std::string name;
+  Status status = Status::kEqual;
+  double max_abs_difference = 0.0;  // for kEqual / kDifferent
+};
+// One entry per parameter name present in either model (first model's order, then the
+// second's extra names). Allocates.
+template <typename T>
+std::vector<ParameterComparison> compare_parameters(const Model<T>& a, const Model<T>& b);
+
+}  // namespace cairn::nn
