@@ -73,7 +73,9 @@ class Policy {
   std::span<const float> log_std() const { return log_std_; }
   // The observation statistics (nullptr unless normalize_observations).
   RunningMeanStd* observation_statistics() { return obs_stats_ ? &*obs_stats_ : nullptr; }
-  const RunningMeanStd* observation_statistics() const { return obs_stats_ ? &*obs_stats_ : nullptr; }
+  const RunningMeanStd* observation_statistics() const {
+    return obs_stats_ ? &*obs_stats_ : nullptr;
+  }
 
   // --- Acting ------------------------------------------------------------------
   // The action for one raw observation (observation_size() values), as an ActionRef

@@ -19,11 +19,13 @@ PolicyOptions PolicyOptions::from_json(const nlohmann::json& j) {
   PolicyOptions o;
   for (const auto& [key, v] : j.items()) {
     if (key == "normalize_observations") {
-      if (!v.is_boolean()) throw Error("policy options: 'normalize_observations' must be true or false");
+      if (!v.is_boolean())
+        throw Error("policy options: 'normalize_observations' must be true or false");
       o.normalize_observations = v.get<bool>();
     } else if (key == "observation_clip") {
       if (!v.is_number() || !(v.get<double>() > 0)) {
-        throw Error("policy options: 'observation_clip' must be a positive number, got " + v.dump());
+        throw Error("policy options: 'observation_clip' must be a positive number, got " +
+                    v.dump());
       }
       o.observation_clip = v.get<float>();
     } else if (key == "normalization_epsilon") {
@@ -51,16 +53,16 @@ Policy::Policy(Space observation_space, Space action_space, const nn::ModelSpec&
       model_(spec) {
   if (static_cast<size_t>(model_.input_size()) != feature_size_) {
     throw Error("Policy: the model's input size is " + std::to_string(model_.input_size()) +
-                " but the observation space " + observation_space_.to_string() +
-                " flattens to " + std::to_string(feature_size_));
+                " but the observation space " + observation_space_.to_string() + " flattens to " +
+                std::to_string(feature_size_));
   }
   pi_output_ = model_.output_index(kPolicyOutput);
   vf_output_ = model_.output_index(kValueOutput);
   if (static_cast<size_t>(model_.output_size(pi_output_)) != distribution_.num_inputs()) {
     throw Error("Policy: the model's \"pi\" output has " +
                 std::to_string(model_.output_size(pi_output_)) + " columns but the " +
-                to_string(distribution_.kind()) + " distribution for " +
-                action_space_.to_string() + " needs " + std::to_string(distribution_.num_inputs()));
+                to_string(distribution_.kind()) + " distribution for " + action_space_.to_string() +
+                " needs " + std::to_string(distribution_.num_inputs()));
   }
   if (model_.output_size(vf_output_) != 1) {
     throw Error("Policy: the model's \"vf\" output has " +
@@ -91,7 +93,9 @@ void Policy::grow(size_t batch) {
   model_.reserve(static_cast<nn::Index>(batch));
 }
 
-void Policy::reserve(size_t batch) { grow(batch); }
+void Policy::reserve(size_t batch) {
+  grow(batch);
+}
 
 size_t Policy::batch_of(std::span<const float> observations, const char* what) const {
   const size_t n = observation_space_.size();
@@ -146,15 +150,20 @@ void Policy::update_observation_statistics(std::span<const float> observations) 
 void Policy::forward(std::span<const float> features) {
   if (features.empty() || features.size() % feature_size_ != 0) {
     throw Error("Policy::forward: got " + std::to_string(features.size()) +
-                " feature values; expected a positive multiple of " + std::to_string(feature_size_));
+                " feature values; expected a positive multiple of " +
+                std::to_string(feature_size_));
   }
   const size_t batch = features.size() / feature_size_;
   model_.forward(nn::MatrixSpan<const float>(features.data(), static_cast<nn::Index>(batch),
                                              static_cast<nn::Index>(feature_size_)));
 }
 
-nn::MatrixSpan<const float> Policy::distribution_inputs() const { return model_.output(pi_output_); }
-nn::MatrixSpan<const float> Policy::value_outputs() const { return model_.output(vf_output_); }
+nn::MatrixSpan<const float> Policy::distribution_inputs() const {
+  return model_.output(pi_output_);
+}
+nn::MatrixSpan<const float> Policy::value_outputs() const {
+  return model_.output(vf_output_);
+}
 
 void Policy::to_env_actions(std::span<const int64_t> indices, std::span<const float> raw,
                             std::span<int64_t> int_actions, std::span<float> float_actions) const {
@@ -209,9 +218,9 @@ void Policy::compute_actions(std::span<const float> observations, bool explore, 
 
 ActionRef Policy::compute_action(std::span<const float> observation, bool explore, Rng& rng) {
   if (observation.size() != observation_space_.size()) {
-    throw Error("Policy::compute_action: the observation has " + std::to_string(observation.size()) +
-                " values; " + observation_space_.to_string() + " needs " +
-                std::to_string(observation_space_.size()));
+    throw Error("Policy::compute_action: the observation has " +
+                std::to_string(observation.size()) + " values; " + observation_space_.to_string() +
+                " needs " + std::to_string(observation_space_.size()));
   }
   compute_actions(observation, explore, rng, action_ints_, action_floats_);
   if (action_space_.is_integer()) return {action_ints_, {}};

@@ -1,0 +1,131 @@
+// PPO: Proximal Policy Optimization (Schulman et al. 2017, "Proximal Policy
+// Optimization Algorithms"), with the implementation details that make it work
+// in practice (Huang et al. 2022, "The 37 Implementation Details of PPO"): GAE(lambda),
+// per-minibatch advantage normalisation, the clipped surrogate objective, optional
+// value clipping, an entropy bonus, optional KL-based early stopping, minibatch
+// epochs, Adam with linear learning-rate decay, global-norm gradient clipping, and
+// orthogonal initialisation (the default model).
+//
+// One train() call is one iteration: collect num_envs x num_steps transitions with
+// the current policy, then update it for num_epochs epochs of num_minibatches
+// minibatches. The same config, seed and build give bit-identical runs.
+//
+// Thread safety: not thread-safe. train() does not allocate in steady state
+// (apart from the returned result); environments step on num_env_threads threads.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cairn/algorithms/ppo_config.h"
+#include "cairn/nn/adam.h"
+#include "cairn/policy.h"
+#include "cairn/vector_env.h"
+
+namespace cairn {
+
+// The metrics of one training iteration.
+struct TrainResult {
+  int64_t iteration = 0;  // 1-based
+  int64_t timesteps = 0;  // environment steps so far (all environments)
+  int64_t episodes = 0;   // episodes finished so far
+  int64_t episodes_this_iter = 0;
+  double episode_return_mean = 0;  // over the last 100 finished training episodes (NaN if none)
+  double episode_length_mean = 0;
+  double policy_loss = 0;  // means over the minibatches of the last epoch run
+  double value_loss = 0;
+  double entropy = 0;
+  double approx_kl = 0;           // E[(ratio - 1) - log ratio]
+  double clip_fraction = 0;       // fraction of samples with |ratio - 1| > clip_coef
+  double explained_variance = 0;  // 1 - Var[R - V] / Var[R] over the batch
+  double learning_rate = 0;
+  bool stopped_early_kl = false;  // the KL target ended the epochs early
+  double steps_per_second = 0;    // of this iteration, collection and update
+  double time_elapsed = 0;        // seconds of train() so far
+
+  nlohmann::json to_json() const;
+};
+
+// When learn() stops: the first condition met (unset conditions never stop).
+struct StopConditions {
+  std::optional<int64_t> timesteps;
+  std::optional<int64_t> iterations;
+  std::optional<double> seconds;      // wall-clock seconds of training
+  std::optional<double> mean_return;  // episode_return_mean >= this
+  bool met(const TrainResult& r) const;
+};
+
+struct EvaluationResult {
+  std::vector<double> returns;
+  std::vector<int64_t> lengths;
+  double mean_return = 0, std_return = 0, min_return = 0, max_return = 0, mean_length = 0;
+  nlohmann::json to_json() const;
+};
+
+class PPO {
+ public:
+  // Validates the config, builds the environments (make(config.env_id)), the policy
+  // and the optimiser. Throws cairn::Error for an invalid config, an unknown
+  // environment or a model that does not fit the spaces.
+  explicit PPO(const PPOConfig& config);
+  ~PPO();
+
+  // One iteration: rollouts, then the PPO update. Returns its metrics.
+  TrainResult train();
+  // Calls train() until `stop` is met; `on_iteration` (optional) sees every result
+  // and may return false to stop. Returns every result.
+  std::vector<TrainResult> learn(const StopConditions& stop,
+                                 const std::function<bool(const TrainResult&)>& on_iteration = {});
+
+  // Runs `episodes` episodes on a fresh environment (episode i reset with seed + i),
+  // taking the mode of the policy (deterministic) or sampling from it. Does not
+  // change the training state. Throws cairn::Error if episodes < 1.
+  EvaluationResult evaluate(int64_t episodes, bool deterministic = true, uint64_t seed = 1000000);
+
+  const PPOConfig& config() const { return config_; }
+  Policy& policy() { return *policy_; }
+  const Policy& policy() const { return *policy_; }
+  int64_t iteration() const { return iteration_; }
+  int64_t timesteps() const { return timesteps_; }
+
+ private:
+  void collect_rollouts(TrainResult& result);
+  void update(TrainResult& result);
+  double minibatch_step(std::span<const size_t> indices, double clip_coef, TrainResult& sums);
+
+  PPOConfig config_;
+  std::unique_ptr<VectorEnv> envs_;
+  std::unique_ptr<Policy> policy_;
+  std::unique_ptr<nn::Adam<float>> model_optimizer_, log_std_optimizer_;
+  std::vector<nn::TensorInfo> log_std_layout_;
+  std::vector<float> log_std_grad_;
+  Rng action_rng_, shuffle_rng_;
+
+  int64_t iteration_ = 0, timesteps_ = 0, episodes_ = 0;
+  double train_seconds_ = 0;
+  std::vector<double> recent_returns_, recent_lengths_;  // ring buffers of the last 100
+  size_t recent_next_ = 0, recent_count_ = 0;
+
+  // Rollout storage, time-major: row t * num_envs + e.
+  size_t num_envs_ = 0, num_steps_ = 0, batch_ = 0, feature_size_ = 0, action_dim_ = 0;
+  std::vector<float> features_, raw_actions_, log_probs_, values_, rewards_, final_values_;
+  std::vector<int64_t> action_indices_, env_int_actions_;
+  std::vector<float> env_float_actions_;
+  std::vector<uint8_t> terminated_, truncated_;
+  std::vector<float> advantages_, returns_, next_values_;
+  std::vector<float> final_features_;  // scratch for bootstrapping truncated episodes
+  std::vector<size_t> truncated_envs_;
+
+  // Minibatch scratch.
+  std::vector<size_t> order_;
+  std::vector<float> mb_features_, mb_raw_actions_, mb_log_probs_, mb_entropy_, mb_advantages_;
+  std::vector<int64_t> mb_action_indices_;
+  std::vector<float> mb_d_log_prob_, mb_d_entropy_;
+};
+
+}  // namespace cairn

@@ -1,0 +1,460 @@
+#include "cairn/algorithms/ppo.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include "cairn/env_registry.h"
+#include "cairn/error.h"
+#include "cairn/gae.h"
+#include "cairn/nn/grad_clip.h"
+#include "cairn/nn/model_zoo.h"
+
+namespace cairn {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr size_t kRecentEpisodes = 100;
+
+// Seeds of the independent random streams of a run, all derived from config.seed.
+enum Stream : uint64_t { kModelInit = 0, kActions = 1, kShuffle = 2 };
+
+nn::ModelSpec model_spec_for(const PPOConfig& c, const Space& obs, const Space& act) {
+  if (c.model.is_object()) return nn::ModelSpec::from_json(c.model);
+  nn::ActorCriticOptions options;
+  options.hidden.assign(c.hidden_sizes.begin(), c.hidden_sizes.end());
+  options.activation = nn::Activation::from_name(c.activation, "PPO config 'activation'");
+  const size_t dist_inputs = ActionDistribution<float>::for_action_space(act).num_inputs();
+  return nn::ppo_actor_critic(static_cast<nn::Index>(obs.flat_dim()),
+                              static_cast<nn::Index>(dist_inputs), options);
+}
+
+double mean_of(const std::vector<double>& v, size_t n) {
+  if (n == 0) return std::numeric_limits<double>::quiet_NaN();
+  return std::accumulate(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(n), 0.0) /
+         static_cast<double>(n);
+}
+
+}  // namespace
+
+nlohmann::json TrainResult::to_json() const {
+  auto num = [](double d) {
+    return std::isfinite(d) ? nlohmann::json(d) : nlohmann::json(nullptr);
+  };
+  return {{"iteration", iteration},
+          {"timesteps", timesteps},
+          {"episodes", episodes},
+          {"episodes_this_iter", episodes_this_iter},
+          {"episode_return_mean", num(episode_return_mean)},
+          {"episode_length_mean", num(episode_length_mean)},
+          {"policy_loss", num(policy_loss)},
+          {"value_loss", num(value_loss)},
+          {"entropy", num(entropy)},
+          {"approx_kl", num(approx_kl)},
+          {"clip_fraction", num(clip_fraction)},
+          {"explained_variance", num(explained_variance)},
+          {"learning_rate", learning_rate},
+          {"stopped_early_kl", stopped_early_kl},
+          {"steps_per_second", steps_per_second},
+          {"time_elapsed", time_elapsed}};
+}
+
+bool StopConditions::met(const TrainResult& r) const {
+  return (timesteps && r.timesteps >= *timesteps) || (iterations && r.iteration >= *iterations) ||
+         (seconds && r.time_elapsed >= *seconds) ||
+         (mean_return && std::isfinite(r.episode_return_mean) &&
+          r.episode_return_mean >= *mean_return);
+}
+
+nlohmann::json EvaluationResult::to_json() const {
+  return {{"episodes", returns.size()}, {"mean_return", mean_return}, {"std_return", std_return},
+          {"min_return", min_return},   {"max_return", max_return},   {"mean_length", mean_length}};
+}
+
+PPO::PPO(const PPOConfig& config)
+    : config_(config),
+      action_rng_(Rng::stream(config.seed, kActions)),
+      shuffle_rng_(Rng::stream(config.seed, kShuffle)) {
+  config_.validate();
+  num_envs_ = static_cast<size_t>(config_.num_envs);
+  num_steps_ = static_cast<size_t>(config_.num_steps);
+  batch_ = num_envs_ * num_steps_;
+  envs_ = std::make_unique<VectorEnv>(config_.env_id, num_envs_, config_.env_options,
+                                      static_cast<size_t>(config_.num_env_threads));
+  const Space& obs_space = envs_->single_observation_space();
+  const Space& act_space = envs_->single_action_space();
+
+  PolicyOptions policy_options;
+  policy_options.normalize_observations = config_.normalize_observations;
+  policy_options.observation_clip = static_cast<float>(config_.observation_clip);
+  policy_options.log_std_init = config_.log_std_init;
+  policy_ =
+      std::make_unique<Policy>(obs_space, act_space, model_spec_for(config_, obs_space, act_space),
+                               policy_options, Rng::stream(config_.seed, kModelInit).next_u64());
+  policy_->reserve(std::max(batch_ / static_cast<size_t>(config_.num_minibatches), num_envs_));
+
+  nn::AdamOptions adam;
+  adam.lr = config_.learning_rate;
+  adam.eps = config_.adam_eps;
+  model_optimizer_ = std::make_unique<nn::Adam<float>>(policy_->model().parameters(), adam);
+  if (!policy_->log_std().empty()) {
+    log_std_layout_.push_back({"log_std",
+                               {static_cast<int64_t>(policy_->log_std().size())},
+                               0,
+                               policy_->log_std().size()});
+    log_std_optimizer_ = std::make_unique<nn::Adam<float>>(log_std_layout_, adam);
+    log_std_grad_.assign(policy_->log_std().size(), 0.0f);
+  }
+
+  feature_size_ = policy_->feature_size();
+  action_dim_ = policy_->distribution().action_dim();
+  const bool discrete = policy_->distribution().is_discrete();
+  features_.resize(batch_ * feature_size_);
+  action_indices_.resize(discrete ? batch_ * action_dim_ : 0);
+  raw_actions_.resize(discrete ? 0 : batch_ * action_dim_);
+  env_int_actions_.resize(act_space.is_integer() ? num_envs_ * act_space.size() : 0);
+  env_float_actions_.resize(act_space.is_integer() ? 0 : num_envs_ * act_space.size());
+  log_probs_.resize(batch_);
+  values_.resize(batch_);
+  rewards_.resize(batch_);
+  final_values_.assign(batch_, 0.0f);
+  terminated_.resize(batch_);
+  truncated_.resize(batch_);
+  advantages_.resize(batch_);
+  returns_.resize(batch_);
+  next_values_.resize(num_envs_);
+  final_features_.resize(num_envs_ * feature_size_);
+  truncated_envs_.reserve(num_envs_);
+  recent_returns_.assign(kRecentEpisodes, 0.0);
+  recent_lengths_.assign(kRecentEpisodes, 0.0);
+
+  const size_t mb = static_cast<size_t>(config_.minibatch_size());
+  order_.resize(batch_);
+  std::iota(order_.begin(), order_.end(), size_t{0});
+  mb_features_.resize(mb * feature_size_);
+  mb_action_indices_.resize(discrete ? mb * action_dim_ : 0);
+  mb_raw_actions_.resize(discrete ? 0 : mb * action_dim_);
+  mb_log_probs_.resize(mb);
+  mb_entropy_.resize(mb);
+  mb_advantages_.resize(mb);
+  mb_d_log_prob_.resize(mb);
+  mb_d_entropy_.resize(mb);
+
+  envs_->reset(config_.seed);
+}
+
+PPO::~PPO() = default;
+
+// --- Rollouts ----------------------------------------------------------------------
+
+void PPO::collect_rollouts(TrainResult& result) {
+  Policy& pi = *policy_;
+  const ActionDistribution<float>& dist = pi.distribution();
+  const size_t obs_size = pi.observation_size();
+  for (size_t t = 0; t < num_steps_; ++t) {
+    const size_t row = t * num_envs_;
+    // Observation preprocessing: the statistics see each observation before it is used,
+    // as Gymnasium's NormalizeObservation does.
+    pi.update_observation_statistics(envs_->observations());
+    const std::span<float> feats(features_.data() + row * feature_size_, num_envs_ * feature_size_);
+    pi.preprocess(envs_->observations(), feats);
+    pi.forward(feats);
+    const std::span<const float> inputs = pi.distribution_inputs().flat();
+    for (size_t e = 0; e < num_envs_; ++e) values_[row + e] = pi.value_outputs().data[e];
+
+    // a_t ~ pi(.|s_t), and log pi(a_t|s_t) for the probability ratio later.
+    const std::span<float> logp(log_probs_.data() + row, num_envs_);
+    if (dist.is_discrete()) {
+      const std::span<int64_t> idx(action_indices_.data() + row * action_dim_,
+                                   num_envs_ * action_dim_);
+      dist.sample(inputs, {}, action_rng_, idx, {});
+      dist.log_prob(inputs, {}, idx, {}, logp);
+      pi.to_env_actions(idx, {}, env_int_actions_, {});
+      envs_->step(std::span<const int64_t>(env_int_actions_));
+    } else {
+      const std::span<float> raw(raw_actions_.data() + row * action_dim_, num_envs_ * action_dim_);
+      dist.sample(inputs, pi.log_std(), action_rng_, {}, raw);
+      dist.log_prob(inputs, pi.log_std(), {}, raw, logp);
+      pi.to_env_actions({}, raw, {}, env_float_actions_);
+      envs_->step(std::span<const float>(env_float_actions_));
+    }
+
+    truncated_envs_.clear();
+    for (size_t e = 0; e < num_envs_; ++e) {
+      rewards_[row + e] = static_cast<float>(envs_->rewards()[e]);
+      terminated_[row + e] = envs_->terminated()[e];
+      truncated_[row + e] = envs_->truncated()[e];
+      if (truncated_[row + e] && !terminated_[row + e]) truncated_envs_.push_back(e);
+    }
+    // A time limit is not a terminal state: bootstrap from V(final observation).
+    if (!truncated_envs_.empty()) {
+      const size_t k = truncated_envs_.size();
+      const std::span<const float> final_obs = envs_->final_observations();
+      for (size_t j = 0; j < k; ++j) {
+        const size_t e = truncated_envs_[j];
+        pi.preprocess(final_obs.subspan(e * obs_size, obs_size),
+                      std::span<float>(final_features_).subspan(j * feature_size_, feature_size_));
+      }
+      pi.forward(std::span<const float>(final_features_).first(k * feature_size_));
+      for (size_t j = 0; j < k; ++j)
+        final_values_[row + truncated_envs_[j]] = pi.value_outputs().data[j];
+    }
+
+    for (const EpisodeRecord& ep : envs_->finished_episodes()) {
+      recent_returns_[recent_next_] = ep.episode_return;
+      recent_lengths_[recent_next_] = static_cast<double>(ep.length);
+      recent_next_ = (recent_next_ + 1) % kRecentEpisodes;
+      recent_count_ = std::min(recent_count_ + 1, kRecentEpisodes);
+      ++episodes_;
+      ++result.episodes_this_iter;
+    }
+  }
+  timesteps_ += static_cast<int64_t>(batch_);
+
+  // V(s_T) for the last observations, then GAE(lambda) advantages and returns.
+  pi.values(envs_->observations(), next_values_);
+  compute_gae(
+      {num_steps_, num_envs_, rewards_, values_, terminated_, truncated_, final_values_,
+       next_values_, static_cast<float>(config_.gamma), static_cast<float>(config_.gae_lambda)},
+      advantages_, returns_);
+}
+
+// --- Update ------------------------------------------------------------------------
+
+// One gradient step on the minibatch `indices`. Returns its approximate KL.
+double PPO::minibatch_step(std::span<const size_t> indices, double clip_coef, TrainResult& sums) {
+  Policy& pi = *policy_;
+  const ActionDistribution<float>& dist = pi.distribution();
+  const size_t m = indices.size();
+  const float inv_m = 1.0f / static_cast<float>(m);
+  for (size_t i = 0; i < m; ++i) {
+    const size_t s = indices[i];
+    std::copy_n(features_.data() + s * feature_size_, feature_size_,
+                mb_features_.data() + i * feature_size_);
+    if (dist.is_discrete()) {
+      std::copy_n(action_indices_.data() + s * action_dim_, action_dim_,
+                  mb_action_indices_.data() + i * action_dim_);
+    } else {
+      std::copy_n(raw_actions_.data() + s * action_dim_, action_dim_,
+                  mb_raw_actions_.data() + i * action_dim_);
+    }
+    mb_advantages_[i] = advantages_[s];
+  }
+  pi.forward(std::span<const float>(mb_features_).first(m * feature_size_));
+  const std::span<const float> inputs = pi.distribution_inputs().flat();
+  const std::span<const float> values(pi.value_outputs().data, m);
+  const std::span<float> new_logp(mb_log_probs_.data(), m), entropy(mb_entropy_.data(), m);
+  const std::span<const int64_t> acts_i(mb_action_indices_.data(),
+                                        dist.is_discrete() ? m * action_dim_ : 0);
+  const std::span<const float> acts_f(mb_raw_actions_.data(),
+                                      dist.is_discrete() ? 0 : m * action_dim_);
+  dist.log_prob(inputs, pi.log_std(), acts_i, acts_f, new_logp);
+  dist.entropy(inputs, pi.log_std(), entropy);
+
+  // Advantage normalisation, per minibatch (unbiased std, as torch.Tensor.std()).
+  if (config_.normalize_advantages && m > 1) {
+    double mean = 0, var = 0;
+    for (size_t i = 0; i < m; ++i) mean += mb_advantages_[i];
+    mean /= static_cast<double>(m);
+    for (size_t i = 0; i < m; ++i) var += (mb_advantages_[i] - mean) * (mb_advantages_[i] - mean);
+    const double std = std::sqrt(var / static_cast<double>(m - 1));
+    for (size_t i = 0; i < m; ++i) {
+      mb_advantages_[i] = static_cast<float>((mb_advantages_[i] - mean) / (std + 1e-8));
+    }
+  }
+
+  nn::Model<float>& model = pi.model();
+  model.zero_grad();
+  std::fill(log_std_grad_.begin(), log_std_grad_.end(), 0.0f);
+  const nn::MatrixSpan<float> d_values =
+      model.output_grad(model.output_index(Policy::kValueOutput));
+  const float eps = static_cast<float>(clip_coef);
+  double pg_loss = 0, v_loss = 0, ent = 0, approx_kl = 0, clipped = 0;
+  for (size_t i = 0; i < m; ++i) {
+    const size_t s = indices[i];
+    const float log_ratio = new_logp[i] - log_probs_[s];
+    const float ratio = std::exp(log_ratio);
+    approx_kl += static_cast<double>((ratio - 1.0f) - log_ratio);
+    clipped += std::abs(ratio - 1.0f) > eps ? 1.0 : 0.0;
+
+    // Clipped surrogate objective (PPO eq. 7), as a loss to minimise:
+    //   L_clip = mean(max(-A r, -A clip(r, 1 - eps, 1 + eps)))
+    const float a = mb_advantages_[i];
+    const float unclipped = -a * ratio;
+    const float clipped_obj = -a * std::clamp(ratio, 1.0f - eps, 1.0f + eps);
+    pg_loss += static_cast<double>(std::max(unclipped, clipped_obj));
+    // d/dlogp: the unclipped branch carries -A r; the clipped one is flat in r.
+    mb_d_log_prob_[i] = unclipped >= clipped_obj ? -a * ratio * inv_m : 0.0f;
+
+    // Value loss (PPO eq. 9's L_VF), optionally clipped around the rollout's values.
+    const float v = values[i], target = returns_[s], v_old = values_[s];
+    float d_v;
+    if (config_.clip_value_loss) {
+      const float vc_eps = static_cast<float>(config_.value_clip_coef);
+      const float delta = std::clamp(v - v_old, -vc_eps, vc_eps);
+      const float v_clipped = v_old + delta;
+      const float l_unclipped = (v - target) * (v - target);
+      const float l_clipped = (v_clipped - target) * (v_clipped - target);
+      v_loss += 0.5 * static_cast<double>(std::max(l_unclipped, l_clipped));
+      const bool inside = std::abs(v - v_old) <= vc_eps;
+      d_v = l_unclipped >= l_clipped ? (v - target) : (inside ? (v_clipped - target) : 0.0f);
+    } else {
+      v_loss += 0.5 * static_cast<double>((v - target) * (v - target));
+      d_v = v - target;
+    }
+    d_values.data[i] = static_cast<float>(config_.vf_coef) * d_v * inv_m;
+
+    // Entropy bonus: loss = L_clip + c1 L_VF - c2 H.
+    ent += static_cast<double>(entropy[i]);
+    mb_d_entropy_[i] = -static_cast<float>(config_.ent_coef) * inv_m;
+  }
+  const nn::MatrixSpan<float> d_inputs =
+      model.output_grad(model.output_index(Policy::kPolicyOutput));
+  dist.backward(inputs, pi.log_std(), acts_i, acts_f,
+                std::span<const float>(mb_d_log_prob_).first(m),
+                std::span<const float>(mb_d_entropy_).first(m), d_inputs.flat(), log_std_grad_);
+  model.backward();
+
+  // Global-norm gradient clipping over every trained parameter (model and log-std).
+  const double norm = std::hypot(nn::global_norm<float>(model.flat_gradients()),
+                                 nn::global_norm<float>(std::span<const float>(log_std_grad_)));
+  const double coef = config_.max_grad_norm / (norm + 1e-6);
+  if (coef < 1.0) {
+    for (float& g : model.flat_gradients()) g *= static_cast<float>(coef);
+    for (float& g : log_std_grad_) g *= static_cast<float>(coef);
+  }
+  model_optimizer_->step(model.flat_parameters(), model.flat_gradients());
+  if (log_std_optimizer_) log_std_optimizer_->step(pi.log_std(), log_std_grad_);
+
+  const double md = static_cast<double>(m);
+  sums.policy_loss += pg_loss / md;
+  sums.value_loss += v_loss / md;
+  sums.entropy += ent / md;
+  sums.approx_kl += approx_kl / md;
+  sums.clip_fraction += clipped / md;
+  return approx_kl / md;
+}
+
+void PPO::update(TrainResult& result) {
+  // Linear learning-rate decay over the planned number of iterations.
+  const int64_t planned = std::max<int64_t>(1, config_.total_timesteps / config_.batch_size());
+  double lr = config_.learning_rate;
+  if (config_.anneal_lr) {
+    const double frac =
+        std::max(0.0, 1.0 - static_cast<double>(iteration_ - 1) / static_cast<double>(planned));
+    lr = frac * config_.learning_rate;
+  }
+  model_optimizer_->set_learning_rate(lr);
+  if (log_std_optimizer_) log_std_optimizer_->set_learning_rate(lr);
+  result.learning_rate = lr;
+
+  const size_t mb = static_cast<size_t>(config_.minibatch_size());
+  TrainResult epoch_sums;
+  for (int64_t epoch = 0; epoch < config_.num_epochs; ++epoch) {
+    // Fisher-Yates shuffle with the run's own generator.
+    for (size_t i = batch_ - 1; i > 0; --i) std::swap(order_[i], order_[shuffle_rng_.below(i + 1)]);
+    epoch_sums = TrainResult();
+    double kl_sum = 0;
+    for (size_t start = 0; start < batch_; start += mb) {
+      kl_sum += minibatch_step(std::span<const size_t>(order_).subspan(start, mb),
+                               config_.clip_coef, epoch_sums);
+    }
+    const double n = static_cast<double>(config_.num_minibatches);
+    result.policy_loss = epoch_sums.policy_loss / n;
+    result.value_loss = epoch_sums.value_loss / n;
+    result.entropy = epoch_sums.entropy / n;
+    result.approx_kl = epoch_sums.approx_kl / n;
+    result.clip_fraction = epoch_sums.clip_fraction / n;
+    // KL early stop: the policy moved too far from the one that collected the data.
+    if (config_.target_kl && kl_sum / n > *config_.target_kl) {
+      result.stopped_early_kl = true;
+      break;
+    }
+  }
+
+  // Explained variance of the value function on this batch.
+  double mr = 0, md = 0;
+  for (size_t i = 0; i < batch_; ++i) {
+    mr += returns_[i];
+    md += returns_[i] - values_[i];
+  }
+  mr /= static_cast<double>(batch_);
+  md /= static_cast<double>(batch_);
+  double vr = 0, vd = 0;
+  for (size_t i = 0; i < batch_; ++i) {
+    vr += (returns_[i] - mr) * (returns_[i] - mr);
+    const double d = returns_[i] - values_[i] - md;
+    vd += d * d;
+  }
+  result.explained_variance = vr == 0 ? std::numeric_limits<double>::quiet_NaN() : 1.0 - vd / vr;
+}
+
+TrainResult PPO::train() {
+  const auto start = Clock::now();
+  TrainResult result;
+  ++iteration_;
+  result.iteration = iteration_;
+  collect_rollouts(result);
+  update(result);
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  train_seconds_ += seconds;
+  result.timesteps = timesteps_;
+  result.episodes = episodes_;
+  result.episode_return_mean = mean_of(recent_returns_, recent_count_);
+  result.episode_length_mean = mean_of(recent_lengths_, recent_count_);
+  result.steps_per_second = static_cast<double>(batch_) / seconds;
+  result.time_elapsed = train_seconds_;
+  return result;
+}
+
+std::vector<TrainResult> PPO::learn(const StopConditions& stop,
+                                    const std::function<bool(const TrainResult&)>& on_iteration) {
+  if (!stop.timesteps && !stop.iterations && !stop.seconds && !stop.mean_return) {
+    throw Error("PPO::learn: no stop condition given");
+  }
+  std::vector<TrainResult> results;
+  for (;;) {
+    results.push_back(train());
+    if (on_iteration && !on_iteration(results.back())) break;
+    if (stop.met(results.back())) break;
+  }
+  return results;
+}
+
+EvaluationResult PPO::evaluate(int64_t episodes, bool deterministic, uint64_t seed) {
+  if (episodes < 1)
+    throw Error("PPO::evaluate: episodes must be at least 1, got " + std::to_string(episodes));
+  auto env = make(config_.env_id, config_.env_options);
+  Rng rng = Rng::stream(seed, 7);
+  std::vector<float> obs(env->observation_space().size());
+  EvaluationResult r;
+  for (int64_t i = 0; i < episodes; ++i) {
+    env->reset(std::span<float>(obs), seed + static_cast<uint64_t>(i));
+    double ret = 0;
+    int64_t len = 0;
+    for (;;) {
+      const ActionRef a = policy_->compute_action(obs, !deterministic, rng);
+      const StepResult s = env->step(a, obs);
+      ret += s.reward;
+      ++len;
+      if (s.terminated || s.truncated) break;
+    }
+    r.returns.push_back(ret);
+    r.lengths.push_back(len);
+  }
+  const double n = static_cast<double>(episodes);
+  r.mean_return = std::accumulate(r.returns.begin(), r.returns.end(), 0.0) / n;
+  double var = 0;
+  for (double x : r.returns) var += (x - r.mean_return) * (x - r.mean_return);
+  r.std_return = std::sqrt(var / n);
+  r.min_return = *std::min_element(r.returns.begin(), r.returns.end());
+  r.max_return = *std::max_element(r.returns.begin(), r.returns.end());
+  r.mean_length =
+      static_cast<double>(std::accumulate(r.lengths.begin(), r.lengths.end(), int64_t{0})) / n;
+  return r;
+}
+
+}  // namespace cairn
