@@ -128,6 +128,11 @@ PPO::PPO(const PPOConfig& config)
   next_values_.resize(num_envs_);
   final_features_.resize(num_envs_ * feature_size_);
   truncated_envs_.reserve(num_envs_);
+  if (config_.normalize_rewards) {
+    return_stats_ = std::make_unique<RunningMeanStd>(1, static_cast<float>(config_.reward_clip));
+    discounted_returns_.assign(num_envs_, 0.0);
+    return_scratch_.resize(num_envs_);
+  }
   recent_returns_.assign(kRecentEpisodes, 0.0);
   recent_lengths_.assign(kRecentEpisodes, 0.0);
 
@@ -183,8 +188,9 @@ void PPO::collect_rollouts(TrainResult& result) {
     }
 
     truncated_envs_.clear();
+    if (return_stats_) scale_rewards(row);
     for (size_t e = 0; e < num_envs_; ++e) {
-      rewards_[row + e] = static_cast<float>(envs_->rewards()[e]);
+      if (!return_stats_) rewards_[row + e] = static_cast<float>(envs_->rewards()[e]);
       terminated_[row + e] = envs_->terminated()[e];
       truncated_[row + e] = envs_->truncated()[e];
       if (truncated_[row + e] && !terminated_[row + e]) truncated_envs_.push_back(e);
@@ -220,6 +226,22 @@ void PPO::collect_rollouts(TrainResult& result) {
       {num_steps_, num_envs_, rewards_, values_, terminated_, truncated_, final_values_,
        next_values_, static_cast<float>(config_.gamma), static_cast<float>(config_.gae_lambda)},
       advantages_, returns_);
+}
+
+// Reward scaling: r / std(discounted return), clipped, with the return's statistics
+// updated first (Stable-Baselines3's VecNormalize).
+void PPO::scale_rewards(size_t row) {
+  for (size_t e = 0; e < num_envs_; ++e) {
+    discounted_returns_[e] = discounted_returns_[e] * config_.gamma + envs_->rewards()[e];
+    return_scratch_[e] = static_cast<float>(discounted_returns_[e]);
+  }
+  return_stats_->update(return_scratch_);
+  const float std = return_stats_->std_f32()[0];
+  const float clip = static_cast<float>(config_.reward_clip);
+  for (size_t e = 0; e < num_envs_; ++e) {
+    rewards_[row + e] = std::clamp(static_cast<float>(envs_->rewards()[e]) / std, -clip, clip);
+    if (envs_->terminated()[e] || envs_->truncated()[e]) discounted_returns_[e] = 0.0;
+  }
 }
 
 // --- Update ------------------------------------------------------------------------

@@ -117,6 +117,8 @@ const std::map<std::string, FieldReader>& readers() {
        boolean(&PPOConfig::normalize_observations, "normalize_observations")},
       {"observation_clip",
        number(&PPOConfig::observation_clip, "observation_clip", 0.0, 1e9, true)},
+      {"normalize_rewards", boolean(&PPOConfig::normalize_rewards, "normalize_rewards")},
+      {"reward_clip", number(&PPOConfig::reward_clip, "reward_clip", 0.0, 1e9, true)},
       {"seed",
        [](PPOConfig& c, const json& v) {
          if (!v.is_number_unsigned()) bad("seed", "must be a non-negative integer", v);
@@ -171,6 +173,8 @@ json PPOConfig::to_json() const {
           {"log_std_init", log_std_init},
           {"normalize_observations", normalize_observations},
           {"observation_clip", observation_clip},
+          {"normalize_rewards", normalize_rewards},
+          {"reward_clip", reward_clip},
           {"seed", seed}};
 }
 

@@ -95,6 +95,7 @@ class PPO {
 
  private:
   void collect_rollouts(TrainResult& result);
+  void scale_rewards(size_t row);
   void update(TrainResult& result);
   double minibatch_step(std::span<const size_t> indices, double clip_coef, TrainResult& sums);
 
@@ -105,6 +106,9 @@ class PPO {
   std::vector<nn::TensorInfo> log_std_layout_;
   std::vector<float> log_std_grad_;
   Rng action_rng_, shuffle_rng_;
+  std::unique_ptr<RunningMeanStd> return_stats_;  // normalize_rewards
+  std::vector<double> discounted_returns_;        // per environment
+  std::vector<float> return_scratch_;
 
   int64_t iteration_ = 0, timesteps_ = 0, episodes_ = 0;
   double train_seconds_ = 0;

@@ -54,6 +54,10 @@ struct PPOConfig {
   double log_std_init = 0.0;                     // Gaussian policies
   bool normalize_observations = false;
   double observation_clip = 10.0;
+  // Training rewards divided by the running std of the discounted return, then clipped
+  // (Stable-Baselines3's VecNormalize). Affects learning only, never the policy.
+  bool normalize_rewards = false;
+  double reward_clip = 10.0;
   // Reproducibility
   uint64_t seed = 1;
 
