@@ -6,6 +6,7 @@
 #include <limits>
 #include <numeric>
 
+#include "cairn/algorithms/ppo_loss.h"
 #include "cairn/env_registry.h"
 #include "cairn/error.h"
 #include "cairn/gae.h"
@@ -145,6 +146,9 @@ PPO::PPO(const PPOConfig& config)
   mb_log_probs_.resize(mb);
   mb_entropy_.resize(mb);
   mb_advantages_.resize(mb);
+  mb_old_log_probs_.resize(mb);
+  mb_old_values_.resize(mb);
+  mb_returns_.resize(mb);
   mb_d_log_prob_.resize(mb);
   mb_d_entropy_.resize(mb);
 
@@ -251,7 +255,6 @@ double PPO::minibatch_step(std::span<const size_t> indices, double clip_coef, Tr
   Policy& pi = *policy_;
   const ActionDistribution<float>& dist = pi.distribution();
   const size_t m = indices.size();
-  const float inv_m = 1.0f / static_cast<float>(m);
   for (size_t i = 0; i < m; ++i) {
     const size_t s = indices[i];
     std::copy_n(features_.data() + s * feature_size_, feature_size_,
@@ -291,48 +294,23 @@ double PPO::minibatch_step(std::span<const size_t> indices, double clip_coef, Tr
   nn::Model<float>& model = pi.model();
   model.zero_grad();
   std::fill(log_std_grad_.begin(), log_std_grad_.end(), 0.0f);
+  for (size_t i = 0; i < m; ++i) {
+    mb_old_log_probs_[i] = log_probs_[indices[i]];
+    mb_old_values_[i] = values_[indices[i]];
+    mb_returns_[i] = returns_[indices[i]];
+  }
+  // The PPO loss (clipped surrogate + value loss - entropy bonus) and its gradient.
   const nn::MatrixSpan<float> d_values =
       model.output_grad(model.output_index(Policy::kValueOutput));
-  const float eps = static_cast<float>(clip_coef);
-  double pg_loss = 0, v_loss = 0, ent = 0, approx_kl = 0, clipped = 0;
-  for (size_t i = 0; i < m; ++i) {
-    const size_t s = indices[i];
-    const float log_ratio = new_logp[i] - log_probs_[s];
-    const float ratio = std::exp(log_ratio);
-    approx_kl += static_cast<double>((ratio - 1.0f) - log_ratio);
-    clipped += std::abs(ratio - 1.0f) > eps ? 1.0 : 0.0;
-
-    // Clipped surrogate objective (PPO eq. 7), as a loss to minimise:
-    //   L_clip = mean(max(-A r, -A clip(r, 1 - eps, 1 + eps)))
-    const float a = mb_advantages_[i];
-    const float unclipped = -a * ratio;
-    const float clipped_obj = -a * std::clamp(ratio, 1.0f - eps, 1.0f + eps);
-    pg_loss += static_cast<double>(std::max(unclipped, clipped_obj));
-    // d/dlogp: the unclipped branch carries -A r; the clipped one is flat in r.
-    mb_d_log_prob_[i] = unclipped >= clipped_obj ? -a * ratio * inv_m : 0.0f;
-
-    // Value loss (PPO eq. 9's L_VF), optionally clipped around the rollout's values.
-    const float v = values[i], target = returns_[s], v_old = values_[s];
-    float d_v;
-    if (config_.clip_value_loss) {
-      const float vc_eps = static_cast<float>(config_.value_clip_coef);
-      const float delta = std::clamp(v - v_old, -vc_eps, vc_eps);
-      const float v_clipped = v_old + delta;
-      const float l_unclipped = (v - target) * (v - target);
-      const float l_clipped = (v_clipped - target) * (v_clipped - target);
-      v_loss += 0.5 * static_cast<double>(std::max(l_unclipped, l_clipped));
-      const bool inside = std::abs(v - v_old) <= vc_eps;
-      d_v = l_unclipped >= l_clipped ? (v - target) : (inside ? (v_clipped - target) : 0.0f);
-    } else {
-      v_loss += 0.5 * static_cast<double>((v - target) * (v - target));
-      d_v = v - target;
-    }
-    d_values.data[i] = static_cast<float>(config_.vf_coef) * d_v * inv_m;
-
-    // Entropy bonus: loss = L_clip + c1 L_VF - c2 H.
-    ent += static_cast<double>(entropy[i]);
-    mb_d_entropy_[i] = -static_cast<float>(config_.ent_coef) * inv_m;
-  }
+  const PPOLossTerms terms =
+      ppo_loss<float>({new_logp, std::span<const float>(mb_old_log_probs_).first(m),
+                       std::span<const float>(mb_advantages_).first(m), values,
+                       std::span<const float>(mb_old_values_).first(m),
+                       std::span<const float>(mb_returns_).first(m), entropy},
+                      {clip_coef, config_.clip_value_loss, config_.value_clip_coef, config_.vf_coef,
+                       config_.ent_coef},
+                      {std::span<float>(mb_d_log_prob_).first(m), d_values.flat(),
+                       std::span<float>(mb_d_entropy_).first(m)});
   const nn::MatrixSpan<float> d_inputs =
       model.output_grad(model.output_index(Policy::kPolicyOutput));
   dist.backward(inputs, pi.log_std(), acts_i, acts_f,
@@ -351,13 +329,12 @@ double PPO::minibatch_step(std::span<const size_t> indices, double clip_coef, Tr
   model_optimizer_->step(model.flat_parameters(), model.flat_gradients());
   if (log_std_optimizer_) log_std_optimizer_->step(pi.log_std(), log_std_grad_);
 
-  const double md = static_cast<double>(m);
-  sums.policy_loss += pg_loss / md;
-  sums.value_loss += v_loss / md;
-  sums.entropy += ent / md;
-  sums.approx_kl += approx_kl / md;
-  sums.clip_fraction += clipped / md;
-  return approx_kl / md;
+  sums.policy_loss += terms.policy_loss;
+  sums.value_loss += terms.value_loss;
+  sums.entropy += terms.entropy;
+  sums.approx_kl += terms.approx_kl;
+  sums.clip_fraction += terms.clip_fraction;
+  return terms.approx_kl;
 }
 
 void PPO::update(TrainResult& result) {

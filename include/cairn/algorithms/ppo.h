@@ -128,6 +128,7 @@ class PPO {
   // Minibatch scratch.
   std::vector<size_t> order_;
   std::vector<float> mb_features_, mb_raw_actions_, mb_log_probs_, mb_entropy_, mb_advantages_;
+  std::vector<float> mb_old_log_probs_, mb_old_values_, mb_returns_;
   std::vector<int64_t> mb_action_indices_;
   std::vector<float> mb_d_log_prob_, mb_d_entropy_;
 };
