@@ -38,6 +38,7 @@ Arguments::Arguments(const std::string& command, const std::vector<FlagSpec>& sp
         throw Error("flag '--" + name + "' needs a value (" + spec->value_name + ")");
       values_[name] = argv[++i];
     }
+    all_values_[name].push_back(values_[name]);
   }
 }
 
@@ -45,6 +46,11 @@ std::optional<std::string> Arguments::get(const std::string& name) const {
   auto it = values_.find(name);
   if (it == values_.end()) return std::nullopt;
   return it->second;
+}
+
+std::vector<std::string> Arguments::get_all(const std::string& name) const {
+  auto it = all_values_.find(name);
+  return it == all_values_.end() ? std::vector<std::string>{} : it->second;
 }
 
 std::string Arguments::get_or(const std::string& name, const std::string& fallback) const {

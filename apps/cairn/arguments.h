@@ -26,6 +26,8 @@ class Arguments {
             int first);
 
   bool has(const std::string& name) const { return values_.count(name) != 0; }
+  // Every value given for a repeatable flag, in order (the last one is what get() returns).
+  std::vector<std::string> get_all(const std::string& name) const;
   std::optional<std::string> get(const std::string& name) const;
   std::string get_or(const std::string& name, const std::string& fallback) const;
   // Throws cairn::Error naming the flag if the value is not an integer in range.
@@ -36,6 +38,7 @@ class Arguments {
  private:
   std::string command_;
   std::map<std::string, std::string> values_;
+  std::map<std::string, std::vector<std::string>> all_values_;
   std::vector<std::string> positional_;
 };
 

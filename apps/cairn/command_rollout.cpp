@@ -9,6 +9,7 @@
 #include "cairn/error.h"
 #include "cairn/vector_env.h"
 #include "commands.h"
+#include "training_run.h"
 
 namespace cairn::cli {
 namespace {
@@ -164,29 +165,43 @@ int run_rollout(int argc, char** argv, int first) {
 }
 
 int run_main_job(int argc, char** argv, int first) {
-  const std::vector<FlagSpec> flags = {{"seed", true, "N", "seed (default 0)"},
+  const std::vector<FlagSpec> flags = {{"seed", true, "N", "seed (default 1)"},
                                        {"help", false, "", "show this help"}};
   Arguments args("main-job", flags, argc, argv, first);
   if (args.has("help")) {
-    std::fputs(help_text("cairn main-job [--seed N]",
-                         "cairn's main job. PPO training, checkpoints and export are not built "
-                         "yet;\nuntil they are, this rolls out random actions on every registered "
-                         "environment\nand prints episode statistics.",
-                         flags)
-                   .c_str(),
-               stdout);
+    std::fputs(
+        help_text("cairn main-job [--seed N]",
+                  "cairn's main job: trains PPO on CartPole-v1 with the tuned preset until\n"
+                  "the mean return of the last 100 episodes reaches 475, then evaluates the\n"
+                  "policy on 100 deterministic episodes. (Checkpoints, restoring the policy\n"
+                  "alone and export join this job as they are built.)",
+                  flags)
+            .c_str(),
+        stdout);
     return 0;
   }
-  const uint64_t seed = static_cast<uint64_t>(args.integer_or("seed", 0, 0, INT64_MAX));
+  PPOConfig config = ppo_preset("CartPole-v1");
+  config.seed = static_cast<uint64_t>(args.integer_or("seed", 1, 0, INT64_MAX));
+  std::printf("cairn %s main job: PPO on CartPole-v1 (seed %llu)\n\n", CAIRN_VERSION_STRING,
+              static_cast<unsigned long long>(config.seed));
+  PPO ppo(config);
+  StopConditions stop;
+  stop.mean_return = 475.0;
+  stop.timesteps = config.total_timesteps;
+  const std::vector<TrainResult> results =
+      train_with_progress(ppo, stop, {.interval_seconds = 0.1}, stdout);
+  const TrainResult& last = results.back();
+  const EvaluationResult e = ppo.evaluate(100, true);
   std::printf(
-      "cairn %s main job: random-action rollouts (100 episodes per environment, seed %llu)\n\n",
-      CAIRN_VERSION_STRING, static_cast<unsigned long long>(seed));
-  std::vector<RolloutStats> rows;
-  for (const std::string& id : registered_env_ids())
-    rows.push_back(random_rollout(id, 100, seed, 8));
-  print_table(rows);
-  std::printf("\nPPO training, checkpoints and export join this job as they are built.\n");
-  return 0;
+      "\ntrained %lld steps in %.2f s (%.0f steps/s); mean return of the last 100 episodes %.1f\n",
+      static_cast<long long>(last.timesteps), last.time_elapsed,
+      static_cast<double>(last.timesteps) / last.time_elapsed, last.episode_return_mean);
+  std::printf("deterministic evaluation: 100 episodes, mean return %.2f (min %.2f, max %.2f)\n",
+              e.mean_return, e.min_return, e.max_return);
+  std::printf(
+      "\nnext: cairn train --env Pendulum-v1 | cairn envs | cairn config show ppo --env "
+      "Acrobot-v1\n");
+  return e.mean_return >= 475.0 ? 0 : 1;
 }
 
 }  // namespace cairn::cli

@@ -8,5 +8,7 @@ namespace cairn::cli {
 int run_envs(int argc, char** argv, int first);
 int run_rollout(int argc, char** argv, int first);
 int run_main_job(int argc, char** argv, int first);
+int run_train(int argc, char** argv, int first);
+int run_config(int argc, char** argv, int first);
 
 }  // namespace cairn::cli

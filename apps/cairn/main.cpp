@@ -14,7 +14,9 @@ const char* kUsage =
     "usage: cairn <command> [options]\n"
     "\n"
     "commands:\n"
-    "  main-job   the main job: roll out every built-in environment and report\n"
+    "  main-job   the main job: train PPO on CartPole-v1 and evaluate the policy\n"
+    "  train      train PPO on an environment\n"
+    "  config     show PPO's default config or a tuned preset\n"
     "  rollout    roll out random actions on an environment and print episode statistics\n"
     "  envs       list the registered environments with their spaces\n"
     "  version    print cairn's version\n"
@@ -39,6 +41,8 @@ int main(int argc, char** argv) {
     if (command == "envs") return cairn::cli::run_envs(argc, argv, 2);
     if (command == "rollout") return cairn::cli::run_rollout(argc, argv, 2);
     if (command == "main-job") return cairn::cli::run_main_job(argc, argv, 2);
+    if (command == "train") return cairn::cli::run_train(argc, argv, 2);
+    if (command == "config") return cairn::cli::run_config(argc, argv, 2);
     std::fprintf(stderr, "cairn: unknown command '%s' (see 'cairn --help')\n", command.c_str());
     return 2;
   } catch (const cairn::Error& e) {
