@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include "error_matchers.h"
 
 namespace cairn {
@@ -60,6 +62,27 @@ TEST(PPOConfig, SetAppliesOneOverride) {
   EXPECT_EQ(c.hidden_sizes, (std::vector<int64_t>{128, 128}));
   EXPECT_ERROR_CONTAINS(c.set("gamma"), "must look like key=value");
   EXPECT_ERROR_CONTAINS(c.set("gama=0.9"), "unknown key 'gama'");
+}
+
+}  // namespace
+}  // namespace cairn
+
+namespace cairn {
+namespace {
+
+TEST(PPOConfig, ShippedConfigFilesEqualThePresets) {
+  for (const char* env : {"CartPole-v1", "Acrobot-v1", "Pendulum-v1", "SimpleCorridor-v0"}) {
+    ASSERT_TRUE(has_ppo_preset(env));
+    const std::string path = std::string(CAIRN_SOURCE_DIR) + "/configs/ppo-" + env + ".json";
+    std::ifstream in(path);
+    ASSERT_TRUE(in) << path;
+    const PPOConfig from_file = PPOConfig::from_json(nlohmann::json::parse(in));
+    EXPECT_TRUE(from_file == ppo_preset(env)) << path << " differs from ppo_preset(\"" << env
+                                              << "\"); regenerate it with "
+                                                 "'cairn config show ppo --env "
+                                              << env << "'";
+  }
+  EXPECT_FALSE(has_ppo_preset("MountainCar-v0"));
 }
 
 }  // namespace
