@@ -235,19 +235,24 @@ PPOConfig ppo_preset(const std::string& env_id) {
     c.num_minibatches = 4;
     c.num_epochs = 4;
     c.learning_rate = 2.5e-3;
+    c.ent_coef = 0.02;  // without it, 1 seed in 30 (seed 20) never leaves -500
     c.total_timesteps = 300000;
   } else if (env_id == "Pendulum-v1") {
     // RLtools' configuration: 4 envs x 1024 steps, minibatches of 256, 2 epochs, gamma 0.9,
-    // observation normalisation, 300k steps. Rewards are normalised too, and the value
-    // loss is not clipped: Pendulum's returns are in the hundreds, far outside a 0.2 clip.
+    // observation normalisation, 300k steps. Within it: rewards normalised (essential), a
+    // small silu network (the activation mattered most), the value loss not clipped
+    // (Pendulum's returns are in the hundreds, far outside a 0.2 clip).
     c.num_envs = 4;
     c.num_steps = 1024;
     c.num_minibatches = 16;
     c.num_epochs = 2;
     c.gamma = 0.9;
-    c.learning_rate = 1e-3;
-    c.anneal_lr = false;
+    c.gae_lambda = 0.9;
+    c.learning_rate = 5e-3;
+    c.clip_coef = 0.15;
     c.clip_value_loss = false;
+    c.activation = "silu";
+    c.hidden_sizes = {32, 32};
     c.normalize_observations = true;
     c.normalize_rewards = true;
     c.total_timesteps = 300000;
