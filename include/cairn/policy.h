@@ -19,6 +19,8 @@
 // use (inference writes internal buffers); copies are independent.
 #pragma once
 
+#include <filesystem>
+#include <memory>
 #include <optional>
 #include <span>
 #include <vector>
@@ -32,6 +34,9 @@
 #include "cairn/space.h"
 
 namespace cairn {
+
+struct PolicyRestoreOptions;  // policy_checkpoint.h
+struct PolicyRestoreReport;
 
 struct PolicyOptions {
   bool normalize_observations = false;  // Box observation spaces only
@@ -57,6 +62,15 @@ class Policy {
   // space. The model's parameters start as ModelSpec's initialisers give them for `seed`.
   Policy(Space observation_space, Space action_space, const nn::ModelSpec& spec,
          const PolicyOptions& options = {}, uint64_t seed = 0);
+
+  // Restores a policy saved as a policy folder, or from an algorithm checkpoint; see
+  // load_policy() in policy_checkpoint.h, which this calls.
+  static std::unique_ptr<Policy> from_checkpoint(const std::filesystem::path& path);
+  static std::unique_ptr<Policy> from_checkpoint(const std::filesystem::path& path,
+                                                 const PolicyRestoreOptions& options,
+                                                 PolicyRestoreReport* report = nullptr);
+  // Saves this policy as a standalone policy folder; see save_policy().
+  void save(const std::filesystem::path& dir, bool overwrite = false);
 
   const Space& observation_space() const { return observation_space_; }
   const Space& action_space() const { return action_space_; }

@@ -66,7 +66,7 @@ struct PolicyRestoreOptions {
 struct PolicyRestoreReport {
   std::filesystem::path folder;  // the policy folder that was read
   int64_t format_version = 0;
-  std::string cairn_version;     // of the cairn that wrote it
+  std::string cairn_version;  // of the cairn that wrote it
   bool example_checked = false;
   bool bit_identical = false;    // every recorded output reproduced exactly
   double max_abs_deviation = 0;  // over "dist_inputs", "log_std", "value", float actions

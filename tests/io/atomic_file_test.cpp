@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "cairn/error.h"
-#include "io/scratch_dir.h"
+#include "support/scratch_dir.h"
 
 namespace cairn {
 namespace {

@@ -12,7 +12,7 @@
 
 #include "cairn/atomic_file.h"
 #include "cairn/safetensors.h"
-#include "io/scratch_dir.h"
+#include "support/scratch_dir.h"
 
 namespace cairn {
 namespace {

@@ -14,7 +14,7 @@
 
 #include "cairn/atomic_file.h"
 #include "cairn/error.h"
-#include "io/scratch_dir.h"
+#include "support/scratch_dir.h"
 
 namespace cairn {
 namespace {

@@ -10,7 +10,7 @@
 
 #include "cairn/error.h"
 #include "cairn/random.h"
-#include "io/scratch_dir.h"
+#include "support/scratch_dir.h"
 #include "io/sha256_compress.h"
 
 namespace cairn {

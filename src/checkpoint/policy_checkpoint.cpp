@@ -1,0 +1,383 @@
+#include "cairn/policy_checkpoint.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <set>
+
+#include "cairn/atomic_file.h"
+#include "cairn/error.h"
+#include "cairn/sha256.h"
+#include "checkpoint/manifest.h"
+
+namespace cairn {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+constexpr const char* kManifest = "cairn_policy.json";
+constexpr const char* kWeights = "weights.safetensors";
+constexpr const char* kExample = "example.safetensors";
+constexpr const char* kStatsMean = "observation_normalizer/mean";
+constexpr const char* kStatsVar = "observation_normalizer/var";
+constexpr const char* kStatsCount = "observation_normalizer/count";
+constexpr size_t kDefaultExampleRows = 16;
+
+std::vector<int64_t> shape_of(size_t rows, size_t cols) {
+  return {static_cast<int64_t>(rows), static_cast<int64_t>(cols)};
+}
+
+TensorDict policy_weights(const Policy& policy) {
+  TensorDict w;
+  const nn::Model<float>& model = policy.model();
+  for (const nn::TensorInfo& p : model.parameters()) {
+    w.insert(p.name, Tensor::f32(model.parameter(p.name), p.shape));
+  }
+  if (!policy.log_std().empty()) {
+    w.insert("log_std",
+             Tensor::f32(policy.log_std(), {static_cast<int64_t>(policy.log_std().size())}));
+  }
+  if (const RunningMeanStd* stats = policy.observation_statistics()) {
+    const int64_t d = static_cast<int64_t>(stats->dim());
+    w.insert(kStatsMean, Tensor::f64(stats->mean(), {d}));
+    w.insert(kStatsVar, Tensor::f64(stats->var(), {d}));
+    const double count = stats->count();
+    w.insert(kStatsCount, Tensor::f64(std::span<const double>(&count, 1), {}));
+  }
+  return w;
+}
+
+json policy_manifest(const Policy& policy) {
+  return {{"kind", "cairn.policy"},
+          {"format_version", kCheckpointFormatVersion},
+          {"cairn_version", CAIRN_VERSION_STRING},
+          {"observation_space", policy.observation_space().to_json()},
+          {"action_space", policy.action_space().to_json()},
+          {"model", policy.model().spec().to_json()},
+          {"distribution", policy.distribution().to_json()},
+          {"preprocessor", policy.options().to_json()}};
+}
+
+// The tensor a file must hold, with a message naming the file when it does not.
+const Tensor& expect_tensor(const TensorDict& dict, const std::string& file,
+                            const std::string& name, DType dtype,
+                            const std::vector<int64_t>& shape) {
+  if (!dict.contains(name)) throw Error(file + ": missing tensor '" + name + "'");
+  const Tensor& t = dict.at(name);
+  if (t.dtype() != dtype) {
+    throw Error(file + ": tensor '" + name + "' has dtype " + std::string(dtype_name(t.dtype())) +
+                ", expected " + std::string(dtype_name(dtype)));
+  }
+  if (t.shape() != shape) {
+    throw Error(file + ": tensor '" + name + "' has shape " + shape_string(t.shape()) +
+                ", expected " + shape_string(shape));
+  }
+  return t;
+}
+
+void load_weights(Policy& policy, const TensorDict& w, const std::string& file) {
+  std::set<std::string> used;
+  nn::Model<float>& model = policy.model();
+  for (const nn::TensorInfo& p : model.parameters()) {
+    const Tensor& t = expect_tensor(w, file, p.name, DType::f32, p.shape);
+    t.copy_to(model.parameter(p.name));
+    used.insert(p.name);
+  }
+  if (!policy.log_std().empty()) {
+    expect_tensor(w, file, "log_std", DType::f32, {static_cast<int64_t>(policy.log_std().size())})
+        .copy_to(policy.log_std());
+    used.insert("log_std");
+  }
+  if (RunningMeanStd* stats = policy.observation_statistics()) {
+    const int64_t d = static_cast<int64_t>(stats->dim());
+    const std::vector<double> mean =
+        expect_tensor(w, file, kStatsMean, DType::f64, {d}).to_vector<double>();
+    const std::vector<double> var =
+        expect_tensor(w, file, kStatsVar, DType::f64, {d}).to_vector<double>();
+    const double count = expect_tensor(w, file, kStatsCount, DType::f64, {}).to_vector<double>()[0];
+    try {
+      stats->set_state(mean, var, count);
+    } catch (const Error& e) {
+      throw Error(file + ": invalid observation statistics: " + e.what());
+    }
+    used.insert({kStatsMean, kStatsVar, kStatsCount});
+  }
+  for (const auto& [name, t] : w) {
+    if (!used.count(name)) {
+      throw Error(file + ": unexpected tensor '" + name + "' (the model has no such parameter)");
+    }
+  }
+}
+
+// Largest deviation, relative to max(1, |reference|), between two float tensors.
+double deviation(std::span<const float> got, std::span<const float> want, bool& identical) {
+  double worst = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    if (std::bit_cast<uint32_t>(got[i]) != std::bit_cast<uint32_t>(want[i])) identical = false;
+    const double d = std::abs(static_cast<double>(got[i]) - static_cast<double>(want[i])) /
+                     std::max(1.0, std::abs(static_cast<double>(want[i])));
+    worst = std::max(worst, std::isnan(d) ? INFINITY : d);
+  }
+  return worst;
+}
+
+void verify_example(Policy& policy, const TensorDict& recorded, const std::string& file,
+                    const PolicyRestoreOptions& options, PolicyRestoreReport& report) {
+  const Tensor& obs = recorded.at("obs");
+  if (obs.dtype() != DType::f32 || obs.shape().size() != 2 || obs.shape()[0] < 1 ||
+      obs.shape()[1] != static_cast<int64_t>(policy.observation_size())) {
+    throw Error(file + ": tensor 'obs' must be F32 [rows, " +
+                std::to_string(policy.observation_size()) + "], got " +
+                std::string(dtype_name(obs.dtype())) + " " + shape_string(obs.shape()));
+  }
+  const std::vector<float> observations = obs.to_vector<float>();
+  const TensorDict now = record_policy_example(policy, observations);
+  for (const auto& [name, t] : recorded) {
+    if (!now.contains(name)) throw Error(file + ": unexpected tensor '" + name + "'");
+  }
+  bool identical = true;
+  double worst = 0;
+  for (const auto& [name, mine] : now) {
+    const Tensor& theirs = expect_tensor(recorded, file, name, mine.dtype(), mine.shape());
+    if (mine.dtype() == DType::i64) {
+      const std::vector<int64_t> a = mine.to_vector<int64_t>(), b = theirs.to_vector<int64_t>();
+      for (size_t i = 0; i < a.size(); ++i) {
+        if (a[i] != b[i]) {
+          throw Error(file + ": the restored policy does not reproduce the recorded example: '" +
+                      name + "' element " + std::to_string(i) + " is " + std::to_string(a[i]) +
+                      ", recorded " + std::to_string(b[i]));
+        }
+      }
+      continue;
+    }
+    const std::vector<float> a = mine.to_vector<float>(), b = theirs.to_vector<float>();
+    const double d = deviation(a, b, identical);
+    if (!(d <= options.tolerance)) {
+      throw Error(file + ": the restored policy does not reproduce the recorded example: '" + name +
+                  "' deviates by up to " + std::to_string(d) +
+                  " (relative to max(1, |value|)); the "
+                  "tolerance is " +
+                  std::to_string(options.tolerance));
+    }
+    worst = std::max(worst, d);
+  }
+  report.example_checked = true;
+  report.bit_identical = identical;
+  report.max_abs_deviation = worst;
+  report.example_rows = static_cast<size_t>(obs.shape()[0]);
+}
+
+}  // namespace
+
+void validate_policy_id(const std::string& id) {
+  if (id.empty()) throw Error("invalid policy id: it is empty");
+  if (id == "." || id == "..") throw Error("invalid policy id '" + id + "'");
+  if (id.size() > 128) throw Error("invalid policy id: longer than 128 characters");
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '-' || c == '.';
+    if (!ok) {
+      throw Error("invalid policy id '" + id +
+                  "': only letters, digits, '_', '-' and '.' are "
+                  "allowed (no path separators)");
+    }
+  }
+}
+
+std::vector<float> sample_observations(const Space& space, size_t n, uint64_t seed) {
+  Rng rng(seed);
+  std::vector<float> out(n * space.size());
+  for (size_t r = 0; r < n; ++r) {
+    const std::span<float> row(out.data() + r * space.size(), space.size());
+    if (space.is_box()) {
+      space.sample(rng, row);
+    } else {
+      std::vector<int64_t> v(space.size());
+      space.sample(rng, std::span<int64_t>(v));
+      for (size_t k = 0; k < v.size(); ++k) row[k] = static_cast<float>(v[k]);
+    }
+  }
+  return out;
+}
+
+TensorDict record_policy_example(Policy& policy, std::span<const float> observations) {
+  const size_t n = policy.observation_size();
+  if (observations.empty() || observations.size() % n != 0) {
+    throw Error("record_policy_example: " + std::to_string(observations.size()) +
+                " observation values is not a positive multiple of " + std::to_string(n));
+  }
+  const size_t rows = observations.size() / n;
+  const size_t act = policy.action_size();
+  TensorDict example;
+  example.insert("obs", Tensor::f32(observations, shape_of(rows, n)));
+  Rng unused(0);
+  if (policy.action_space().is_integer()) {
+    std::vector<int64_t> actions(rows * act);
+    policy.compute_actions(observations, false, unused, actions, {});
+    example.insert("action", Tensor::i64(actions, shape_of(rows, act)));
+  } else {
+    std::vector<float> actions(rows * act);
+    policy.compute_actions(observations, false, unused, {}, actions);
+    example.insert("action", Tensor::f32(actions, shape_of(rows, act)));
+  }
+  // compute_actions ran the model on exactly these observations.
+  const nn::MatrixSpan<const float> inputs = policy.distribution_inputs();
+  example.insert("dist_inputs",
+                 Tensor::f32(inputs.flat(), shape_of(rows, static_cast<size_t>(inputs.cols))));
+  std::vector<float> values(policy.value_outputs().flat().begin(),
+                            policy.value_outputs().flat().end());
+  example.insert("value", Tensor::f32(values, shape_of(rows, 1)));
+  if (!policy.log_std().empty()) {
+    std::vector<float> log_std;
+    for (size_t r = 0; r < rows; ++r)
+      log_std.insert(log_std.end(), policy.log_std().begin(), policy.log_std().end());
+    example.insert("log_std", Tensor::f32(log_std, shape_of(rows, policy.log_std().size())));
+  }
+  return example;
+}
+
+void write_policy_files(Policy& policy, const fs::path& dir,
+                        std::span<const float> example_observations) {
+  std::vector<float> sampled;
+  if (example_observations.empty()) {
+    sampled = sample_observations(policy.observation_space(), kDefaultExampleRows, 0);
+    example_observations = sampled;
+  }
+  const std::vector<std::byte> weights = serialize_safetensors(policy_weights(policy));
+  const std::vector<std::byte> example =
+      serialize_safetensors(record_policy_example(policy, example_observations));
+  json manifest = policy_manifest(policy);
+  manifest["files"] = {{kWeights, file_entry(weights)}, {kExample, file_entry(example)}};
+  write_file_atomically(dir / kWeights, weights);
+  write_file_atomically(dir / kExample, example);
+  write_file_atomically(dir / kManifest, manifest.dump(2) + "\n");
+}
+
+void save_policy(Policy& policy, const fs::path& dir, std::span<const float> example_observations,
+                 bool overwrite) {
+  write_directory_atomically(
+      dir,
+      [&](const fs::path& staging) { write_policy_files(policy, staging, example_observations); },
+      overwrite);
+}
+
+std::unique_ptr<Policy> load_policy_from_files(const PolicyFiles& files,
+                                               const PolicyRestoreOptions& options,
+                                               PolicyRestoreReport* report) {
+  const std::string manifest_name = files.source + "/" + kManifest;
+  const json manifest = parse_manifest(files.manifest_json, manifest_name, "cairn.policy");
+  PolicyRestoreReport local;
+  PolicyRestoreReport& r = report ? *report : local;
+  r.format_version = manifest["format_version"].get<int64_t>();
+  r.cairn_version = manifest.value("cairn_version", std::string("unknown"));
+
+  // Every listed file is present with its checksum; nothing else is listed.
+  const json& listed = require_field(manifest, "files", manifest_name);
+  if (!listed.is_object()) throw Error(manifest_name + ": field 'files' must be an object");
+  for (const auto& [name, entry] : listed.items()) {
+    if (name != kWeights && name != kExample) {
+      throw Error(manifest_name + ": lists unexpected file '" + name + "'");
+    }
+  }
+  verify_file_entry(listed, kWeights, files.weights, files.source);
+  verify_file_entry(listed, kExample, files.example, files.source);
+
+  auto read = [&](const char* field) -> const json& {
+    return require_field(manifest, field, manifest_name);
+  };
+  auto with_context = [&](const char* field, auto&& build) {
+    try {
+      return build(read(field));
+    } catch (const Error& e) {
+      throw Error(manifest_name + ": field '" + field + "': " + e.what());
+    }
+  };
+  const Space obs_space =
+      with_context("observation_space", [](const json& j) { return Space::from_json(j); });
+  const Space act_space =
+      with_context("action_space", [](const json& j) { return Space::from_json(j); });
+  const nn::ModelSpec spec =
+      with_context("model", [](const json& j) { return nn::ModelSpec::from_json(j); });
+  const PolicyOptions policy_options =
+      with_context("preprocessor", [](const json& j) { return PolicyOptions::from_json(j); });
+  const ActionDistribution<float> dist = with_context(
+      "distribution", [](const json& j) { return ActionDistribution<float>::from_json(j); });
+  if (!(dist == ActionDistribution<float>::for_action_space(act_space))) {
+    throw Error(manifest_name + ": field 'distribution' " + dist.to_json().dump() +
+                " does not match the action space " + act_space.to_string());
+  }
+  std::unique_ptr<Policy> policy;
+  try {
+    policy = std::make_unique<Policy>(obs_space, act_space, spec, policy_options);
+  } catch (const Error& e) {
+    throw Error(manifest_name + ": " + e.what());
+  }
+  const std::string weights_name = files.source + "/" + kWeights;
+  load_weights(*policy, parse_safetensors(files.weights, weights_name), weights_name);
+  if (options.verify_example) {
+    const std::string example_name = files.source + "/" + kExample;
+    verify_example(*policy, parse_safetensors(files.example, example_name), example_name, options,
+                   r);
+  }
+  return policy;
+}
+
+std::unique_ptr<Policy> load_policy(const fs::path& path, const PolicyRestoreOptions& options,
+                                    PolicyRestoreReport* report) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw Error("checkpoint path '" + path.string() + "' does not exist");
+  fs::path folder = path;
+  if (!fs::exists(path / kManifest, ec)) {
+    if (!fs::exists(path / "cairn_checkpoint.json", ec)) {
+      throw Error("'" + path.string() + "' is neither a policy folder (no " + kManifest +
+                  ") nor an algorithm checkpoint (no cairn_checkpoint.json)");
+    }
+    validate_policy_id(options.policy_id);
+    folder = path / "policies" / options.policy_id;
+    if (!fs::exists(folder / kManifest, ec)) {
+      throw Error("algorithm checkpoint '" + path.string() + "' has no policy '" +
+                  options.policy_id + "' (no " + (folder / kManifest).string() + ")");
+    }
+  }
+  // Nothing but the three files (and temporaries of an interrupted write, which start with '.').
+  for (const fs::directory_entry& e : fs::directory_iterator(folder)) {
+    const std::string name = e.path().filename().string();
+    if (name != kManifest && name != kWeights && name != kExample && name.rfind('.', 0) != 0) {
+      throw Error(folder.string() + ": unexpected file '" + name + "' in the policy folder");
+    }
+  }
+  PolicyFiles files;
+  files.source = folder.string();
+  const std::vector<std::byte> manifest_bytes = read_file(folder / kManifest);
+  files.manifest_json.assign(reinterpret_cast<const char*>(manifest_bytes.data()),
+                             manifest_bytes.size());
+  for (const char* name : {kWeights, kExample}) {
+    if (!fs::exists(folder / name, ec)) {
+      throw Error(folder.string() + ": missing file '" + name + "' (listed in " + kManifest + ")");
+    }
+  }
+  files.weights = read_file(folder / kWeights);
+  files.example = read_file(folder / kExample);
+  PolicyRestoreReport local;
+  PolicyRestoreReport& r = report ? *report : local;
+  r.folder = folder;
+  return load_policy_from_files(files, options, &r);
+}
+
+std::unique_ptr<Policy> Policy::from_checkpoint(const fs::path& path) {
+  return load_policy(path);
+}
+
+std::unique_ptr<Policy> Policy::from_checkpoint(const fs::path& path,
+                                                const PolicyRestoreOptions& options,
+                                                PolicyRestoreReport* report) {
+  return load_policy(path, options, report);
+}
+
+void Policy::save(const fs::path& dir, bool overwrite) {
+  save_policy(*this, dir, {}, overwrite);
+}
+
+}  // namespace cairn
