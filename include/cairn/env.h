@@ -99,6 +99,11 @@ class Env {
   virtual std::vector<double> get_state() const;
   virtual void set_state(std::span<const double> state);
 
+  // Marks an episode as in progress without reset(), after set_state() (and, for
+  // bit-exact continuation, np_random().set_state()) restored one from a checkpoint.
+  // The generator counts as seeded afterwards. Wrappers forward it to what they wrap.
+  virtual void resume_episode();
+
   // True if the environment clips out-of-bounds Box actions itself (see above).
   virtual bool clips_box_actions() const { return false; }
 

@@ -39,6 +39,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cairn/env.h"
+#include "cairn/safetensors.h"
 
 namespace cairn {
 
@@ -94,6 +95,19 @@ class VectorEnv {
   // Return and length so far of each environment's current episode.
   double current_return(size_t i) const { return running_return_[i]; }
   int64_t current_length(size_t i) const { return running_length_[i]; }
+
+  // True if every environment exposes its state (Env::has_state()), so that
+  // save_state() can capture the vector environment exactly.
+  bool can_save_state() const;
+  // Everything needed to continue stepping bit-identically: each environment's
+  // physical state and generator, its TimeLimit step count, the current observations
+  // and the running episode statistics, as tensors named "<prefix>...". Throws
+  // cairn::Error if !can_save_state() or reset() was never called.
+  void save_state(TensorDict& out, const std::string& prefix) const;
+  // Restores save_state()'s tensors; the next step() continues exactly where the saved
+  // one would have. Throws cairn::Error naming the tensor on a missing tensor or a
+  // shape/dtype that does not fit these environments.
+  void restore_state(const TensorDict& in, const std::string& prefix);
 
   Env& env(size_t i) { return *envs_[i]; }
   const Env& env(size_t i) const { return *envs_[i]; }

@@ -25,6 +25,10 @@ class Wrapper : public Env {
   std::vector<double> get_state() const override { return env_->get_state(); }
   void set_state(std::span<const double> state) override { env_->set_state(state); }
   bool clips_box_actions() const override { return env_->clips_box_actions(); }
+  void resume_episode() override {
+    Env::resume_episode();
+    env_->resume_episode();
+  }
 
  protected:
   void do_reset(std::optional<uint64_t> seed, std::span<float> obs) override;

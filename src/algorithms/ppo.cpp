@@ -352,6 +352,9 @@ void PPO::update(TrainResult& result) {
 
   const size_t mb = static_cast<size_t>(config_.minibatch_size());
   TrainResult epoch_sums;
+  // The permutation starts from the identity every iteration, so that it depends on the
+  // shuffle generator alone (and a resumed run draws the same minibatches).
+  std::iota(order_.begin(), order_.end(), size_t{0});
   for (int64_t epoch = 0; epoch < config_.num_epochs; ++epoch) {
     // Fisher-Yates shuffle with the run's own generator.
     for (size_t i = batch_ - 1; i > 0; --i) std::swap(order_[i], order_[shuffle_rng_.below(i + 1)]);
@@ -406,6 +409,7 @@ TrainResult PPO::train() {
   result.episode_length_mean = mean_of(recent_lengths_, recent_count_);
   result.steps_per_second = static_cast<double>(batch_) / seconds;
   result.time_elapsed = train_seconds_;
+  last_result_ = result;
   return result;
 }
 

@@ -220,7 +220,7 @@ PPOConfig ppo_preset(const std::string& env_id) {
   c.env_id = env_id;
   if (env_id == "CartPole-v1") {
     // Short rollouts and many epochs on few minibatches (as rl-baselines3-zoo), with a
-    // larger learning rate: solved (mean of the last 100 episodes >= 475) in ~65k steps.
+    // larger learning rate: solved (mean of the last 100 episodes >= 475) in ~70k steps.
     c.num_envs = 8;
     c.num_steps = 32;
     c.num_minibatches = 2;
@@ -228,7 +228,7 @@ PPOConfig ppo_preset(const std::string& env_id) {
     c.gamma = 0.98;
     c.gae_lambda = 0.8;
     c.learning_rate = 2e-3;
-    c.total_timesteps = 100000;
+    c.total_timesteps = 150000;  // the decay horizon: 100k left 1 seed in 10 at 470
   } else if (env_id == "Acrobot-v1") {
     c.num_envs = 8;
     c.num_steps = 128;

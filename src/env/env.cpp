@@ -107,6 +107,11 @@ Transition Env::step(std::span<const float> action) {
   return t;
 }
 
+void Env::resume_episode() {
+  seeded_ = true;
+  active_ = true;
+}
+
 std::vector<double> Env::get_state() const {
   throw Error("Env::get_state: this environment does not expose its state");
 }

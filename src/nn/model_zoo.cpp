@@ -49,7 +49,7 @@ ModelSpec founding_story_actor_critic(Index obs_dim, Index num_actions,
       .add(Block("pi")
                .dense(options.hidden, silu, k, zeros)
                .dense(options.hidden, silu, k, zeros)
-               .dense(num_actions, Activation::identity(), k, zeros))
+               .dense(num_actions, Activation::identity(), options.policy_output_init, zeros))
       .add(Block("vf")
                .dense(options.hidden, silu, k, zeros)
                .dense(options.hidden, silu, k, zeros)

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -87,6 +88,24 @@ class PPO {
   // change the training state. Throws cairn::Error if episodes < 1.
   EvaluationResult evaluate(int64_t episodes, bool deterministic = true, uint64_t seed = 1000000);
 
+  // --- Checkpoints (docs/checkpoint-format.md) --------------------------------------
+  // Writes an algorithm checkpoint folder atomically: cairn_checkpoint.json (config,
+  // counters, the last result, checksums of every file), algorithm_state.safetensors
+  // (optimiser moments, generator states, episode statistics, reward normaliser and the
+  // environments' states) and policies/default_policy/ (a self-contained policy folder
+  // whose example is the current observations). Refuses to replace an existing non-empty
+  // folder unless `overwrite`. Throws cairn::Error naming the path on failure.
+  void save_checkpoint(const std::filesystem::path& dir, bool overwrite = false);
+  // Restores an algorithm from a checkpoint folder, ready to continue training: on the
+  // same build and machine the continuation is bit-identical to a run that never stopped.
+  // The environment id must be registered. Environments that do not expose their state
+  // are reset instead (seeded from the seed and the iteration), so their episodes restart.
+  // Throws cairn::Error naming the file and the problem.
+  static std::unique_ptr<PPO> from_checkpoint(const std::filesystem::path& path);
+
+  // The result of the last train() (iteration 0 before any).
+  const TrainResult& last_result() const { return last_result_; }
+
   const PPOConfig& config() const { return config_; }
   Policy& policy() { return *policy_; }
   const Policy& policy() const { return *policy_; }
@@ -94,6 +113,8 @@ class PPO {
   int64_t timesteps() const { return timesteps_; }
 
  private:
+  void save_state(TensorDict& out) const;
+  void restore_state(const TensorDict& in);
   void collect_rollouts(TrainResult& result);
   void scale_rewards(size_t row);
   void update(TrainResult& result);
@@ -110,6 +131,7 @@ class PPO {
   std::vector<double> discounted_returns_;        // per environment
   std::vector<float> return_scratch_;
 
+  TrainResult last_result_;
   int64_t iteration_ = 0, timesteps_ = 0, episodes_ = 0;
   double train_seconds_ = 0;
   std::vector<double> recent_returns_, recent_lengths_;  // ring buffers of the last 100

@@ -11,7 +11,7 @@
 // founding_story_actor_critic: the custom model from cairn's founding story. Policy
 // 2 x dense(256, silu) then dense(num_actions); value 2 x dense(256, silu) then
 // dense(1); every kernel variance-scaling initialised (default: scale 1, fan_in,
-// truncated normal, i.e. LeCun normal), biases zero.
+// truncated normal, i.e. LeCun normal; the policy output layer scale 0.01), biases zero.
 //
 // All functions return validated specs and throw cairn::Error for sizes < 1.
 #pragma once
@@ -41,6 +41,12 @@ struct FoundingStoryOptions {
   Index hidden = 256;
   InitSpec kernel_init = InitSpec::variance_scaling(1.0, InitSpec::Mode::kFanIn,
                                                     InitSpec::Distribution::kTruncatedNormal);
+  // The policy's output layer starts near zero, so the first policy is close to uniform
+  // and explores (RLlib initialises its logits layer with std 0.01 for the same reason;
+  // with kernel_init there, some seeds start so sure of "left" that SimpleCorridor's end
+  // is never reached).
+  InitSpec policy_output_init = InitSpec::variance_scaling(
+      0.01, InitSpec::Mode::kFanIn, InitSpec::Distribution::kTruncatedNormal);
 };
 
 ModelSpec founding_story_actor_critic(Index obs_dim, Index num_actions,

@@ -1,0 +1,252 @@
+// PPO algorithm checkpoints: save everything, resume bit-identically.
+#include <bit>
+#include <cmath>
+#include <set>
+
+#include "cairn/algorithms/ppo.h"
+#include "cairn/atomic_file.h"
+#include "cairn/error.h"
+#include "cairn/policy_checkpoint.h"
+#include "checkpoint/manifest.h"
+
+namespace cairn {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+constexpr const char* kManifest = "cairn_checkpoint.json";
+constexpr const char* kState = "algorithm_state.safetensors";
+constexpr const char* kPolicyId = "default_policy";
+
+std::vector<uint64_t> rng_words(const RngState& s) {
+  return {s.state_hi, s.state_lo,         s.inc_hi,
+          s.inc_lo,   s.has_spare_normal, std::bit_cast<uint64_t>(s.spare_normal)};
+}
+
+RngState rng_state_of(const TensorDict& in, const std::string& name) {
+  const Tensor& t = in.at(name);
+  if (t.dtype() != DType::u64 || t.shape() != std::vector<int64_t>{6}) {
+    throw Error(in.source() + ": tensor '" + name + "' must be U64 [6]");
+  }
+  const std::vector<uint64_t> w = t.to_vector<uint64_t>();
+  RngState s;
+  s.state_hi = w[0];
+  s.state_lo = w[1];
+  s.inc_hi = w[2];
+  s.inc_lo = w[3];
+  s.has_spare_normal = w[4];
+  s.spare_normal = std::bit_cast<double>(w[5]);
+  return s;
+}
+
+template <typename T>
+void copy_exact(const TensorDict& in, const std::string& name, std::span<T> out,
+                const std::vector<int64_t>& shape) {
+  const Tensor& t = in.at(name);
+  if (t.dtype() != DTypeOf<T>::value || t.shape() != shape) {
+    throw Error(in.source() + ": tensor '" + name + "' is " + std::string(dtype_name(t.dtype())) +
+                " " + shape_string(t.shape()) + ", expected " +
+                std::string(dtype_name(DTypeOf<T>::value)) + " " + shape_string(shape));
+  }
+  t.copy_to(out);
+}
+
+void save_optimizer(const nn::Optimizer<float>& opt, const std::string& prefix, TensorDict& out) {
+  for (const nn::TensorInfo& t : opt.state_tensors())
+    out.insert(prefix + t.name, Tensor::f32(opt.state(t.name), t.shape));
+  const int64_t steps = opt.step_count();
+  out.insert(prefix + "step_count", Tensor::i64(std::span<const int64_t>(&steps, 1), {}));
+}
+
+void restore_optimizer(nn::Optimizer<float>& opt, const std::string& prefix, const TensorDict& in) {
+  for (const nn::TensorInfo& t : opt.state_tensors()) {
+    const std::string name = prefix + t.name;
+    if (!in.contains(name)) throw Error(in.source() + ": missing tensor '" + name + "'");
+    const Tensor& v = in.at(name);
+    if (v.dtype() != DType::f32) throw Error(in.source() + ": tensor '" + name + "' must be F32");
+    try {
+      opt.set_state(t.name, v.shape(), v.to_vector<float>());
+    } catch (const Error& e) {
+      throw Error(in.source() + ": tensor '" + name + "': " + e.what());
+    }
+  }
+  int64_t steps = 0;
+  copy_exact(in, prefix + "step_count", std::span<int64_t>(&steps, 1), {});
+  opt.set_step_count(steps);
+}
+
+std::string relative_name(const fs::path& p, const fs::path& root) {
+  return p.lexically_relative(root).generic_string();
+}
+
+}  // namespace
+
+void PPO::save_state(TensorDict& out) const {
+  const int64_t counters[] = {iteration_, timesteps_, episodes_, static_cast<int64_t>(recent_next_),
+                              static_cast<int64_t>(recent_count_)};
+  out.insert("counters", Tensor::i64(counters, {5}));
+  out.insert("train_seconds", Tensor::f64(std::span<const double>(&train_seconds_, 1), {}));
+  out.insert("recent_returns",
+             Tensor::f64(recent_returns_, {static_cast<int64_t>(recent_returns_.size())}));
+  out.insert("recent_lengths",
+             Tensor::f64(recent_lengths_, {static_cast<int64_t>(recent_lengths_.size())}));
+  out.insert("rng/actions", Tensor::from_values<uint64_t>(rng_words(action_rng_.state()), {6}));
+  out.insert("rng/shuffle", Tensor::from_values<uint64_t>(rng_words(shuffle_rng_.state()), {6}));
+  save_optimizer(*model_optimizer_, "optimizer/model/", out);
+  if (log_std_optimizer_) save_optimizer(*log_std_optimizer_, "optimizer/log_std/", out);
+  if (return_stats_) {
+    out.insert("reward_normalizer/mean", Tensor::f64(return_stats_->mean(), {1}));
+    out.insert("reward_normalizer/var", Tensor::f64(return_stats_->var(), {1}));
+    const double count = return_stats_->count();
+    out.insert("reward_normalizer/count", Tensor::f64(std::span<const double>(&count, 1), {}));
+    out.insert(
+        "reward_normalizer/discounted_returns",
+        Tensor::f64(discounted_returns_, {static_cast<int64_t>(discounted_returns_.size())}));
+  }
+  if (envs_->can_save_state()) envs_->save_state(out, "envs/");
+}
+
+void PPO::restore_state(const TensorDict& in) {
+  int64_t counters[5];
+  copy_exact(in, "counters", std::span<int64_t>(counters), {5});
+  iteration_ = counters[0];
+  timesteps_ = counters[1];
+  episodes_ = counters[2];
+  if (counters[3] < 0 || counters[3] >= static_cast<int64_t>(recent_returns_.size()) ||
+      counters[4] < 0 || counters[4] > static_cast<int64_t>(recent_returns_.size())) {
+    throw Error(in.source() + ": tensor 'counters' holds an invalid episode ring position");
+  }
+  recent_next_ = static_cast<size_t>(counters[3]);
+  recent_count_ = static_cast<size_t>(counters[4]);
+  copy_exact(in, "train_seconds", std::span<double>(&train_seconds_, 1), {});
+  const std::vector<int64_t> ring = {static_cast<int64_t>(recent_returns_.size())};
+  copy_exact(in, "recent_returns", std::span<double>(recent_returns_), ring);
+  copy_exact(in, "recent_lengths", std::span<double>(recent_lengths_), ring);
+  action_rng_.set_state(rng_state_of(in, "rng/actions"));
+  shuffle_rng_.set_state(rng_state_of(in, "rng/shuffle"));
+  restore_optimizer(*model_optimizer_, "optimizer/model/", in);
+  if (log_std_optimizer_) restore_optimizer(*log_std_optimizer_, "optimizer/log_std/", in);
+  if (return_stats_) {
+    double mean = 0, var = 0, count = 0;
+    copy_exact(in, "reward_normalizer/mean", std::span<double>(&mean, 1), {1});
+    copy_exact(in, "reward_normalizer/var", std::span<double>(&var, 1), {1});
+    copy_exact(in, "reward_normalizer/count", std::span<double>(&count, 1), {});
+    return_stats_->set_state(std::span<const double>(&mean, 1), std::span<const double>(&var, 1),
+                             count);
+    copy_exact(in, "reward_normalizer/discounted_returns", std::span<double>(discounted_returns_),
+               {static_cast<int64_t>(discounted_returns_.size())});
+  }
+  if (in.contains("envs/physical_state")) {
+    envs_->restore_state(in, "envs/");
+  } else {
+    // Environments without state restart their episodes, seeded from the seed and iteration.
+    envs_->reset(config_.seed + 1000003ULL * static_cast<uint64_t>(iteration_));
+  }
+}
+
+void PPO::save_checkpoint(const fs::path& dir, bool overwrite) {
+  write_directory_atomically(
+      dir,
+      [&](const fs::path& staging) {
+        const fs::path policy_dir = staging / "policies" / kPolicyId;
+        fs::create_directories(policy_dir);
+        write_policy_files(*policy_, policy_dir, envs_->observations());
+        TensorDict state;
+        save_state(state);
+        write_safetensors(staging / kState, state);
+        json files = json::object();
+        for (const fs::directory_entry& e : fs::recursive_directory_iterator(staging)) {
+          if (e.is_regular_file())
+            files[relative_name(e.path(), staging)] = file_entry(read_file(e.path()));
+        }
+        const json manifest = {{"kind", "cairn.algorithm_checkpoint"},
+                               {"format_version", kCheckpointFormatVersion},
+                               {"cairn_version", CAIRN_VERSION_STRING},
+                               {"algorithm", "PPO"},
+                               {"config", config_.to_json()},
+                               {"counters",
+                                {{"iteration", iteration_},
+                                 {"timesteps", timesteps_},
+                                 {"episodes", episodes_},
+                                 {"train_seconds", train_seconds_}}},
+                               {"last_result", last_result_.to_json()},
+                               {"environment_state_saved", envs_->can_save_state()},
+                               {"policy_ids", {kPolicyId}},
+                               {"files", files}};
+        write_file_atomically(staging / kManifest, manifest.dump(2) + "\n");
+      },
+      overwrite);
+}
+
+std::unique_ptr<PPO> PPO::from_checkpoint(const fs::path& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw Error("checkpoint path '" + path.string() + "' does not exist");
+  const fs::path manifest_path = path / kManifest;
+  if (!fs::exists(manifest_path, ec)) {
+    throw Error("'" + path.string() + "' is not an algorithm checkpoint (no " + kManifest + ")");
+  }
+  const std::vector<std::byte> bytes = read_file(manifest_path);
+  const std::string name = manifest_path.string();
+  const json manifest =
+      parse_manifest(std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size()), name,
+                     "cairn.algorithm_checkpoint");
+  const json& algorithm = require_field(manifest, "algorithm", name);
+  if (algorithm != "PPO")
+    throw Error(name + ": field 'algorithm' is " + algorithm.dump() + ", expected \"PPO\"");
+
+  // Every file of the checkpoint is listed and intact; nothing else is there.
+  const json& files = require_field(manifest, "files", name);
+  if (!files.is_object()) throw Error(name + ": field 'files' must be an object");
+  std::set<std::string> present;
+  for (const fs::directory_entry& e : fs::recursive_directory_iterator(path)) {
+    const std::string rel = relative_name(e.path(), path);
+    if (!e.is_regular_file() || rel == kManifest || e.path().filename().string().rfind('.', 0) == 0)
+      continue;
+    if (!files.contains(rel))
+      throw Error(path.string() + ": unexpected file '" + rel + "' (not listed in " + kManifest +
+                  ")");
+    present.insert(rel);
+  }
+  std::vector<std::byte> state_bytes;
+  for (const auto& [rel, entry] : files.items()) {
+    if (!present.count(rel))
+      throw Error(path.string() + ": missing file '" + rel + "' (listed in " + kManifest + ")");
+    std::vector<std::byte> contents = read_file(path / rel);
+    verify_file_entry(files, rel, contents, path.string());
+    if (rel == kState) state_bytes = std::move(contents);
+  }
+  if (!files.contains(kState)) throw Error(name + ": does not list '" + std::string(kState) + "'");
+
+  PPOConfig config;
+  try {
+    config = PPOConfig::from_json(require_field(manifest, "config", name));
+  } catch (const Error& e) {
+    throw Error(name + ": field 'config': " + e.what());
+  }
+  auto ppo = std::make_unique<PPO>(config);
+  PolicyRestoreOptions options;
+  options.policy_id = kPolicyId;
+  std::unique_ptr<Policy> policy = load_policy(path, options);
+  if (!(policy->observation_space() == ppo->policy_->observation_space()) ||
+      !(policy->action_space() == ppo->policy_->action_space()) ||
+      policy->model().parameters() != ppo->policy_->model().parameters()) {
+    throw Error(path.string() +
+                ": the saved policy does not match the config's environment and model");
+  }
+  policy->reserve(
+      std::max(ppo->batch_ / static_cast<size_t>(config.num_minibatches), ppo->num_envs_));
+  ppo->policy_ = std::move(policy);
+  ppo->restore_state(parse_safetensors(state_bytes, (path / kState).string()));
+  const json& last = manifest.value("last_result", json::object());
+  ppo->last_result_.iteration = ppo->iteration_;
+  ppo->last_result_.timesteps = ppo->timesteps_;
+  ppo->last_result_.episodes = ppo->episodes_;
+  if (last.contains("episode_return_mean") && last["episode_return_mean"].is_number()) {
+    ppo->last_result_.episode_return_mean = last["episode_return_mean"].get<double>();
+  }
+  ppo->last_result_.time_elapsed = ppo->train_seconds_;
+  return ppo;
+}
+
+}  // namespace cairn
