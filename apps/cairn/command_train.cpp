@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "arguments.h"
+#include "cairn/checkpoint_manager.h"
 #include "cairn/error.h"
 #include "commands.h"
 #include "training_run.h"
@@ -20,6 +21,13 @@ const std::vector<FlagSpec> kTrainFlags = {
     {"stop-seconds", true, "S", "stop after S seconds of training"},
     {"eval-episodes", true, "N",
      "deterministic evaluation episodes at the end (default 100; 0: none)"},
+    {"out", true, "DIR",
+     "run folder for checkpoints (with --resume: default the checkpoint's run folder)"},
+    {"checkpoint-every", true, "K",
+     "save a checkpoint every K iterations (default: only at the end)"},
+    {"keep", true, "N", "keep the newest N checkpoints (default: all)"},
+    {"keep-best", true, "N", "also keep the N checkpoints with the best mean return"},
+    {"resume", true, "CHECKPOINT", "continue a run from a checkpoint (or a run folder's latest)"},
     {"quiet", false, "", "no progress lines"},
     {"json", false, "", "print one JSON object as the result"},
     {"help", false, "", "show this help"},
@@ -40,29 +48,67 @@ int run_train(int argc, char** argv, int first) {
   Arguments args("train", kTrainFlags, argc, argv, first);
   if (args.has("help")) {
     std::fputs(
-        help_text("cairn train [--env ID] [--config FILE] [--set KEY=VALUE]... [--seed N] "
-                  "[stop options] [--json]",
-                  "Trains PPO, printing progress, then evaluates the policy deterministically.",
+        help_text("cairn train [--env ID] [--config FILE] [--set KEY=VALUE]... [--seed N] [stop "
+                  "options]\n"
+                  "                   [--out DIR [--checkpoint-every K] [--keep N] [--keep-best "
+                  "N]] [--json]\n"
+                  "       cairn train --resume CHECKPOINT [--out DIR] [stop options] [--json]",
+                  "Trains PPO, printing progress, then evaluates the policy deterministically.\n"
+                  "Stop conditions count over the whole run, across resumes.",
                   kTrainFlags)
             .c_str(),
         stdout);
     return 0;
   }
   if (!args.positional().empty()) throw Error("unexpected argument '" + args.positional()[0] + "'");
-  std::optional<uint64_t> seed;
-  if (args.has("seed")) seed = static_cast<uint64_t>(args.integer_or("seed", 0, 0, INT64_MAX));
-  const PPOConfig config =
-      resolve_config(args.get("env"), args.get("config"), args.get_all("set"), seed);
-  const StopConditions stop = stop_conditions(args, config);
   const int64_t eval_episodes = args.integer_or("eval-episodes", 100, 0, 1000000);
+  const int64_t every = args.integer_or("checkpoint-every", 0, 0, INT64_MAX);
   const bool json = args.has("json");
 
-  PPO ppo(config);
-  const std::vector<TrainResult> results =
-      train_with_progress(ppo, stop, {.quiet = json || args.has("quiet")}, stdout);
-  nlohmann::json out = {{"config", config.to_json()}, {"final", results.back().to_json()}};
+  std::unique_ptr<PPO> ppo;
+  std::optional<std::filesystem::path> run_dir;
+  if (args.has("out")) run_dir = *args.get("out");
+  if (args.has("resume")) {
+    for (const char* flag : {"env", "config", "set", "seed"}) {
+      if (args.has(flag))
+        throw Error(std::string("--") + flag + " cannot be combined with --resume");
+    }
+    const std::filesystem::path checkpoint = resolve_checkpoint(*args.get("resume"));
+    ppo = PPO::from_checkpoint(checkpoint);
+    if (!run_dir) run_dir = checkpoint.parent_path();
+  } else {
+    std::optional<uint64_t> seed;
+    if (args.has("seed")) seed = static_cast<uint64_t>(args.integer_or("seed", 0, 0, INT64_MAX));
+    ppo = std::make_unique<PPO>(
+        resolve_config(args.get("env"), args.get("config"), args.get_all("set"), seed));
+  }
+  if ((every > 0 || args.has("keep") || args.has("keep-best")) && !run_dir) {
+    throw Error("--checkpoint-every, --keep and --keep-best need --out DIR");
+  }
+  const PPOConfig& config = ppo->config();
+  const StopConditions stop = stop_conditions(args, config);
+  std::optional<CheckpointManager> checkpoints;
+  if (run_dir) {
+    checkpoints.emplace(
+        *run_dir, RetentionPolicy{.keep_last = args.integer_or("keep", 0, 0, INT64_MAX),
+                                  .keep_best = args.integer_or("keep-best", 0, 0, INT64_MAX)});
+  }
+  std::filesystem::path last_checkpoint;
+  const std::vector<TrainResult> results = train_with_progress(
+      *ppo, stop, {.quiet = json || args.has("quiet")}, stdout, [&](const TrainResult& r) {
+        if (checkpoints && ((every > 0 && r.iteration % every == 0) || stop.met(r))) {
+          last_checkpoint = checkpoints->save(*ppo);
+        }
+      });
+  nlohmann::json out = {
+      {"config", config.to_json()},
+      {"final", results.empty() ? ppo->last_result().to_json() : results.back().to_json()}};
+  if (!last_checkpoint.empty()) {
+    out["checkpoint"] = last_checkpoint.string();
+    if (!json) std::printf("checkpoint: %s\n", last_checkpoint.c_str());
+  }
   if (eval_episodes > 0) {
-    const EvaluationResult e = ppo.evaluate(eval_episodes, true);
+    const EvaluationResult e = ppo->evaluate(eval_episodes, true);
     out["evaluation"] = e.to_json();
     if (!json) {
       std::printf(

@@ -10,5 +10,7 @@ int run_rollout(int argc, char** argv, int first);
 int run_main_job(int argc, char** argv, int first);
 int run_train(int argc, char** argv, int first);
 int run_config(int argc, char** argv, int first);
+int run_eval(int argc, char** argv, int first);
+int run_inspect(int argc, char** argv, int first);
 
 }  // namespace cairn::cli

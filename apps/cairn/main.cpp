@@ -16,6 +16,8 @@ const char* kUsage =
     "commands:\n"
     "  main-job   the main job: train PPO on CartPole-v1 and evaluate the policy\n"
     "  train      train PPO on an environment\n"
+    "  eval       restore a policy alone from a checkpoint and evaluate it\n"
+    "  inspect    describe and verify a checkpoint or policy folder\n"
     "  config     show PPO's default config or a tuned preset\n"
     "  rollout    roll out random actions on an environment and print episode statistics\n"
     "  envs       list the registered environments with their spaces\n"
@@ -43,6 +45,8 @@ int main(int argc, char** argv) {
     if (command == "main-job") return cairn::cli::run_main_job(argc, argv, 2);
     if (command == "train") return cairn::cli::run_train(argc, argv, 2);
     if (command == "config") return cairn::cli::run_config(argc, argv, 2);
+    if (command == "eval") return cairn::cli::run_eval(argc, argv, 2);
+    if (command == "inspect") return cairn::cli::run_inspect(argc, argv, 2);
     std::fprintf(stderr, "cairn: unknown command '%s' (see 'cairn --help')\n", command.c_str());
     return 2;
   } catch (const cairn::Error& e) {

@@ -54,10 +54,13 @@ std::string progress_line(const TrainResult& r, const StopConditions& stop) {
   return buf;
 }
 
-std::vector<TrainResult> train_with_progress(PPO& ppo, const StopConditions& stop,
-                                             const ProgressOptions& progress, std::FILE* out) {
+std::vector<TrainResult> train_with_progress(
+    PPO& ppo, const StopConditions& stop, const ProgressOptions& progress, std::FILE* out,
+    const std::function<void(const TrainResult&)>& after_iteration) {
+  if (ppo.iteration() > 0 && stop.met(ppo.last_result())) return {};
   double last_print = -1e9;
   return ppo.learn(stop, [&](const TrainResult& r) {
+    if (after_iteration) after_iteration(r);
     const bool final = stop.met(r);
     if (!progress.quiet && (final || r.time_elapsed - last_print >= progress.interval_seconds)) {
       std::fprintf(out, "%s\n", progress_line(r, stop).c_str());

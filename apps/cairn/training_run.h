@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdio>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,8 +28,12 @@ struct ProgressOptions {
 
 // Trains until `stop` is met, printing progress lines to `out`. Returns every
 // iteration's result.
-std::vector<TrainResult> train_with_progress(PPO& ppo, const StopConditions& stop,
-                                             const ProgressOptions& progress, std::FILE* out);
+// Trains until `stop` is met (nothing if it already is, as when resuming a finished
+// run), printing progress lines to `out`; `after_iteration` (optional) runs after each
+// iteration. Returns every iteration's result.
+std::vector<TrainResult> train_with_progress(
+    PPO& ppo, const StopConditions& stop, const ProgressOptions& progress, std::FILE* out,
+    const std::function<void(const TrainResult&)>& after_iteration = {});
 
 // One line: "iter 12  steps 24,576/100,000  return 231.4  sps 180,512  elapsed 0.14 s".
 std::string progress_line(const TrainResult& r, const StopConditions& stop);

@@ -1,7 +1,7 @@
 // PPO algorithm checkpoints: save everything, resume bit-identically.
 #include <bit>
 #include <cmath>
-#include <set>
+#include <map>
 
 #include "cairn/algorithms/ppo.h"
 #include "cairn/atomic_file.h"
@@ -179,44 +179,18 @@ void PPO::save_checkpoint(const fs::path& dir, bool overwrite) {
       overwrite);
 }
 
-std::unique_ptr<PPO> PPO::from_checkpoint(const fs::path& path) {
-  std::error_code ec;
-  if (!fs::exists(path, ec)) throw Error("checkpoint path '" + path.string() + "' does not exist");
-  const fs::path manifest_path = path / kManifest;
-  if (!fs::exists(manifest_path, ec)) {
-    throw Error("'" + path.string() + "' is not an algorithm checkpoint (no " + kManifest + ")");
-  }
-  const std::vector<std::byte> bytes = read_file(manifest_path);
-  const std::string name = manifest_path.string();
-  const json manifest =
-      parse_manifest(std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size()), name,
-                     "cairn.algorithm_checkpoint");
-  const json& algorithm = require_field(manifest, "algorithm", name);
-  if (algorithm != "PPO")
-    throw Error(name + ": field 'algorithm' is " + algorithm.dump() + ", expected \"PPO\"");
+void PPO::verify_checkpoint(const fs::path& path) {
+  verify_folder(path, kManifest, "cairn.algorithm_checkpoint");
+}
 
-  // Every file of the checkpoint is listed and intact; nothing else is there.
-  const json& files = require_field(manifest, "files", name);
-  if (!files.is_object()) throw Error(name + ": field 'files' must be an object");
-  std::set<std::string> present;
-  for (const fs::directory_entry& e : fs::recursive_directory_iterator(path)) {
-    const std::string rel = relative_name(e.path(), path);
-    if (!e.is_regular_file() || rel == kManifest || e.path().filename().string().rfind('.', 0) == 0)
-      continue;
-    if (!files.contains(rel))
-      throw Error(path.string() + ": unexpected file '" + rel + "' (not listed in " + kManifest +
-                  ")");
-    present.insert(rel);
-  }
-  std::vector<std::byte> state_bytes;
-  for (const auto& [rel, entry] : files.items()) {
-    if (!present.count(rel))
-      throw Error(path.string() + ": missing file '" + rel + "' (listed in " + kManifest + ")");
-    std::vector<std::byte> contents = read_file(path / rel);
-    verify_file_entry(files, rel, contents, path.string());
-    if (rel == kState) state_bytes = std::move(contents);
-  }
-  if (!files.contains(kState)) throw Error(name + ": does not list '" + std::string(kState) + "'");
+std::unique_ptr<PPO> PPO::from_checkpoint(const fs::path& path) {
+  std::map<std::string, std::vector<std::byte>> kept = {{kState, {}}};
+  const json manifest = verify_folder(path, kManifest, "cairn.algorithm_checkpoint", &kept);
+  const std::string name = (path / kManifest).string();
+  const json& algorithm = require_field(manifest, "algorithm", name);
+  if (algorithm != "PPO") throw Error(name + ": field 'algorithm' is " + algorithm.dump() + ", expected \"PPO\"");
+  if (!manifest["files"].contains(kState)) throw Error(name + ": does not list '" + std::string(kState) + "'");
+  const std::vector<std::byte>& state_bytes = kept[kState];
 
   PPOConfig config;
   try {

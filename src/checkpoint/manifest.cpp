@@ -1,5 +1,8 @@
 #include "checkpoint/manifest.h"
 
+#include <set>
+
+#include "cairn/atomic_file.h"
 #include "cairn/error.h"
 #include "cairn/policy_checkpoint.h"
 #include "cairn/sha256.h"
@@ -64,6 +67,48 @@ void verify_file_entry(const nlohmann::json& files, const std::string& name,
     throw Error(path + ": checksum mismatch: sha256 is " + actual + ", the manifest says " +
                 e["sha256"].get<std::string>() + " (the file is corrupted or was modified)");
   }
+}
+
+nlohmann::json verify_folder(const std::filesystem::path& folder, const std::string& manifest_name,
+                             const std::string& kind,
+                             std::map<std::string, std::vector<std::byte>>* keep) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::exists(folder, ec))
+    throw Error("checkpoint path '" + folder.string() + "' does not exist");
+  const fs::path manifest_path = folder / manifest_name;
+  if (!fs::exists(manifest_path, ec)) {
+    throw Error("'" + folder.string() + "' has no " + manifest_name);
+  }
+  const std::vector<std::byte> bytes = read_file(manifest_path);
+  const nlohmann::json manifest =
+      parse_manifest(std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size()),
+                     manifest_path.string(), kind);
+  const nlohmann::json& files = require_field(manifest, "files", manifest_path.string());
+  if (!files.is_object()) throw Error(manifest_path.string() + ": field 'files' must be an object");
+  std::set<std::string> present;
+  for (const fs::directory_entry& e : fs::recursive_directory_iterator(folder)) {
+    const std::string rel = e.path().lexically_relative(folder).generic_string();
+    if (!e.is_regular_file() || rel == manifest_name ||
+        e.path().filename().string().rfind('.', 0) == 0) {
+      continue;
+    }
+    if (!files.contains(rel)) {
+      throw Error(folder.string() + ": unexpected file '" + rel + "' (not listed in " +
+                  manifest_name + ")");
+    }
+    present.insert(rel);
+  }
+  for (const auto& [rel, entry] : files.items()) {
+    if (!present.count(rel)) {
+      throw Error(folder.string() + ": missing file '" + rel + "' (listed in " + manifest_name +
+                  ")");
+    }
+    std::vector<std::byte> contents = read_file(folder / rel);
+    verify_file_entry(files, rel, contents, folder.string());
+    if (keep && keep->count(rel)) (*keep)[rel] = std::move(contents);
+  }
+  return manifest;
 }
 
 }  // namespace cairn

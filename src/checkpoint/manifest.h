@@ -3,8 +3,11 @@
 #pragma once
 
 #include <cstddef>
+#include <filesystem>
+#include <map>
 #include <span>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -27,5 +30,14 @@ const nlohmann::json& require_field(const nlohmann::json& manifest, const std::s
 // naming source/name when the entry is missing or malformed or the file differs.
 void verify_file_entry(const nlohmann::json& files, const std::string& name,
                        std::span<const std::byte> contents, const std::string& source);
+
+// Reads folder/manifest_name, checks its kind and format version, and verifies that the
+// files listed under "files" (paths relative to `folder`) are exactly the regular files
+// of the folder tree (besides the manifest and hidden temporaries), each with the listed
+// size and checksum. Returns the manifest; the contents of the files named in `keep`
+// are stored there. Throws cairn::Error naming the path and the problem.
+nlohmann::json verify_folder(const std::filesystem::path& folder, const std::string& manifest_name,
+                             const std::string& kind,
+                             std::map<std::string, std::vector<std::byte>>* keep = nullptr);
 
 }  // namespace cairn

@@ -102,6 +102,9 @@ class PPO {
   // are reset instead (seeded from the seed and the iteration), so their episodes restart.
   // Throws cairn::Error naming the file and the problem.
   static std::unique_ptr<PPO> from_checkpoint(const std::filesystem::path& path);
+  // Verifies an algorithm checkpoint's manifest, file list and checksums without
+  // restoring it. Throws cairn::Error naming the file and the problem.
+  static void verify_checkpoint(const std::filesystem::path& path);
 
   // The result of the last train() (iteration 0 before any).
   const TrainResult& last_result() const { return last_result_; }
