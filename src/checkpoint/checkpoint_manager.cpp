@@ -35,6 +35,21 @@ double metric_of(const fs::path& checkpoint, const std::string& metric) {
   return j["last_result"][metric].get<double>();
 }
 
+constexpr const char* kDeleting = ".deleting-";
+
+// Deleting a folder file by file can be interrupted; renaming it away first means a crash
+// leaves either the whole checkpoint under its name or none of it.
+void remove_checkpoint(const fs::path& p) {
+  const fs::path doomed = p.parent_path() / (std::string(kDeleting) + p.filename().string());
+  std::error_code ec;
+  fs::remove_all(doomed, ec);
+  fs::rename(p, doomed, ec);
+  if (ec) throw Error("cannot delete old checkpoint '" + p.string() + "': " + ec.message());
+  fsync_directory(p.parent_path());
+  fs::remove_all(doomed, ec);
+  if (ec) throw Error("cannot delete old checkpoint '" + doomed.string() + "': " + ec.message());
+}
+
 }  // namespace
 
 CheckpointManager::CheckpointManager(fs::path run_dir, RetentionPolicy retention)
@@ -46,6 +61,10 @@ CheckpointManager::CheckpointManager(fs::path run_dir, RetentionPolicy retention
   fs::create_directories(run_dir_, ec);
   if (ec || !fs::is_directory(run_dir_)) {
     throw Error("cannot create run folder '" + run_dir_.string() + "': " + ec.message());
+  }
+  // Finish deletions a crash interrupted.
+  for (const fs::directory_entry& e : fs::directory_iterator(run_dir_)) {
+    if (e.path().filename().string().rfind(kDeleting, 0) == 0) fs::remove_all(e.path(), ec);
   }
 }
 
@@ -89,13 +108,8 @@ void CheckpointManager::apply_retention(const fs::path& newest) {
   }
   keep.push_back(newest);
   for (const fs::path& p : all) {
-    if (std::find(keep.begin(), keep.end(), p) == keep.end()) {
-      std::error_code ec;
-      fs::remove_all(p, ec);
-      if (ec) throw Error("cannot delete old checkpoint '" + p.string() + "': " + ec.message());
-    }
+    if (std::find(keep.begin(), keep.end(), p) == keep.end()) remove_checkpoint(p);
   }
-  fsync_directory(run_dir_);
 }
 
 fs::path resolve_checkpoint(const fs::path& path) {
