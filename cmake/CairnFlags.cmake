@@ -14,6 +14,13 @@ if(CAIRN_SANITIZE)
        -fno-omit-frame-pointer)
   add_link_options(-fsanitize=address,undefined)
 endif()
+if(CAIRN_FUZZ)
+  # The whole library carries libFuzzer's coverage instrumentation and the sanitizers, so
+  # fuzz targets that link it explore its code; -fsanitize=fuzzer itself is added per target.
+  list(APPEND CAIRN_COMMON_FLAGS -fsanitize=fuzzer-no-link,address,undefined
+       -fno-sanitize-recover=all -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+endif()
 add_compile_options(${CAIRN_COMMON_FLAGS})
 
 # Designated initializers that leave defaulted members out are deliberate (EnvSpec etc.),

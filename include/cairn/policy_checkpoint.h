@@ -61,6 +61,8 @@ struct PolicyRestoreOptions {
   std::string policy_id = "default_policy";  // used when the path is an algorithm checkpoint
   bool verify_example = true;
   double tolerance = 1e-5;  // |a - b| <= tolerance * max(1, |b|) off the saving machine
+  // Off only for fuzzing and diagnostics: every other check still runs.
+  bool verify_checksums = true;
 };
 
 struct PolicyRestoreReport {

@@ -281,8 +281,10 @@ std::unique_ptr<Policy> load_policy_from_files(const PolicyFiles& files,
       throw Error(manifest_name + ": lists unexpected file '" + name + "'");
     }
   }
-  verify_file_entry(listed, kWeights, files.weights, files.source);
-  verify_file_entry(listed, kExample, files.example, files.source);
+  if (options.verify_checksums) {
+    verify_file_entry(listed, kWeights, files.weights, files.source);
+    verify_file_entry(listed, kExample, files.example, files.source);
+  }
 
   auto read = [&](const char* field) -> const json& {
     return require_field(manifest, field, manifest_name);
@@ -307,6 +309,16 @@ std::unique_ptr<Policy> load_policy_from_files(const PolicyFiles& files,
   if (!(dist == ActionDistribution<float>::for_action_space(act_space))) {
     throw Error(manifest_name + ": field 'distribution' " + dist.to_json().dump() +
                 " does not match the action space " + act_space.to_string());
+  }
+  // Every parameter is stored in the weights file, so a spec needing more than the file
+  // holds is refused before anything that size is allocated.
+  const size_t params = nn::parameter_count(spec);
+  if (params > files.weights.size() / sizeof(float)) {
+    throw Error(
+        manifest_name + ": field 'model' needs " +
+        (params == SIZE_MAX ? std::string("an impossible number of") : std::to_string(params)) +
+        " parameters, more than " + files.source + "/" + kWeights + " (" +
+        std::to_string(files.weights.size()) + " bytes) can hold");
   }
   std::unique_ptr<Policy> policy;
   try {

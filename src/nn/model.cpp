@@ -419,4 +419,19 @@ template std::vector<ParameterComparison> compare_parameters(const Model<float>&
 template std::vector<ParameterComparison> compare_parameters(const Model<double>&,
                                                              const Model<double>&);
 
+size_t parameter_count(const ModelSpec& spec) {
+  const detail::BuiltGraph<float> g = detail::build_graph<float>(spec);
+  size_t total = 0;
+  for (const auto& node : g.nodes) {
+    for (const ParamSpec& p : node.params) {
+      size_t n = 1;
+      for (int64_t d : p.shape) {
+        if (d <= 0 || __builtin_mul_overflow(n, static_cast<size_t>(d), &n)) return SIZE_MAX;
+      }
+      if (__builtin_add_overflow(total, n, &total)) return SIZE_MAX;
+    }
+  }
+  return total;
+}
+
 }  // namespace cairn::nn

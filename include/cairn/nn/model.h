@@ -137,6 +137,11 @@ class Model {
 extern template class Model<float>;
 extern template class Model<double>;
 
+// The number of parameter scalars a model built from `spec` has, computed without
+// allocating them (so untrusted specs can be checked before building). Saturates at
+// SIZE_MAX on overflow. Throws cairn::Error as ModelSpec::validate().
+size_t parameter_count(const ModelSpec& spec);
+
 // How two models' parameters compare, name by name.
 struct ParameterComparison {
   enum class Status { kEqual, kDifferent, kShapeMismatch, kOnlyInFirst, kOnlyInSecond };
