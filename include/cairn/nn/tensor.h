@@ -21,11 +21,15 @@
 // (_mm512_undefined_*, GCC bug 105593) when Eigen is inlined with -march=native. The
 // warning is attributed to the intrinsic headers, which Eigen/Core includes here, so
 // it is silenced for them only. Include this header before any other Eigen header.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #include <Eigen/Core>
 #pragma GCC diagnostic pop
+#else
+#include <Eigen/Core>
+#endif
 
 namespace cairn::nn {
 
