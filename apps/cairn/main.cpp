@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
     if (command == "config") return cairn::cli::run_config(argc, argv, 2);
     if (command == "eval") return cairn::cli::run_eval(argc, argv, 2);
     if (command == "inspect") return cairn::cli::run_inspect(argc, argv, 2);
-    std::fprintf(stderr, "cairn: unknown command '%s' (see 'cairn --help')\n", command.c_str());
+    std::fprintf(stderr, "cairn: error: unknown command '%s' (see 'cairn --help')\n", command.c_str());
     return 2;
   } catch (const cairn::Error& e) {
     std::fprintf(stderr, "cairn %s: error: %s\n", command.c_str(), e.what());
