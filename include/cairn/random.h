@@ -49,6 +49,11 @@ struct RngState {
   double spare_normal = 0.0;
 
   bool operator==(const RngState&) const = default;
+
+  // The state as six 64-bit words (state hi/lo, increment hi/lo, spare flag, spare
+  // bits), the form checkpoints store; from_words() is the inverse.
+  std::array<uint64_t, 6> to_words() const;
+  static RngState from_words(std::span<const uint64_t, 6> words);
 };
 
 class Rng {

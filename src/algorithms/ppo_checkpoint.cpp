@@ -19,25 +19,13 @@ constexpr const char* kManifest = "cairn_checkpoint.json";
 constexpr const char* kState = "algorithm_state.safetensors";
 constexpr const char* kPolicyId = "default_policy";
 
-std::vector<uint64_t> rng_words(const RngState& s) {
-  return {s.state_hi, s.state_lo,         s.inc_hi,
-          s.inc_lo,   s.has_spare_normal, std::bit_cast<uint64_t>(s.spare_normal)};
-}
-
 RngState rng_state_of(const TensorDict& in, const std::string& name) {
   const Tensor& t = in.at(name);
   if (t.dtype() != DType::u64 || t.shape() != std::vector<int64_t>{6}) {
     throw Error(in.source() + ": tensor '" + name + "' must be U64 [6]");
   }
   const std::vector<uint64_t> w = t.to_vector<uint64_t>();
-  RngState s;
-  s.state_hi = w[0];
-  s.state_lo = w[1];
-  s.inc_hi = w[2];
-  s.inc_lo = w[3];
-  s.has_spare_normal = w[4];
-  s.spare_normal = std::bit_cast<double>(w[5]);
-  return s;
+  return RngState::from_words(std::span<const uint64_t, 6>(w.data(), 6));
 }
 
 template <typename T>
@@ -91,8 +79,8 @@ void PPO::save_state(TensorDict& out) const {
              Tensor::f64(recent_returns_, {static_cast<int64_t>(recent_returns_.size())}));
   out.insert("recent_lengths",
              Tensor::f64(recent_lengths_, {static_cast<int64_t>(recent_lengths_.size())}));
-  out.insert("rng/actions", Tensor::from_values<uint64_t>(rng_words(action_rng_.state()), {6}));
-  out.insert("rng/shuffle", Tensor::from_values<uint64_t>(rng_words(shuffle_rng_.state()), {6}));
+  out.insert("rng/actions", Tensor::from_values<uint64_t>(action_rng_.state().to_words(), {6}));
+  out.insert("rng/shuffle", Tensor::from_values<uint64_t>(shuffle_rng_.state().to_words(), {6}));
   save_optimizer(*model_optimizer_, "optimizer/model/", out);
   if (log_std_optimizer_) save_optimizer(*log_std_optimizer_, "optimizer/log_std/", out);
   if (return_stats_) {
@@ -188,8 +176,10 @@ std::unique_ptr<PPO> PPO::from_checkpoint(const fs::path& path) {
   const json manifest = verify_folder(path, kManifest, "cairn.algorithm_checkpoint", &kept);
   const std::string name = (path / kManifest).string();
   const json& algorithm = require_field(manifest, "algorithm", name);
-  if (algorithm != "PPO") throw Error(name + ": field 'algorithm' is " + algorithm.dump() + ", expected \"PPO\"");
-  if (!manifest["files"].contains(kState)) throw Error(name + ": does not list '" + std::string(kState) + "'");
+  if (algorithm != "PPO")
+    throw Error(name + ": field 'algorithm' is " + algorithm.dump() + ", expected \"PPO\"");
+  if (!manifest["files"].contains(kState))
+    throw Error(name + ": does not list '" + std::string(kState) + "'");
   const std::vector<std::byte>& state_bytes = kept[kState];
 
   PPOConfig config;

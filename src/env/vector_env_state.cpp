@@ -19,22 +19,6 @@ TimeLimit* find_time_limit(Env& env) {
   return nullptr;
 }
 
-std::vector<uint64_t> rng_words(const RngState& s) {
-  return {s.state_hi, s.state_lo,         s.inc_hi,
-          s.inc_lo,   s.has_spare_normal, std::bit_cast<uint64_t>(s.spare_normal)};
-}
-
-RngState rng_from_words(std::span<const uint64_t> w) {
-  RngState s;
-  s.state_hi = w[0];
-  s.state_lo = w[1];
-  s.inc_hi = w[2];
-  s.inc_lo = w[3];
-  s.has_spare_normal = w[4];
-  s.spare_normal = std::bit_cast<double>(w[5]);
-  return s;
-}
-
 const Tensor& fetch(const TensorDict& in, const std::string& name, DType dtype,
                     const std::vector<int64_t>& shape) {
   if (!in.contains(name)) throw Error(in.source() + ": missing tensor '" + name + "'");
@@ -70,7 +54,7 @@ void VectorEnv::save_state(TensorDict& out, const std::string& prefix) const {
     if (s.size() != state_dim)
       throw Error("VectorEnv::save_state: environments have different state sizes");
     states.insert(states.end(), s.begin(), s.end());
-    const std::vector<uint64_t> w = rng_words(e->unwrapped().np_random().state());
+    const std::array<uint64_t, 6> w = e->unwrapped().np_random().state().to_words();
     rngs.insert(rngs.end(), w.begin(), w.end());
     const TimeLimit* limit = find_time_limit(*e);
     elapsed.push_back(limit ? limit->elapsed_steps() : -1);
@@ -110,7 +94,7 @@ void VectorEnv::restore_state(const TensorDict& in, const std::string& prefix) {
     try {
       env.unwrapped().set_state(std::span<const double>(s).subspan(i * d, d));
       env.unwrapped().np_random().set_state(
-          rng_from_words(std::span<const uint64_t>(rngs).subspan(i * 6, 6)));
+          RngState::from_words(std::span<const uint64_t>(rngs).subspan(i * 6).first<6>()));
       TimeLimit* limit = find_time_limit(env);
       if (limit && elapsed[i] >= 0) limit->set_elapsed_steps(elapsed[i]);
     } catch (const Error& e) {

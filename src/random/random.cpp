@@ -1,5 +1,6 @@
 #include "cairn/random.h"
 
+#include <bit>
 #include <cmath>
 
 #include "cairn/error.h"
@@ -178,6 +179,22 @@ double Rng::normal() {
 
 double Rng::exponential() {
   return -std::log1p(-uniform());
+}
+
+std::array<uint64_t, 6> RngState::to_words() const {
+  return {state_hi, state_lo,         inc_hi,
+          inc_lo,   has_spare_normal, std::bit_cast<uint64_t>(spare_normal)};
+}
+
+RngState RngState::from_words(std::span<const uint64_t, 6> w) {
+  RngState s;
+  s.state_hi = w[0];
+  s.state_lo = w[1];
+  s.inc_hi = w[2];
+  s.inc_lo = w[3];
+  s.has_spare_normal = w[4];
+  s.spare_normal = std::bit_cast<double>(w[5]);
+  return s;
 }
 
 RngState Rng::state() const {

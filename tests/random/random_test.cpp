@@ -92,3 +92,18 @@ TEST(Rng, NormalHasUnitMomentsAndFloatIsInUnitInterval) {
 
 }  // namespace
 }  // namespace cairn
+
+namespace cairn {
+namespace {
+
+TEST(Rng, StateWordsRoundTrip) {
+  Rng r(77);
+  r.normal();
+  const RngState s = r.state();
+  const std::array<uint64_t, 6> w = s.to_words();
+  EXPECT_EQ(RngState::from_words(w), s);
+  EXPECT_EQ(w[4], 1u);
+}
+
+}  // namespace
+}  // namespace cairn
