@@ -139,6 +139,8 @@ class Policy {
   size_t pi_output_ = 0, vf_output_ = 0;
   std::vector<float> log_std_;
   std::optional<RunningMeanStd> obs_stats_;
+  // Handed to compute_actions for the deterministic mode, which draws nothing from it.
+  Rng unused_rng_{0};
 
   // Scratch, sized for `capacity_` rows.
   size_t capacity_ = 0;

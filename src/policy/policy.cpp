@@ -228,9 +228,7 @@ ActionRef Policy::compute_action(std::span<const float> observation, bool explor
 }
 
 ActionRef Policy::compute_action(std::span<const float> observation) {
-  // The mode draws nothing; this generator is never advanced.
-  static thread_local Rng unused(0);
-  return compute_action(observation, false, unused);
+  return compute_action(observation, false, unused_rng_);
 }
 
 float Policy::value(std::span<const float> observation) {
