@@ -148,3 +148,37 @@ TEST(PPOLearning, SimpleCorridorWithTheCustomModelIsOptimal) {
 
 }  // namespace
 }  // namespace cairn
+
+namespace cairn {
+namespace {
+
+TEST(PPO, KlTargetStopsTheEpochsEarly) {
+  PPOConfig c = ppo_preset("CartPole-v1");
+  c.num_epochs = 10;
+  c.target_kl = 1e-7;
+  PPO ppo(c);
+  ppo.train();  // the first update starts at the rollout policy: KL 0 after no step
+  const TrainResult r = ppo.train();
+  EXPECT_TRUE(r.stopped_early_kl);
+  c.target_kl.reset();
+  PPO unbounded(c);
+  unbounded.train();
+  EXPECT_FALSE(unbounded.train().stopped_early_kl);
+}
+
+TEST(PPO, MeanReturnAndSecondsStopConditions) {
+  PPO ppo(ppo_preset("CartPole-v1"));
+  StopConditions by_return;
+  by_return.mean_return = 30.0;
+  by_return.timesteps = 100000;
+  const TrainResult last = ppo.learn(by_return).back();
+  EXPECT_GE(last.episode_return_mean, 30.0);
+  EXPECT_LT(last.timesteps, 100000);
+  StopConditions by_time;
+  by_time.seconds = 0.05;
+  const TrainResult timed = ppo.learn(by_time).back();
+  EXPECT_GE(timed.time_elapsed, 0.05);
+}
+
+}  // namespace
+}  // namespace cairn
