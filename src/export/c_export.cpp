@@ -108,6 +108,37 @@ class CProgram {
   }
   void raw_array(const std::string& text) { arrays_ += text; }
 
+  // The name of the generated tanh function (emitted once, only when used).
+  std::string use_tanh() {
+    need_tanh_ = true;
+    return "cairn_tanhf_";
+  }
+  // Helper functions the body uses (static, so each file has its own).
+  std::string helpers() const {
+    if (!need_tanh_) return "";
+    // Eigen's float tanh (Eigen/src/Core/MathFunctionsImpl.h, generic_fast_tanh_float,
+    // MPL-2.0): the rational approximation cairn's engine computes, so the C follows the
+    // policy closely, does not depend on the C library's tanhf and vectorises.
+    return "/* tanh as cairn's engine computes it (Eigen's rational approximation, clamped\n"
+           " * at +-7.9053111; inputs below 4e-4 in magnitude are returned as is). */\n"
+           "static float cairn_tanhf_(float a) {\n"
+           "  const float x = a > 7.90531110763549805f ? 7.90531110763549805f\n"
+           "                : (a < -7.90531110763549805f ? -7.90531110763549805f : a);\n"
+           "  const float x2 = x * x;\n"
+           "  float p = x2 * -2.76076847742355e-16f + 2.00018790482477e-13f;\n"
+           "  float q = x2 * 1.19825839466702e-06f + 1.18534705686654e-04f;\n"
+           "  p = x2 * p + -8.60467152213735e-11f;\n"
+           "  p = x2 * p + 5.12229709037114e-08f;\n"
+           "  p = x2 * p + 1.48572235717979e-05f;\n"
+           "  p = x2 * p + 6.37261928875436e-04f;\n"
+           "  p = x2 * p + 4.89352455891786e-03f;\n"
+           "  p = x * p;\n"
+           "  q = x2 * q + 2.26843463243900e-03f;\n"
+           "  q = x2 * q + 4.89352518554385e-03f;\n"
+           "  return fabsf(a) < 0.0004f ? x : p / q;\n"
+           "}\n\n";
+  }
+
   void line(const std::string& code) { body_ += std::string(indent_, ' ') + code + "\n"; }
   void open(const std::string& code) {
     line(code);
@@ -127,6 +158,7 @@ class CProgram {
   std::map<std::string, std::string> param_arrays_;
   std::string arrays_, body_;
   int indent_ = 2;
+  bool need_tanh_ = false;
 };
 
 // The CLayerWriter handed to a layer's lowering (built-in or custom).
@@ -168,13 +200,13 @@ class CLayer final : public nn::CLayerWriter {
 };
 
 // The C expression of activation `act` applied to the float variable `v`.
-std::string activation_expr(const Activation& act, const std::string& v) {
+std::string activation_expr(CProgram& program, const Activation& act, const std::string& v) {
   using Kind = Activation::Kind;
   switch (act.kind) {
     case Kind::kIdentity:
       return v;
     case Kind::kTanh:
-      return "tanhf(" + v + ")";
+      return program.use_tanh() + "(" + v + ")";
     case Kind::kRelu:
       return "(" + v + " > 0.0f ? " + v + " : 0.0f)";
     case Kind::kElu:
@@ -198,7 +230,7 @@ std::string activation_expr(const Activation& act, const std::string& v) {
   throw Error("C export: unknown activation " + std::string(act.name()));
 }
 
-void lower_builtin(CLayer& c, const GraphNode& node) {
+void lower_builtin(CProgram& program, CLayer& c, const GraphNode& node) {
   const nn::Layer<float>* layer = node.layer.get();
   const std::string& y = c.output();
   const std::string n = std::to_string(c.output_width());
@@ -213,14 +245,14 @@ void lower_builtin(CLayer& c, const GraphNode& node) {
     c.line("}");
     c.line("for (int j = 0; j < " + n + "; ++j) {");
     c.line("  const float v = " + y + "[j] + " + bias + "[j];");
-    c.line("  " + y + "[j] = " + activation_expr(dense->activation(), "v") + ";");
+    c.line("  " + y + "[j] = " + activation_expr(program, dense->activation(), "v") + ";");
     c.line("}");
     return;
   }
   if (const auto* act = dynamic_cast<const nn::ActivationLayer<float>*>(layer)) {
     c.line("for (int j = 0; j < " + n + "; ++j) {");
     c.line("  const float v = " + c.input(0) + "[j];");
-    c.line("  " + y + "[j] = " + activation_expr(act->activation(), "v") + ";");
+    c.line("  " + y + "[j] = " + activation_expr(program, act->activation(), "v") + ";");
     c.line("}");
     return;
   }
@@ -355,6 +387,9 @@ CSource generate(const Policy& policy, const CExportOptions& options) {
       summary += (k == 0 ? " " : " + ") + std::to_string(widths[k]);
     }
     summary += " -> " + std::to_string(node.width);
+    if (const auto* dense = dynamic_cast<const nn::Dense<float>*>(node.layer.get())) {
+      summary += ", " + std::string(dense->activation().name());
+    }
     p.open("{ /* " + node.path + ": " + summary + " */");
     try {
       if (const nn::LayerLowering* lowering = node.layer->lowering()) {
@@ -363,7 +398,7 @@ CSource generate(const Policy& policy, const CExportOptions& options) {
                       " cannot be lowered: its LayerLowering has no C lowering");
         }
       } else {
-        lower_builtin(writer, node);
+        lower_builtin(p, writer, node);
       }
     } catch (const Error& e) {
       const std::string what = e.what();
@@ -474,6 +509,7 @@ CSource generate(const Policy& policy, const CExportOptions& options) {
   c += " * See " + nm.base + ".h for the entry points. Weights are exact hexadecimal floats.\n */\n";
   c += "#include \"" + nm.base + ".h\"\n\n#include <math.h>\n\n";
   c += p.arrays();
+  c += p.helpers();
   if (gaussian) {
     c += float_array("", nm.log_std, policy.log_std(), "policy/log_std");
   }
