@@ -133,8 +133,8 @@ int main() {
   table.add_row({"cairn Policy::value", format_duration(cairn_value_ns), "vf network only"});
 
   // The exported C, compiled at run time.
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("cairn_export_bench_" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("cairn_export_bench_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   cairn::CExportOptions c_options;
   const cairn::ExportVerification cv = cairn::export_c(policy, dir, c_options);

@@ -44,7 +44,8 @@ nlohmann::json ExportVerification::to_json() const {
             {"random", num_random_observations},
             {"seed", seed}}},
           {"tolerance", tolerance},
-          {"criterion", "|exported - policy| <= tolerance * max(1, |policy|); integer actions identical"},
+          {"criterion",
+           "|exported - policy| <= tolerance * max(1, |policy|); integer actions identical"},
           {"outputs", outputs_json},
           {"cairn_version", CAIRN_VERSION_STRING}};
 }
@@ -59,7 +60,8 @@ std::string ExportVerification::summary() const {
   if (!runtime.empty()) s += "  runtime: " + runtime + "\n";
   if (!reason.empty()) s += "  reason: " + reason + "\n";
   for (const OutputDeviation& o : outputs) {
-    std::snprintf(line, sizeof line, "  %-12s %-9s max abs %.3g  max rel %.3g  %zu/%zu off%s\n",
+    std::snprintf(line, sizeof line,
+                  "  %-12s %-9s max abs %.3g  max rel %.3g  %zu of %zu values off%s\n",
                   o.name.c_str(), o.verified ? "ok" : "MISMATCH", o.max_abs_deviation,
                   o.max_rel_deviation, o.mismatches, o.values, o.exact ? " (identical)" : "");
     s += line;

@@ -51,7 +51,8 @@ class OnnxGraph final : public nn::OnnxLayerBuilder {
   // A name not used yet in the graph, `hint` itself if possible.
   std::string fresh(std::string_view hint) {
     std::string name(hint);
-    for (int k = 1; names_.count(name) != 0; ++k) name = std::string(hint) + "_" + std::to_string(k);
+    for (int k = 1; names_.count(name) != 0; ++k)
+      name = std::string(hint) + "_" + std::to_string(k);
     names_.insert(name);
     return name;
   }
@@ -60,7 +61,8 @@ class OnnxGraph final : public nn::OnnxLayerBuilder {
   // Adds an initializer with exactly `name` (which must be unused).
   std::string initializer(const std::string& name, int32_t data_type, const void* data,
                           size_t bytes, const std::vector<int64_t>& shape) {
-    if (names_.count(name) != 0) throw Error("ONNX export: tensor name \"" + name + "\" is used twice");
+    if (names_.count(name) != 0)
+      throw Error("ONNX export: tensor name \"" + name + "\" is used twice");
     names_.insert(name);
     onnx::TensorProto* t = graph_->add_initializer();
     t->set_name(name);
@@ -75,7 +77,9 @@ class OnnxGraph final : public nn::OnnxLayerBuilder {
     return initializer(name, onnx::TensorProto::FLOAT, values.data(), values.size() * sizeof(float),
                        shape);
   }
-  std::string scalar(std::string_view hint, float v) { return constant(hint, std::span(&v, 1), {}); }
+  std::string scalar(std::string_view hint, float v) {
+    return constant(hint, std::span(&v, 1), {});
+  }
 
   // --- OnnxLayerBuilder -----------------------------------------------------------
   int opset() const override { return opset_; }
@@ -232,7 +236,8 @@ std::string lower_builtin(OnnxGraph& g, const GraphNode& node) {
     return lower_activation(g, dense->activation(), z);
   }
   if (const auto* act = dynamic_cast<const nn::ActivationLayer<float>*>(layer)) {
-    if (act->activation().kind == Activation::Kind::kIdentity) return g.node1("Identity", {g.input(0)});
+    if (act->activation().kind == Activation::Kind::kIdentity)
+      return g.node1("Identity", {g.input(0)});
     return lower_activation(g, act->activation(), g.input(0));
   }
   if (dynamic_cast<const nn::LayerNorm<float>*>(layer) != nullptr) {
@@ -248,7 +253,8 @@ std::string lower_builtin(OnnxGraph& g, const GraphNode& node) {
     const std::string d = g.node1("Sub", {g.input(0), mean});
     const std::string var = g.node1("ReduceMean", {g.node1("Mul", {d, d})}, reduce);
     const std::string rstd = g.node1(
-        "Div", {g.scalar("one", 1.0f), g.node1("Sqrt", {g.node1("Add", {var, g.scalar("eps", eps)})})});
+        "Div",
+        {g.scalar("one", 1.0f), g.node1("Sqrt", {g.node1("Add", {var, g.scalar("eps", eps)})})});
     const std::string xhat = g.node1("Mul", {d, rstd});
     return g.node1("Add", {g.node1("Mul", {xhat, g.parameter("gain")}), g.parameter("bias")});
   }
@@ -327,7 +333,8 @@ onnx::ModelProto build_model(const Policy& policy, const OnnxExportOptions& opti
   graph->set_name("cairn_policy");
   graph->set_doc_string(model.doc_string());
   OnnxGraph g(graph, options.opset, policy);
-  for (const char* name : {"obs", "action", "dist_inputs", "log_std", "value"}) g.reserve_name(name);
+  for (const char* name : {"obs", "action", "dist_inputs", "log_std", "value"})
+    g.reserve_name(name);
 
   // --- Inputs and outputs ---
   add_value_info(graph->add_input(), "obs", onnx::TensorProto::FLOAT, obs_size,
@@ -342,10 +349,10 @@ onnx::ModelProto build_model(const Policy& policy, const OnnxExportOptions& opti
                            act_space.to_string() + ")."
                      : "Deterministic action: the Gaussian mean clipped to the bounds of " +
                            act_space.to_string() + ".");
-  add_value_info(graph->add_output(), "dist_inputs", onnx::TensorProto::FLOAT,
-                 static_cast<int64_t>(dist.num_inputs()),
-                 gaussian ? "Gaussian means (unclipped)."
-                          : "Logits of each categorical, concatenated.");
+  add_value_info(
+      graph->add_output(), "dist_inputs", onnx::TensorProto::FLOAT,
+      static_cast<int64_t>(dist.num_inputs()),
+      gaussian ? "Gaussian means (unclipped)." : "Logits of each categorical, concatenated.");
   if (gaussian) {
     add_value_info(graph->add_output(), "log_std", onnx::TensorProto::FLOAT,
                    static_cast<int64_t>(dist.action_dim()),
@@ -368,11 +375,11 @@ onnx::ModelProto build_model(const Policy& policy, const OnnxExportOptions& opti
       }
     }
     const auto flat = static_cast<int64_t>(element.size());
-    const std::string gathered =
-        g.node1("Gather", {"obs", g.constant("onehot_element", std::span<const int64_t>(element), {flat})},
-                {{"axis", int64_t{1}}});
-    const std::string eq =
-        g.node1("Equal", {gathered, g.constant("onehot_value", std::span<const float>(value), {flat})});
+    const std::string gathered = g.node1(
+        "Gather", {"obs", g.constant("onehot_element", std::span<const int64_t>(element), {flat})},
+        {{"axis", int64_t{1}}});
+    const std::string eq = g.node1(
+        "Equal", {gathered, g.constant("onehot_value", std::span<const float>(value), {flat})});
     features = g.node1("Cast", {eq}, {{"to", int64_t{onnx::TensorProto::FLOAT}}});
   } else if (const RunningMeanStd* stats = policy.observation_statistics()) {
     const std::string mean =
@@ -380,8 +387,8 @@ onnx::ModelProto build_model(const Policy& policy, const OnnxExportOptions& opti
     const std::string stdev =
         g.float_initializer("preprocessor/obs_std", stats->std_f32(), {obs_size});
     const std::string z = g.node1("Div", {g.node1("Sub", {"obs", mean}), stdev});
-    features = g.node1("Clip", {z, g.scalar("clip_min", -stats->clip()),
-                                g.scalar("clip_max", stats->clip())});
+    features = g.node1(
+        "Clip", {z, g.scalar("clip_min", -stats->clip()), g.scalar("clip_max", stats->clip())});
   }
 
   // --- Model ---
@@ -430,16 +437,15 @@ onnx::ModelProto build_model(const Policy& policy, const OnnxExportOptions& opti
                                    g.constant("ends", std::span<const int64_t>(ends), {1}),
                                    g.constant("axes", std::span<const int64_t>(axes), {1})});
       }
-      argmaxes.push_back(g.node1("ArgMax", {logits},
-                                 {{"axis", int64_t{1}},
-                                  {"keepdims", int64_t{1}},
-                                  {"select_last_index", int64_t{0}}}));
+      argmaxes.push_back(g.node1(
+          "ArgMax", {logits},
+          {{"axis", int64_t{1}}, {"keepdims", int64_t{1}}, {"select_last_index", int64_t{0}}}));
       offset += n;
     }
     const std::string indices =
         argmaxes.size() == 1 ? argmaxes[0] : g.node1("Concat", argmaxes, {{"axis", int64_t{1}}});
-    const std::string start = g.constant("start", std::span<const int64_t>(act_space.start()),
-                                         {action_size});
+    const std::string start =
+        g.constant("start", std::span<const int64_t>(act_space.start()), {action_size});
     g.add_node_with_outputs("Add", {indices, start}, {}, {"action"});
   } else {
     std::string a = pi;
@@ -463,9 +469,9 @@ onnx::ModelProto build_model(const Policy& policy, const OnnxExportOptions& opti
         g.node1("Slice", {g.node1("Shape", {"obs"}),
                           g.constant("batch_start", std::span<const int64_t>(zero), {1}),
                           g.constant("batch_end", std::span<const int64_t>(one), {1})});
-    const std::string shape = g.node1(
-        "Concat", {batch, g.constant("width", std::span<const int64_t>(width), {1})},
-        {{"axis", int64_t{0}}});
+    const std::string shape =
+        g.node1("Concat", {batch, g.constant("width", std::span<const int64_t>(width), {1})},
+                {{"axis", int64_t{0}}});
     g.add_node_with_outputs("Expand", {log_std, shape}, {}, {"log_std"});
   }
 
@@ -507,7 +513,8 @@ ExportVerification run_verification(const Policy& policy, const std::filesystem:
       v.reason = run.message;
       break;
     case export_detail::OnnxRunOutcome::Kind::kOk:
-      export_detail::compare_outputs(policy, export_detail::reference_outputs(policy, inputs.observations),
+      export_detail::compare_outputs(policy,
+                                     export_detail::reference_outputs(policy, inputs.observations),
                                      run.outputs, options.verification.tolerance, v);
       break;
   }

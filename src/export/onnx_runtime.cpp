@@ -28,12 +28,11 @@ std::string env_or(const char* name, const std::string& fallback) {
 OnnxRuntimeLocation locate_onnxruntime(const OnnxRuntimeOptions& options) {
   OnnxRuntimeLocation loc;
   const std::filesystem::path tools(CAIRN_ONNXRUNTIME_TOOLS_DIR);
-  const std::string node =
-      !options.node.empty() ? options.node : env_or("CAIRN_NODE", "node");
+  const std::string node = !options.node.empty() ? options.node : env_or("CAIRN_NODE", "node");
   loc.node_modules_dir = !options.node_modules_dir.empty()
                              ? options.node_modules_dir
-                             : std::filesystem::path(env_or(
-                                   "CAIRN_ONNXRUNTIME_NODE_DIR", (tools / "node_modules").string()));
+                             : std::filesystem::path(env_or("CAIRN_ONNXRUNTIME_NODE_DIR",
+                                                            (tools / "node_modules").string()));
   loc.runner_script = !options.runner_script.empty()
                           ? options.runner_script
                           : std::filesystem::path(env_or("CAIRN_ONNXRUNTIME_RUNNER",
@@ -122,6 +121,7 @@ OnnxRunOutcome run_onnx_policy(const Policy& policy, const std::filesystem::path
   const OnnxRuntimeLocation loc = locate_onnxruntime(options);
   if (!loc.available) {
     outcome.kind = OnnxRunOutcome::Kind::kUnavailable;
+    outcome.runtime = "none (ONNX Runtime not available)";
     outcome.message = loc.reason;
     return outcome;
   }
@@ -183,7 +183,8 @@ OnnxRunOutcome run_onnx_policy(const Policy& policy, const std::filesystem::path
   const auto names = report.value("output_names", std::vector<std::string>{});
   const auto inputs = report.value("input_names", std::vector<std::string>{});
   if (inputs != std::vector<std::string>{"obs"} ||
-      std::set<std::string>(names.begin(), names.end()) != expected || names.size() != expected.size()) {
+      std::set<std::string>(names.begin(), names.end()) != expected ||
+      names.size() != expected.size()) {
     outcome.kind = OnnxRunOutcome::Kind::kFailed;
     outcome.message = "the model's interface is not the documented one: inputs " +
                       nlohmann::json(inputs).dump() + ", outputs " + nlohmann::json(names).dump();
@@ -209,8 +210,8 @@ OnnxRunOutcome run_onnx_policy(const Policy& policy, const std::filesystem::path
       break;
     }
     std::vector<float>& target = std::string(name) == "dist_inputs" ? o.dist_inputs
-                                 : std::string(name) == "value"      ? o.value
-                                                                     : o.log_std;
+                                 : std::string(name) == "value"     ? o.value
+                                                                    : o.log_std;
     ok = read_values(outs[name]["data"], target, error);
   }
   if (!ok) {

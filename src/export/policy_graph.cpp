@@ -26,11 +26,11 @@ PolicyGraph build_policy_graph(const Policy& policy) {
       inputs.push_back(it->second);
     }
     for (size_t l = 0; l < block.layers.size(); ++l) {
-      const std::string where = "blocks[" + std::to_string(b) + "].layers[" + std::to_string(l) + "]";
+      const std::string where =
+          "blocks[" + std::to_string(b) + "].layers[" + std::to_string(l) + "]";
       GraphNode node;
       node.path = block.name + "/" + nn::layer_name(block, l);
-      node.layer =
-          nn::LayerRegistry::global().create<float>(block.layers[l].to_json(), where);
+      node.layer = nn::LayerRegistry::global().create<float>(block.layers[l].to_json(), where);
       node.inputs = inputs;
       std::vector<nn::Index> widths;
       for (size_t i = 0; i < node.inputs.size(); ++i) {

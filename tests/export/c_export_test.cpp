@@ -84,8 +84,8 @@ void expect_compiles_cleanly(const std::filesystem::path& dir, const std::string
           "-std=c99 -O2 -Wall -Wextra -Werror -pedantic -Wshadow -Wconversion "
           "-Wdouble-promotion -Wstrict-prototypes -Wmissing-prototypes -Wcast-qual"}) {
       std::string out;
-      const std::string cmd = cc + " " + flags + " -c " + (dir / (base + ".c")).string() +
-                              " -o " + (dir / (base + "_" + cc + ".o")).string();
+      const std::string cmd = cc + " " + flags + " -c " + (dir / (base + ".c")).string() + " -o " +
+                              (dir / (base + "_" + cc + ".o")).string();
       EXPECT_EQ(run(cmd, out, dir / "cc.log"), 0) << cmd << "\n" << out;
       EXPECT_EQ(out, "") << cmd;
     }
@@ -117,11 +117,14 @@ void export_and_prove(const Policy& policy) {
   }
   // Weights as exact hexadecimal literals, and the documented entry points.
   EXPECT_NE(c.find("0x1."), std::string::npos);
-  EXPECT_NE(h.find("int cairn_policy_act(const float obs[CAIRN_POLICY_OBS_SIZE]"), std::string::npos);
+  EXPECT_NE(h.find("int cairn_policy_act(const float obs[CAIRN_POLICY_OBS_SIZE]"),
+            std::string::npos);
   EXPECT_NE(h.find("int cairn_policy_evaluate("), std::string::npos);
 }
 
-TEST(CExport, CartPolePolicyIsProvenCompiled) { export_and_prove(cartpole_policy()); }
+TEST(CExport, CartPolePolicyIsProvenCompiled) {
+  export_and_prove(cartpole_policy());
+}
 
 TEST(CExport, PendulumPolicyWithNormalisationAndClippedGaussian) {
   export_and_prove(pendulum_policy());
@@ -131,12 +134,18 @@ TEST(CExport, OneHotObservationsMultiDiscreteActionsEveryLayer) {
   export_and_prove(multi_discrete_policy());
 }
 
-TEST(CExport, FoundingStoryModel) { export_and_prove(founding_story_policy()); }
+TEST(CExport, MultiDiscreteObservationsHalfBoundedBoxActionsSharedTrunk) {
+  export_and_prove(export_testing::mixed_policy());
+}
+
+TEST(CExport, FoundingStoryModel) {
+  export_and_prove(founding_story_policy());
+}
 
 TEST(CExport, FloatLiteralsAreExact) {
   Rng rng(5);
-  std::vector<float> values = {0.0f, -0.0f, 1.0f, -2.5f, 1e-45f, 1.17549435e-38f, 3.40282347e38f,
-                               0.1f, 1.0f / 3.0f};
+  std::vector<float> values = {0.0f,           -0.0f, 1.0f,       -2.5f, 1e-45f, 1.17549435e-38f,
+                               3.40282347e38f, 0.1f,  1.0f / 3.0f};
   for (int i = 0; i < 2000; ++i) values.push_back(static_cast<float>(rng.normal() * 1e3));
   for (float v : values) {
     const std::string lit = nn::c_float_literal(v);
@@ -199,7 +208,8 @@ TEST(CExport, CodeThatDoesNotCompileFailsVerification) {
   const Policy policy = cartpole_policy();
   ScratchDir dir;
   ASSERT_TRUE(export_c(policy, dir.path(), options_for(policy)).verified());
-  std::ofstream(dir / "cairn_policy.c", std::ios::app) << "static int unused_function(void) { return 1; }\n";
+  std::ofstream(dir / "cairn_policy.c", std::ios::app)
+      << "static int unused_function(void) { return 1; }\n";
   const ExportVerification v = verify_c(policy, dir.path(), options_for(policy));
   EXPECT_EQ(v.status, VerificationStatus::kFailed);
   EXPECT_NE(v.reason.find("does not compile cleanly"), std::string::npos) << v.reason;

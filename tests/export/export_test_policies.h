@@ -58,7 +58,8 @@ inline Policy pendulum_policy(uint64_t seed = 2) {
   std::vector<float> batch;
   const double mean[3] = {0.3, -0.2, 2.0}, stdev[3] = {0.4, 0.6, 2.5};
   for (int i = 0; i < 500; ++i) {
-    for (int k = 0; k < 3; ++k) batch.push_back(static_cast<float>(mean[k] + stdev[k] * rng.normal()));
+    for (int k = 0; k < 3; ++k)
+      batch.push_back(static_cast<float>(mean[k] + stdev[k] * rng.normal()));
   }
   p.update_observation_statistics(batch);
   return p;
@@ -83,12 +84,16 @@ inline nn::ModelSpec every_layer_spec(nn::Index input_size, nn::Index num_dist_i
          {"layers",
           {{{"type", "dense"}, {"units", 16}, {"activation", "sigmoid"}},
            {{"type", "tanh"}},
-           {{"type", "dense"}, {"units", 16}, {"activation", {{"type", "leaky_relu"}, {"negative_slope", 0.2}}}},
+           {{"type", "dense"},
+            {"units", 16},
+            {"activation", {{"type", "leaky_relu"}, {"negative_slope", 0.2}}}},
            {{"type", "gelu"}}}}},
         {{"name", "b"},
          {"inputs", {"trunk"}},
          {"layers",
-          {{{"type", "dense"}, {"units", 12}, {"activation", {{"type", "softplus"}, {"beta", 2.0}, {"threshold", 1.5}}}},
+          {{{"type", "dense"},
+            {"units", 12},
+            {"activation", {{"type", "softplus"}, {"beta", 2.0}, {"threshold", 1.5}}}},
            {{"type", "relu"}},
            {{"type", "layer_norm"}},
            {{"type", "leaky_relu"}},
@@ -114,8 +119,7 @@ inline nn::ModelSpec every_layer_spec(nn::Index input_size, nn::Index num_dist_i
 // Discrete(7, start 3) observations (one-hot) and MultiDiscrete([3, 4], start [-1, 2])
 // actions, on the every-layer model.
 inline Policy multi_discrete_policy(uint64_t seed = 3) {
-  Policy p(Space::discrete(7, 3), Space::multi_discrete({3, 4}, {-1, 2}),
-           every_layer_spec(7, 7));
+  Policy p(Space::discrete(7, 3), Space::multi_discrete({3, 4}, {-1, 2}), every_layer_spec(7, 7));
   randomize(p, seed);
   return p;
 }
@@ -125,6 +129,20 @@ inline Policy multi_discrete_policy(uint64_t seed = 3) {
 inline Policy founding_story_policy(uint64_t seed = 4) {
   Policy p(Space::box(0.0f, 5.0f, {1}), Space::discrete(2), nn::founding_story_actor_critic(1, 2));
   randomize(p, seed);
+  return p;
+}
+
+// MultiDiscrete([3, 2], start [1, -1]) observations (one-hot per element), Box actions with
+// one bounded and one unbounded dimension, and a shared relu trunk (a layer both heads need).
+inline Policy mixed_policy(uint64_t seed = 5) {
+  nn::ActorCriticOptions ac;
+  ac.shared_trunk = true;
+  ac.hidden = {32, 16};
+  ac.activation = nn::Activation::relu();
+  const float inf = INFINITY;
+  Policy p(Space::multi_discrete({3, 2}, {1, -1}), Space::box({-1.0f, -inf}, {1.0f, inf}, {2}),
+           nn::ppo_actor_critic(5, 2, ac));
+  randomize(p, seed, 2.5);
   return p;
 }
 

@@ -88,8 +88,9 @@ void expect_interface(const onnx::ModelProto& m, const Policy& policy) {
   ASSERT_TRUE(outputs.count("action"));
   ASSERT_TRUE(outputs.count("dist_inputs"));
   ASSERT_TRUE(outputs.count("value"));
-  EXPECT_EQ(outputs["action"]->type().tensor_type().elem_type(),
-            policy.action_space().is_integer() ? onnx::TensorProto::INT64 : onnx::TensorProto::FLOAT);
+  EXPECT_EQ(outputs["action"]->type().tensor_type().elem_type(), policy.action_space().is_integer()
+                                                                     ? onnx::TensorProto::INT64
+                                                                     : onnx::TensorProto::FLOAT);
   EXPECT_EQ(outputs["action"]->type().tensor_type().shape().dim(1).dim_value(),
             static_cast<int64_t>(policy.action_size()));
   EXPECT_EQ(outputs["dist_inputs"]->type().tensor_type().shape().dim(1).dim_value(),
@@ -159,7 +160,9 @@ void export_and_prove(const Policy& policy) {
   expect_weights_bit_identical(m, policy);
 }
 
-TEST(OnnxExport, CartPolePolicyIsProvenInOnnxRuntime) { export_and_prove(cartpole_policy()); }
+TEST(OnnxExport, CartPolePolicyIsProvenInOnnxRuntime) {
+  export_and_prove(cartpole_policy());
+}
 
 TEST(OnnxExport, PendulumPolicyWithNormalisationAndClippedGaussian) {
   const Policy policy = pendulum_policy();
@@ -174,7 +177,13 @@ TEST(OnnxExport, OneHotObservationsMultiDiscreteActionsEveryLayer) {
   export_and_prove(multi_discrete_policy());
 }
 
-TEST(OnnxExport, FoundingStoryModel) { export_and_prove(founding_story_policy()); }
+TEST(OnnxExport, MultiDiscreteObservationsHalfBoundedBoxActionsSharedTrunk) {
+  export_and_prove(export_testing::mixed_policy());
+}
+
+TEST(OnnxExport, FoundingStoryModel) {
+  export_and_prove(founding_story_policy());
+}
 
 TEST(OnnxExport, OpsetThirteenLowersLayerNormWithPrimitives) {
   const Policy policy = multi_discrete_policy(11);

@@ -59,10 +59,10 @@ std::string to_string(VerificationStatus status);
 
 // How one output of the exported artifact compared with the policy.
 struct OutputDeviation {
-  std::string name;             // "action", "dist_inputs", "log_std", "value"
-  bool exact = false;           // compared for identity (integer actions)
-  size_t values = 0;            // elements compared (observations x columns)
-  size_t mismatches = 0;        // elements outside the tolerance (or not identical)
+  std::string name;                // "action", "dist_inputs", "log_std", "value"
+  bool exact = false;              // compared for identity (integer actions)
+  size_t values = 0;               // elements compared (observations x columns)
+  size_t mismatches = 0;           // elements outside the tolerance (or not identical)
   double max_abs_deviation = 0.0;  // max |exported - policy|
   double max_rel_deviation = 0.0;  // max |exported - policy| / max(1, |policy|)
   bool verified = false;
