@@ -19,7 +19,7 @@
 //       return g.add_node("Mul", {g.input(0), g.parameter("w")})[0];
 //     }
 //     bool lower_c(CLayerWriter& c) const override {
-//       c.line("for (i = 0; i < " + std::to_string(c.output_width()) + "; ++i) " +
+//       c.line("for (int i = 0; i < " + std::to_string(c.output_width()) + "; ++i) " +
 //              c.output() + "[i] = " + c.input(0) + "[i] * " + c.parameter("w") + "[i];");
 //       return true;
 //     }
@@ -94,8 +94,9 @@ class OnnxLayerBuilder {
 // (one row). The lowering's lines go into their own `{ ... }` block inside the policy
 // function: they may declare local variables (C99, so anywhere) and call <math.h>
 // float functions (expf, tanhf, ...), must not allocate, and must write all
-// output_width() elements of output(). An `int i, j;` pair is declared in the block
-// for loops.
+// output_width() elements of output(). Loop variables are the lowering's own (C99:
+// `for (int k = 0; ...)`); unused variables or functions would break the warning-free
+// build (-Wall -Wextra -Werror), which the verification compiles with.
 class CLayerWriter {
  public:
   virtual ~CLayerWriter() = default;
