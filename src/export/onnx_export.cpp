@@ -288,12 +288,6 @@ void add_metadata(onnx::ModelProto& m, const std::string& key, const std::string
   p->set_value(value);
 }
 
-std::string join_ints(const std::vector<int64_t>& v) {
-  std::string s;
-  for (int64_t x : v) s += (s.empty() ? "" : ", ") + std::to_string(x);
-  return s;
-}
-
 onnx::ModelProto build_model(const Policy& policy, const OnnxExportOptions& options) {
   const int max_opset = max_known_opset();
   if (options.opset < kMinOpset || options.opset > max_opset) {
@@ -486,7 +480,6 @@ onnx::ModelProto build_model(const Policy& policy, const OnnxExportOptions& opti
     throw Error(std::string("ONNX export: the ONNX checker rejects the exported model: ") +
                 e.what());
   }
-  (void)join_ints;
   return model;
 }
 
