@@ -83,6 +83,11 @@ VerificationInputs verification_observations(const Policy& policy,
   VerificationInputs in;
   in.num_example = example.size() / n;
   in.num_random = options.num_random_observations;
+  if (in.num_example + in.num_random == 0) {
+    throw Error(
+        "export verification: no observations to check (example_observations is empty and "
+        "num_random_observations is 0)");
+  }
   in.observations = example;
   if (in.num_example > 0) {
     // The policy must accept them (integer observations inside the space).

@@ -31,7 +31,8 @@ struct VerificationInputs {
 
 // The example observations followed by fresh draws from the observation space.
 // Throws cairn::Error for a negative tolerance, example observations whose length is
-// not a multiple of the observation size, or example observations the policy refuses.
+// not a multiple of the observation size, example observations the policy refuses, or
+// no observations at all.
 VerificationInputs verification_observations(const Policy& policy,
                                              const VerificationOptions& options);
 

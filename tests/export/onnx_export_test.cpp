@@ -230,6 +230,9 @@ TEST(OnnxExport, BadExampleObservationsAreRefusedBeforeWriting) {
   EXPECT_ERROR_CONTAINS(export_onnx(policy, dir / "p.onnx", o), "not a multiple of");
   EXPECT_FALSE(std::filesystem::exists(dir / "p.onnx"));
   o.verification.example_observations = {};
+  o.verification.num_random_observations = 0;
+  EXPECT_ERROR_CONTAINS(export_onnx(policy, dir / "p.onnx", o), "no observations to check");
+  o.verification.num_random_observations = 8;
   o.verification.tolerance = -1;
   EXPECT_ERROR_CONTAINS(export_onnx(policy, dir / "p.onnx", o), "tolerance must be >= 0");
 

@@ -78,7 +78,8 @@ CSource generate_c(const Policy& policy, const CExportOptions& options = {});
 // with the policy and writes `<dir>/<base>.verification.json`. Returns the
 // verification (kVerified, or kUnverified when no compiler is found and
 // !require_verification).
-// Throws cairn::Error: as generate_c; for bad verification options; naming the path
+// Throws cairn::Error: as generate_c; for bad verification options (as export_onnx);
+// naming the path
 // when a file cannot be written; and, after writing the failed record, when the code
 // does not compile warning-free, the harness fails, or an output disagrees with the
 // policy (saying which output, where and by how much).

@@ -44,7 +44,8 @@ struct VerificationOptions {
   // Raw observations, row-major [n x observation size] (integer spaces as exact float
   // values), checked first. May be empty. Each must be a valid policy input.
   std::vector<float> example_observations;
-  // Fresh observations drawn from the observation space, in addition.
+  // Fresh observations drawn from the observation space, in addition. The total must
+  // not be zero.
   size_t num_random_observations = 64;
   // Seed of the cairn::Rng drawing them.
   uint64_t seed = 0;

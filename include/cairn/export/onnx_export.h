@@ -65,12 +65,12 @@ struct OnnxExportOptions {
 // ONNX Runtime and writes `<path>.verification.json`. Returns the verification (status
 // kVerified, or kUnverified when ONNX Runtime is not available and
 // !require_verification).
-// Throws cairn::Error: for bad options (opset out of range, negative tolerance, example
-// observations that are not a multiple of the observation size or not valid policy
-// inputs); naming the layer for a layer that cannot be lowered; naming the path when a
-// file cannot be written; and, after writing the failed record, when the exported
-// model disagrees with the policy (saying which output, where and by how much) or
-// cannot be run.
+// Throws cairn::Error: for bad options (opset out of range; a negative tolerance;
+// example observations that are not a multiple of the observation size or not valid
+// policy inputs; no observations at all); naming the layer for a layer that cannot be
+// lowered; naming the path when a file cannot be written; and, after writing the failed
+// record, when the exported model disagrees with the policy (saying which output, where
+// and by how much) or cannot be run.
 ExportVerification export_onnx(const Policy& policy, const std::filesystem::path& path,
                                const OnnxExportOptions& options = {});
 
