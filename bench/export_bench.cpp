@@ -125,7 +125,7 @@ int main() {
     cairn::bench::do_not_optimize(a);
   });
   table.add_row({"cairn Policy::compute_action", format_duration(cairn_ns),
-                 "deterministic; preprocessing + pi network + argmax"});
+                 "deterministic; runs the whole model (pi and vf) + argmax"});
   const double cairn_value_ns = median_ns([&] {
     const float v = policy.value(obs);
     cairn::bench::do_not_optimize(v);
