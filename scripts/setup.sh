@@ -7,7 +7,10 @@
 set -euo pipefail
 
 profile="${1:-build}"
-build_packages=(g++ cmake ninja-build libeigen3-dev nlohmann-json3-dev)
+# The exporters need the ONNX protobuf library (ONNX export), Node.js with npm (ONNX
+# Runtime verifies every ONNX export) and a C compiler (verifies every C export).
+build_packages=(g++ cmake ninja-build libeigen3-dev nlohmann-json3-dev
+  libonnx-dev libprotobuf-dev protobuf-compiler)
 test_packages=(libgtest-dev clang libclang-rt-14-dev python3-numpy python3-torch)
 
 case "$profile" in
@@ -22,6 +25,10 @@ for pkg in "${wanted[@]}"; do
     missing+=("$pkg")
   fi
 done
+# Node.js and npm: any installation will do (NodeSource's nodejs package bundles npm and
+# conflicts with Debian's npm package), so Debian's are installed only when absent.
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 
 if ((${#missing[@]})); then
   echo "setup.sh: installing ${missing[*]}"
@@ -33,4 +40,19 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   "${sudo_cmd[@]}" apt-get update -qq
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# ONNX Runtime for the export verification: the onnxruntime-node npm package pinned by
+# tools/onnxruntime/package-lock.json, installed into tools/onnxruntime/node_modules. The
+# package ships its CPU binaries; its install script (which would download optional GPU
+# binaries) is skipped, so nothing but the npm package is fetched, and nothing ever is
+# at test time.
+ort_dir="$(cd "$(dirname "$0")/.." && pwd)/tools/onnxruntime"
+ort_wanted="$(sed -n 's/.*"onnxruntime-node": *"\([^"]*\)".*/\1/p' "$ort_dir/package.json")"
+ort_have="$(sed -n 's/^  "version": *"\([^"]*\)".*/\1/p' \
+  "$ort_dir/node_modules/onnxruntime-node/package.json" 2>/dev/null || true)"
+if [ "$ort_have" != "$ort_wanted" ]; then
+  echo "setup.sh: installing onnxruntime-node $ort_wanted into tools/onnxruntime"
+  (cd "$ort_dir" && ONNXRUNTIME_NODE_INSTALL=skip npm ci --ignore-scripts --no-audit --no-fund \
+    --loglevel=error >/dev/null)
 fi

@@ -1,0 +1,97 @@
+// ExportVerification: the proof that an exported policy computes what the policy does.
+//
+// Every export (export_onnx, export_c) runs a set of raw observations through the
+// Policy (the reference) and through the exported artifact in a real runtime (ONNX
+// Runtime, or the C code compiled by the system compiler), compares every output and
+// records the result beside the export as JSON (`<artifact>.verification.json`).
+//
+// The observations are the caller's example observations (VerificationOptions::
+// example_observations, e.g. the policy's recorded example) followed by
+// num_random_observations fresh draws from the observation space with cairn::Rng
+// (Space::sample: uniform in bounded Box dimensions, normal in unbounded ones,
+// exponential tails in half-bounded ones, uniform integers).
+//
+// Outputs compared (named as the exported tensors):
+//   action       integer action spaces: identical (the env action, start included);
+//                Box: within the tolerance (the mean clipped to the bounds)
+//   dist_inputs  logits or Gaussian means, within the tolerance
+//   log_std      Gaussian only, within the tolerance
+//   value        within the tolerance
+// "Within the tolerance" is |exported - policy| <= tolerance * max(1, |policy|)
+// (absolute for small values, relative for large); non-finite values must match
+// exactly (same infinity, or both NaN).
+//
+// Status: kVerified when everything agreed; kFailed when an output differed or the
+// artifact could not be run although the runtime exists (the exporters then throw
+// cairn::Error after recording the failure); kUnverified when no runtime or compiler
+// was available: the record says so and why — it is never reported as verified.
+//
+// Thread safety: plain values. Allocation: everything here allocates.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace cairn {
+
+// Which observations an export is checked on, and how strictly.
+struct VerificationOptions {
+  // Raw observations, row-major [n x observation size] (integer spaces as exact float
+  // values), checked first. May be empty. Each must be a valid policy input.
+  std::vector<float> example_observations;
+  // Fresh observations drawn from the observation space, in addition. The total must
+  // not be zero.
+  size_t num_random_observations = 64;
+  // Seed of the cairn::Rng drawing them.
+  uint64_t seed = 0;
+  // See the file comment. Must be >= 0.
+  double tolerance = 1e-5;
+};
+
+enum class VerificationStatus { kVerified, kFailed, kUnverified };
+
+// "verified", "failed", "unverified".
+std::string to_string(VerificationStatus status);
+
+// How one output of the exported artifact compared with the policy.
+struct OutputDeviation {
+  std::string name;                // "action", "dist_inputs", "log_std", "value"
+  bool exact = false;              // compared for identity (integer actions)
+  size_t values = 0;               // elements compared (observations x columns)
+  size_t mismatches = 0;           // elements outside the tolerance (or not identical)
+  double max_abs_deviation = 0.0;  // max |exported - policy|
+  double max_rel_deviation = 0.0;  // max |exported - policy| / max(1, |policy|)
+  bool verified = false;
+  // The worst element, e.g. "observation 3, column 1: exported 0.25, policy 0.2500003".
+  std::string worst;
+
+  nlohmann::json to_json() const;
+};
+
+// The result of verifying one export.
+struct ExportVerification {
+  std::string format;                        // "onnx" or "c"
+  std::vector<std::filesystem::path> files;  // the exported files
+  VerificationStatus status = VerificationStatus::kUnverified;
+  std::string runtime;  // what ran the artifact, e.g. "onnxruntime-node 1.30.0 (Node v20.20.2)"
+  std::string reason;   // why it failed or is unverified; empty when verified
+  size_t num_observations = 0;          // total compared
+  size_t num_example_observations = 0;  // of which from the caller's example
+  size_t num_random_observations = 0;   // of which drawn from the space
+  double tolerance = 0.0;
+  uint64_t seed = 0;
+  std::vector<OutputDeviation> outputs;
+  std::filesystem::path record;  // the JSON file written beside the export
+
+  bool verified() const { return status == VerificationStatus::kVerified; }
+  nlohmann::json to_json() const;
+  // A few human-readable lines (status, runtime, one per output) for callers to print.
+  std::string summary() const;
+};
+
+}  // namespace cairn

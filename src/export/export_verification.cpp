@@ -1,0 +1,73 @@
+#include "cairn/export/export_verification.h"
+
+#include <cstdio>
+
+namespace cairn {
+
+std::string to_string(VerificationStatus status) {
+  switch (status) {
+    case VerificationStatus::kVerified:
+      return "verified";
+    case VerificationStatus::kFailed:
+      return "failed";
+    case VerificationStatus::kUnverified:
+      return "unverified";
+  }
+  return "unverified";
+}
+
+nlohmann::json OutputDeviation::to_json() const {
+  return {{"name", name},
+          {"comparison", exact ? "identical" : "tolerance"},
+          {"values", values},
+          {"mismatches", mismatches},
+          {"max_abs_deviation", max_abs_deviation},
+          {"max_rel_deviation", max_rel_deviation},
+          {"verified", verified},
+          {"worst", worst}};
+}
+
+nlohmann::json ExportVerification::to_json() const {
+  nlohmann::json files_json = nlohmann::json::array();
+  for (const auto& f : files) files_json.push_back(f.string());
+  nlohmann::json outputs_json = nlohmann::json::array();
+  for (const auto& o : outputs) outputs_json.push_back(o.to_json());
+  return {{"format", format},
+          {"files", files_json},
+          {"status", to_string(status)},
+          {"verified", verified()},
+          {"runtime", runtime},
+          {"reason", reason},
+          {"observations",
+           {{"total", num_observations},
+            {"example", num_example_observations},
+            {"random", num_random_observations},
+            {"seed", seed}}},
+          {"tolerance", tolerance},
+          {"criterion",
+           "|exported - policy| <= tolerance * max(1, |policy|); integer actions identical"},
+          {"outputs", outputs_json},
+          {"cairn_version", CAIRN_VERSION_STRING}};
+}
+
+std::string ExportVerification::summary() const {
+  std::string s;
+  char line[512];
+  std::snprintf(line, sizeof line, "%s export: %s (%zu observations: %zu example, %zu random)\n",
+                format == "onnx" ? "ONNX" : "C", to_string(status).c_str(), num_observations,
+                num_example_observations, num_random_observations);
+  s += line;
+  if (!runtime.empty()) s += "  runtime: " + runtime + "\n";
+  if (!reason.empty()) s += "  reason: " + reason + "\n";
+  for (const OutputDeviation& o : outputs) {
+    std::snprintf(line, sizeof line,
+                  "  %-12s %-9s max abs %.3g  max rel %.3g  %zu of %zu values off%s\n",
+                  o.name.c_str(), o.verified ? "ok" : "MISMATCH", o.max_abs_deviation,
+                  o.max_rel_deviation, o.mismatches, o.values, o.exact ? " (identical)" : "");
+    s += line;
+  }
+  if (!record.empty()) s += "  record: " + record.string() + "\n";
+  return s;
+}
+
+}  // namespace cairn

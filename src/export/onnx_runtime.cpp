@@ -1,0 +1,227 @@
+#include "cairn/export/onnx_runtime.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "cairn/atomic_file.h"
+#include "cairn/error.h"
+#include "export/child_process.h"
+#include "export/onnx_runtime_runner.h"
+
+#ifndef CAIRN_ONNXRUNTIME_TOOLS_DIR
+#define CAIRN_ONNXRUNTIME_TOOLS_DIR "tools/onnxruntime"
+#endif
+
+namespace cairn {
+namespace {
+
+std::string env_or(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? std::string(v) : fallback;
+}
+
+}  // namespace
+
+OnnxRuntimeLocation locate_onnxruntime(const OnnxRuntimeOptions& options) {
+  OnnxRuntimeLocation loc;
+  const std::filesystem::path tools(CAIRN_ONNXRUNTIME_TOOLS_DIR);
+  const std::string node = !options.node.empty() ? options.node : env_or("CAIRN_NODE", "node");
+  loc.node_modules_dir = !options.node_modules_dir.empty()
+                             ? options.node_modules_dir
+                             : std::filesystem::path(env_or("CAIRN_ONNXRUNTIME_NODE_DIR",
+                                                            (tools / "node_modules").string()));
+  loc.runner_script = !options.runner_script.empty()
+                          ? options.runner_script
+                          : std::filesystem::path(env_or("CAIRN_ONNXRUNTIME_RUNNER",
+                                                         (tools / "run_policy.js").string()));
+  loc.node = export_detail::find_program(node);
+  std::string missing;
+  if (loc.node.empty()) {
+    loc.node = node;
+    missing += "Node.js (\"" + node + "\") was not found";
+  }
+  const std::filesystem::path package_json =
+      loc.node_modules_dir / "onnxruntime-node" / "package.json";
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(package_json, ec)) {
+    if (!missing.empty()) missing += "; ";
+    missing += "the npm package onnxruntime-node is not installed in " +
+               loc.node_modules_dir.string() + " (no " + package_json.string() + ")";
+  } else {
+    try {
+      std::ifstream in(package_json);
+      const nlohmann::json j = nlohmann::json::parse(in);
+      loc.version = j.value("version", "unknown");
+    } catch (const std::exception& e) {
+      if (!missing.empty()) missing += "; ";
+      missing += "cannot read " + package_json.string() + ": " + e.what();
+    }
+  }
+  if (!std::filesystem::is_regular_file(loc.runner_script, ec)) {
+    if (!missing.empty()) missing += "; ";
+    missing += "the runner script " + loc.runner_script.string() + " does not exist";
+  }
+  loc.available = missing.empty();
+  if (!loc.available) {
+    loc.reason = "ONNX Runtime is not available: " + missing +
+                 ". Install it with scripts/setup.sh (or `ONNXRUNTIME_NODE_INSTALL=skip npm ci "
+                 "--ignore-scripts` in tools/onnxruntime), or point "
+                 "CAIRN_ONNXRUNTIME_NODE_DIR at a node_modules folder holding onnxruntime-node";
+  }
+  return loc;
+}
+
+namespace export_detail {
+namespace {
+
+template <typename T>
+bool read_values(const nlohmann::json& data, std::vector<T>& out, std::string& error) {
+  if (!data.is_array()) {
+    error = "data is not an array";
+    return false;
+  }
+  out.clear();
+  out.reserve(data.size());
+  for (const auto& v : data) {
+    if (v.is_number()) {
+      if constexpr (std::is_same_v<T, int64_t>) {
+        out.push_back(v.get<int64_t>());
+      } else {
+        out.push_back(static_cast<T>(v.get<double>()));
+      }
+    } else if (v.is_string() && !std::is_same_v<T, int64_t>) {
+      const std::string s = v.get<std::string>();
+      if (s == "nan") {
+        out.push_back(static_cast<T>(NAN));
+      } else if (s == "inf") {
+        out.push_back(static_cast<T>(INFINITY));
+      } else if (s == "-inf") {
+        out.push_back(static_cast<T>(-INFINITY));
+      } else {
+        error = "unexpected value \"" + s + "\"";
+        return false;
+      }
+    } else {
+      error = "unexpected value " + v.dump();
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+OnnxRunOutcome run_onnx_policy(const Policy& policy, const std::filesystem::path& model,
+                               std::span<const float> observations,
+                               const OnnxRuntimeOptions& options) {
+  OnnxRunOutcome outcome;
+  const OnnxRuntimeLocation loc = locate_onnxruntime(options);
+  if (!loc.available) {
+    outcome.kind = OnnxRunOutcome::Kind::kUnavailable;
+    outcome.runtime = "none (ONNX Runtime not available)";
+    outcome.message = loc.reason;
+    return outcome;
+  }
+  outcome.runtime = "onnxruntime-node " + loc.version + " in " + loc.node_modules_dir.string();
+  TempDir tmp("cairn_onnx_verify_");
+  const auto obs_file = tmp.path() / "obs.f32";
+  const auto out_file = tmp.path() / "outputs.json";
+  {
+    std::ofstream out(obs_file, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(observations.data()),
+              static_cast<std::streamsize>(observations.size() * sizeof(float)));
+    if (!out) throw Error("cannot write " + obs_file.string());
+  }
+  const std::vector<std::string> argv = {loc.node,
+                                         loc.runner_script.string(),
+                                         "run",
+                                         "--ort",
+                                         loc.node_modules_dir.string(),
+                                         "--model",
+                                         std::filesystem::absolute(model).string(),
+                                         "--obs",
+                                         obs_file.string(),
+                                         "--obs-size",
+                                         std::to_string(policy.observation_size()),
+                                         "--out",
+                                         out_file.string()};
+  const ChildResult r = run_child(argv, options.timeout_seconds, tmp.path() / "log.txt");
+  if (!r.started) {
+    outcome.kind = r.not_found ? OnnxRunOutcome::Kind::kUnavailable : OnnxRunOutcome::Kind::kFailed;
+    outcome.message = "cannot run Node: " + r.error;
+    return outcome;
+  }
+  if (r.timed_out || r.exit_code != 0) {
+    outcome.kind = OnnxRunOutcome::Kind::kFailed;
+    outcome.message = std::string("ONNX Runtime could not run the model (") +
+                      (r.timed_out ? "timed out" : "exit status " + std::to_string(r.exit_code)) +
+                      "): " + tail(r.output);
+    return outcome;
+  }
+  nlohmann::json report;
+  try {
+    std::ifstream in(out_file);
+    report = nlohmann::json::parse(in);
+  } catch (const std::exception& e) {
+    outcome.kind = OnnxRunOutcome::Kind::kFailed;
+    outcome.message = std::string("cannot read the runner's outputs: ") + e.what();
+    return outcome;
+  }
+  if (report.contains("runtime")) {
+    outcome.runtime = "onnxruntime-node " +
+                      report["runtime"].value("onnxruntime_node", std::string("?")) + " (Node " +
+                      report["runtime"].value("node", std::string("?")) + ")";
+  }
+
+  // The interface must be exactly the documented one.
+  const bool gaussian = !policy.distribution().is_discrete();
+  std::set<std::string> expected = {"action", "dist_inputs", "value"};
+  if (gaussian) expected.insert("log_std");
+  const auto names = report.value("output_names", std::vector<std::string>{});
+  const auto inputs = report.value("input_names", std::vector<std::string>{});
+  if (inputs != std::vector<std::string>{"obs"} ||
+      std::set<std::string>(names.begin(), names.end()) != expected ||
+      names.size() != expected.size()) {
+    outcome.kind = OnnxRunOutcome::Kind::kFailed;
+    outcome.message = "the model's interface is not the documented one: inputs " +
+                      nlohmann::json(inputs).dump() + ", outputs " + nlohmann::json(names).dump();
+    return outcome;
+  }
+  PolicyOutputs& o = outcome.outputs;
+  o.batch = observations.size() / policy.observation_size();
+  std::string error;
+  const auto& outs = report["outputs"];
+  const bool int_action = policy.action_space().is_integer();
+  const std::string action_type = outs["action"].value("type", "");
+  bool ok = action_type == (int_action ? "int64" : "float32");
+  if (!ok) error = "action has type " + action_type;
+  if (ok) {
+    ok = int_action ? read_values(outs["action"]["data"], o.int_actions, error)
+                    : read_values(outs["action"]["data"], o.float_actions, error);
+  }
+  for (const char* name : {"dist_inputs", "value", "log_std"}) {
+    if (!ok || !outs.contains(name)) continue;
+    if (outs[name].value("type", "") != "float32") {
+      error = std::string(name) + " is not float32";
+      ok = false;
+      break;
+    }
+    std::vector<float>& target = std::string(name) == "dist_inputs" ? o.dist_inputs
+                                 : std::string(name) == "value"     ? o.value
+                                                                    : o.log_std;
+    ok = read_values(outs[name]["data"], target, error);
+  }
+  if (!ok) {
+    outcome.kind = OnnxRunOutcome::Kind::kFailed;
+    outcome.message = "unexpected runner output: " + error;
+    return outcome;
+  }
+  outcome.kind = OnnxRunOutcome::Kind::kOk;
+  return outcome;
+}
+
+}  // namespace export_detail
+}  // namespace cairn
