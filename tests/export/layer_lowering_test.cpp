@@ -13,7 +13,7 @@
 #include "cairn/nn/layer_registry.h"
 #include "error_matchers.h"
 #include "export/export_test_policies.h"
-#include "io/scratch_dir.h"
+#include "support/scratch_dir.h"
 
 namespace cairn {
 namespace {

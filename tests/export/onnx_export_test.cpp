@@ -15,7 +15,7 @@
 #include "cairn/export/onnx_export.h"
 #include "error_matchers.h"
 #include "export/export_test_policies.h"
-#include "io/scratch_dir.h"
+#include "support/scratch_dir.h"
 
 namespace cairn {
 namespace {
