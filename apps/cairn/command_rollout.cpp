@@ -177,7 +177,8 @@ int run_main_job(int argc, char** argv, int first) {
                   "cairn's main job: trains PPO on CartPole-v1 with the tuned preset until the\n"
                   "mean return of the last 100 episodes reaches 475, checkpointing every 25\n"
                   "iterations and at the end; restores the policy alone from its folder and\n"
-                  "evaluates it on 100 deterministic episodes.",
+                  "evaluates it on 100 deterministic episodes; exports it to ONNX and C, each\n"
+                  "proven against the policy (ONNX Runtime; the compiled C).",
                   flags)
             .c_str(),
         stdout);
@@ -235,11 +236,27 @@ int run_main_job(int argc, char** argv, int first) {
   }
   std::printf("4. the restored policy, 100 deterministic episodes: mean return %.2f (min %.2f)\n",
               total / 100.0, worst);
+
+  // 4. Export, preprocessing and action selection included, each export proven.
+  const ExportVerification onnx = export_policy_files(
+      *policy, policy_dir, "onnx", run_dir / "export" / "policy.onnx", ExportSettings{});
+  std::printf("5. %s", onnx.summary().c_str());
+  const ExportVerification c =
+      export_policy_files(*policy, policy_dir, "c", run_dir / "export" / "c", ExportSettings{});
+  std::printf("6. %s", c.summary().c_str());
+  const bool proven = onnx.verified() && c.verified();
+  if (!proven) {
+    std::printf("\nNOT every export could be verified: %s %s\n", onnx.reason.c_str(),
+                c.reason.c_str());
+  }
   std::printf(
-      "\nnext: cairn inspect %s | cairn eval %s | cairn train --resume %s --stop-iters %lld\n",
+      "\nsolved in %.2f s of training; files in %s (checkpoints, export/policy.onnx, export/c/)\n",
+      done.time_elapsed, run_dir.c_str());
+  std::printf(
+      "next: cairn inspect %s | cairn eval %s | cairn train --resume %s --stop-iters %lld\n",
       run_dir.c_str(), run_dir.c_str(), run_dir.c_str(),
       static_cast<long long>(done.iteration + 50));
-  return total / 100.0 >= 475.0 ? 0 : 1;
+  return total / 100.0 >= 475.0 && proven ? 0 : 1;
 }
 
 }  // namespace cairn::cli

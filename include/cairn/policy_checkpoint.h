@@ -85,6 +85,10 @@ std::unique_ptr<Policy> load_policy(const std::filesystem::path& path,
                                     const PolicyRestoreOptions& options = {},
                                     PolicyRestoreReport* report = nullptr);
 
+// The observations of a policy folder's recorded example ("obs" of example.safetensors,
+// row-major), e.g. to prove an export with them. Throws cairn::Error naming the file.
+std::vector<float> read_example_observations(const std::filesystem::path& policy_folder);
+
 // The policy files as bytes, for restoring from memory (the fuzz target): the JSON
 // manifest and the two tensor files. Checksums are verified like files on disk; the
 // names in messages are `source`/<file name>.

@@ -378,6 +378,14 @@ std::unique_ptr<Policy> load_policy(const fs::path& path, const PolicyRestoreOpt
   return load_policy_from_files(files, options, &r);
 }
 
+std::vector<float> read_example_observations(const fs::path& policy_folder) {
+  const TensorDict example = read_safetensors(policy_folder / kExample);
+  const std::string file = (policy_folder / kExample).string();
+  if (!example.contains("obs")) throw Error(file + ": missing tensor 'obs'");
+  if (example.at("obs").dtype() != DType::f32) throw Error(file + ": tensor 'obs' must be F32");
+  return example.values<float>("obs");
+}
+
 std::unique_ptr<Policy> Policy::from_checkpoint(const fs::path& path) {
   return load_policy(path);
 }
