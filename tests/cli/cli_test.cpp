@@ -38,7 +38,8 @@ nlohmann::json json_of(const CliRun& r) {
 }
 
 TEST(Cli, EveryCommandHasHelp) {
-  for (const char* command : {"train", "eval", "inspect", "envs", "rollout", "config", "main-job"}) {
+  for (const char* command :
+       {"train", "eval", "inspect", "export", "envs", "rollout", "config", "main-job"}) {
     const CliRun r = run(std::string(command) + " --help");
     EXPECT_EQ(r.exit_code, 0) << command << ": " << r.out;
     EXPECT_NE(r.out.find("usage: cairn " + std::string(command)), std::string::npos) << r.out;
@@ -61,7 +62,8 @@ TEST(Cli, BadInputGivesAOneLineErrorAndNonZeroExit) {
 TEST(Cli, TrainResumeEvalInspect) {
   testing_io::ScratchDir dir;
   const std::string run_dir = (dir / "run").string();
-  CliRun r = run("train --env CartPole-v1 --stop-iters 2 --out " + run_dir + " --eval-episodes 3 --json");
+  CliRun r =
+      run("train --env CartPole-v1 --stop-iters 2 --out " + run_dir + " --eval-episodes 3 --json");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   nlohmann::json j = json_of(r);
   EXPECT_EQ(j["final"]["iteration"], 2);
@@ -93,6 +95,19 @@ TEST(Cli, TrainResumeEvalInspect) {
   const std::string policy = run_dir + "/checkpoint_000004/policies/default_policy";
   r = run("eval " + policy + " --episodes 2 --json");
   EXPECT_EQ(r.exit_code, 0) << r.out;  // inside a checkpoint: the environment is known
+  // Export from the run folder (its latest checkpoint), proven.
+  r = run("export " + run_dir + " --format onnx --out " + (dir / "p.onnx").string() + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  j = json_of(r);
+  EXPECT_EQ(j["status"], "verified") << r.out;
+  r = run("export " + policy + " --format c --out " + (dir / "c").string() + " --name cartpole");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("C export: verified"), std::string::npos) << r.out;
+  EXPECT_TRUE(std::filesystem::exists(dir / "c" / "cartpole.c"));
+  r = run("export " + policy + " --format tflite --out " + (dir / "x").string());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("--format must be 'onnx' or 'c'"), std::string::npos) << r.out;
+
   r = run("config show ppo --env Pendulum-v1");
   EXPECT_EQ(nlohmann::json::parse(r.out)["gamma"], 0.9);
 }
