@@ -12,5 +12,6 @@ int run_train(int argc, char** argv, int first);
 int run_config(int argc, char** argv, int first);
 int run_eval(int argc, char** argv, int first);
 int run_inspect(int argc, char** argv, int first);
+int run_plot(int argc, char** argv, int first);
 
 }  // namespace cairn::cli

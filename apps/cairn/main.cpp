@@ -18,6 +18,7 @@ const char* kUsage =
     "  train      train PPO on an environment\n"
     "  eval       restore a policy alone from a checkpoint and evaluate it\n"
     "  inspect    describe and verify a checkpoint or policy folder\n"
+    "  plot       draw learning curves of runs as an SVG (and a PNG when possible)\n"
     "  config     show PPO's default config or a tuned preset\n"
     "  rollout    roll out random actions on an environment and print episode statistics\n"
     "  envs       list the registered environments with their spaces\n"
@@ -46,8 +47,10 @@ int main(int argc, char** argv) {
     if (command == "train") return cairn::cli::run_train(argc, argv, 2);
     if (command == "config") return cairn::cli::run_config(argc, argv, 2);
     if (command == "eval") return cairn::cli::run_eval(argc, argv, 2);
+    if (command == "plot") return cairn::cli::run_plot(argc, argv, 2);
     if (command == "inspect") return cairn::cli::run_inspect(argc, argv, 2);
-    std::fprintf(stderr, "cairn: error: unknown command '%s' (see 'cairn --help')\n", command.c_str());
+    std::fprintf(stderr, "cairn: error: unknown command '%s' (see 'cairn --help')\n",
+                 command.c_str());
     return 2;
   } catch (const cairn::Error& e) {
     std::fprintf(stderr, "cairn %s: error: %s\n", command.c_str(), e.what());
