@@ -38,7 +38,8 @@ nlohmann::json json_of(const CliRun& r) {
 }
 
 TEST(Cli, EveryCommandHasHelp) {
-  for (const char* command : {"train", "eval", "inspect", "envs", "rollout", "config", "main-job"}) {
+  for (const char* command :
+       {"train", "eval", "inspect", "envs", "rollout", "config", "main-job"}) {
     const CliRun r = run(std::string(command) + " --help");
     EXPECT_EQ(r.exit_code, 0) << command << ": " << r.out;
     EXPECT_NE(r.out.find("usage: cairn " + std::string(command)), std::string::npos) << r.out;
@@ -61,7 +62,8 @@ TEST(Cli, BadInputGivesAOneLineErrorAndNonZeroExit) {
 TEST(Cli, TrainResumeEvalInspect) {
   testing_io::ScratchDir dir;
   const std::string run_dir = (dir / "run").string();
-  CliRun r = run("train --env CartPole-v1 --stop-iters 2 --out " + run_dir + " --eval-episodes 3 --json");
+  CliRun r =
+      run("train --env CartPole-v1 --stop-iters 2 --out " + run_dir + " --eval-episodes 3 --json");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   nlohmann::json j = json_of(r);
   EXPECT_EQ(j["final"]["iteration"], 2);
