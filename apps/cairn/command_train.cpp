@@ -147,13 +147,14 @@ int run_train(int argc, char** argv, int first) {
 int run_config(int argc, char** argv, int first) {
   const std::vector<FlagSpec> flags = {
       {"env", true, "ID", "show the tuned preset for this environment"},
+      {"json", false, "", "print the config as one JSON object on one line"},
       {"help", false, "", "show this help"}};
   Arguments args("config", flags, argc, argv, first);
   if (args.has("help") || args.positional().size() != 2 || args.positional()[0] != "show" ||
       args.positional()[1] != "ppo") {
     if (!args.has("help")) throw Error("usage: cairn config show ppo [--env ID]");
     std::fputs(
-        help_text("cairn config show ppo [--env ID]",
+        help_text("cairn config show ppo [--env ID] [--json]",
                   "Prints PPO's default config, or the tuned preset of an environment, as JSON.",
                   flags)
             .c_str(),
@@ -161,7 +162,7 @@ int run_config(int argc, char** argv, int first) {
     return 0;
   }
   const PPOConfig config = args.has("env") ? ppo_preset(*args.get("env")) : PPOConfig();
-  std::printf("%s\n", config.to_json().dump(2).c_str());
+  std::printf("%s\n", config.to_json().dump(args.has("json") ? -1 : 2).c_str());
   return 0;
 }
 

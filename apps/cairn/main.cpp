@@ -38,7 +38,15 @@ int main(int argc, char** argv) {
   const std::string command = argv[1];
   try {
     if (command == "version" || command == "--version") {
-      std::printf("cairn %s\n", CAIRN_VERSION_STRING);
+      if (argc > 2 && !std::strcmp(argv[2], "--json")) {
+        std::printf("{\"version\":\"%s\"}\n", CAIRN_VERSION_STRING);
+      } else if (argc > 2 && !std::strcmp(argv[2], "--help")) {
+        std::fputs("usage: cairn version [--json]\n\nPrints cairn's version.\n", stdout);
+      } else if (argc > 2) {
+        throw cairn::Error(std::string("unknown flag '") + argv[2] + "' for 'cairn version'");
+      } else {
+        std::printf("cairn %s\n", CAIRN_VERSION_STRING);
+      }
       return 0;
     }
     if (command == "envs") return cairn::cli::run_envs(argc, argv, 2);
