@@ -46,8 +46,10 @@ TEST(Progress, PlainLinesWithoutATerminal) {
   EXPECT_EQ(r.out.find('\r'), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find('\x1b'), std::string::npos) << r.out;
   const std::vector<std::string> lines = testing_cli::lines_of(r.out);
-  // At most one line a second, plus the last iteration's: the first and the last.
-  ASSERT_EQ(lines.size(), 2u) << r.out;
+  // At most one line a second, plus the last iteration's: the first and the last (a third
+  // only if the machine is so loaded that 0.5 s of training took over a second).
+  ASSERT_GE(lines.size(), 2u) << r.out;
+  ASSERT_LE(lines.size(), 3u) << r.out;
   for (const std::string& line : lines) {
     EXPECT_TRUE(std::regex_search(line, std::regex(R"(^iter \d+  steps .* eta [\d.]+ s$)")))
         << line;
