@@ -11,7 +11,8 @@ profile="${1:-build}"
 # Runtime verifies every ONNX export) and a C compiler (verifies every C export).
 build_packages=(g++ cmake ninja-build libeigen3-dev nlohmann-json3-dev
   libonnx-dev libprotobuf-dev protobuf-compiler)
-test_packages=(libgtest-dev clang libclang-rt-14-dev python3-numpy python3-torch)
+test_packages=(libgtest-dev clang libclang-rt-14-dev python3-numpy python3-torch
+               librsvg2-bin)  # rsvg-convert: the PNG branch of cairn plot (optional at run time)
 
 case "$profile" in
   build) wanted=("${build_packages[@]}") ;;

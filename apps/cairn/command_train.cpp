@@ -5,6 +5,8 @@
 #include "cairn/checkpoint_manager.h"
 #include "cairn/error.h"
 #include "commands.h"
+#include "learning_curve.h"
+#include "metrics_log.h"
 #include "training_run.h"
 
 namespace cairn::cli {
@@ -22,13 +24,14 @@ const std::vector<FlagSpec> kTrainFlags = {
     {"eval-episodes", true, "N",
      "deterministic evaluation episodes at the end (default 100; 0: none)"},
     {"out", true, "DIR",
-     "run folder for checkpoints (with --resume: default the checkpoint's run folder)"},
+     "run folder for checkpoints, metrics.csv, metrics.jsonl and learning_curve.svg\n"
+     "                           (with --resume: default the checkpoint's run folder)"},
     {"checkpoint-every", true, "K",
      "save a checkpoint every K iterations (default: only at the end)"},
     {"keep", true, "N", "keep the newest N checkpoints (default: all)"},
     {"keep-best", true, "N", "also keep the N checkpoints with the best mean return"},
     {"resume", true, "CHECKPOINT", "continue a run from a checkpoint (or a run folder's latest)"},
-    {"quiet", false, "", "no progress lines"},
+    {"quiet", false, "", "no progress output"},
     {"json", false, "", "print one JSON object as the result"},
     {"help", false, "", "show this help"},
 };
@@ -53,8 +56,11 @@ int run_train(int argc, char** argv, int first) {
                   "                   [--out DIR [--checkpoint-every K] [--keep N] [--keep-best "
                   "N]] [--json]\n"
                   "       cairn train --resume CHECKPOINT [--out DIR] [stop options] [--json]",
-                  "Trains PPO, printing progress, then evaluates the policy deterministically.\n"
-                  "Stop conditions count over the whole run, across resumes.",
+                  "Trains PPO, printing progress (one updating line on a terminal, else a line\n"
+                  "at most every second), then evaluates the policy deterministically.\n"
+                  "Stop conditions count over the whole run, across resumes. With a run folder,\n"
+                  "every iteration's metrics are appended to metrics.csv and metrics.jsonl and\n"
+                  "the learning curve is drawn at the end (see 'cairn plot').",
                   kTrainFlags)
             .c_str(),
         stdout);
@@ -93,9 +99,13 @@ int run_train(int argc, char** argv, int first) {
         *run_dir, RetentionPolicy{.keep_last = args.integer_or("keep", 0, 0, INT64_MAX),
                                   .keep_best = args.integer_or("keep-best", 0, 0, INT64_MAX)});
   }
+  std::optional<MetricsLog> metrics;
+  if (run_dir) metrics.emplace(*run_dir, ppo->iteration());
   std::filesystem::path last_checkpoint;
-  const std::vector<TrainResult> results = train_with_progress(
-      *ppo, stop, {.quiet = json || args.has("quiet")}, stdout, [&](const TrainResult& r) {
+  const ProgressOptions progress{.style = progress_style_for(stdout, json || args.has("quiet"))};
+  const std::vector<TrainResult> results =
+      train_with_progress(*ppo, stop, progress, stdout, [&](const TrainResult& r) {
+        if (metrics) metrics->append(r);
         if (checkpoints && ((every > 0 && r.iteration % every == 0) || stop.met(r))) {
           last_checkpoint = checkpoints->save(*ppo);
         }
@@ -106,6 +116,20 @@ int run_train(int argc, char** argv, int first) {
   if (!last_checkpoint.empty()) {
     out["checkpoint"] = last_checkpoint.string();
     if (!json) std::printf("checkpoint: %s\n", last_checkpoint.c_str());
+  }
+  if (metrics) {
+    out["metrics"] = {{"csv", metrics->csv_path().string()},
+                      {"jsonl", metrics->jsonl_path().string()}};
+    const std::vector<Series> series = read_series(*run_dir, {"episode_return_mean"});
+    const PlotFiles plot = write_learning_curve(series, *run_dir / "learning_curve.svg");
+    nlohmann::json p = plot_json(plot, series);
+    p.erase("series");
+    out["plot"] = p;
+    if (!json) {
+      std::printf("metrics: %s, %s\n", metrics->csv_path().c_str(), metrics->jsonl_path().c_str());
+      std::printf("plot: %s%s\n", plot.svg.c_str(),
+                  plot.png ? (" and " + plot.png->string()).c_str() : " (png skipped)");
+    }
   }
   if (eval_episodes > 0) {
     const EvaluationResult e = ppo->evaluate(eval_episodes, true);
@@ -123,13 +147,14 @@ int run_train(int argc, char** argv, int first) {
 int run_config(int argc, char** argv, int first) {
   const std::vector<FlagSpec> flags = {
       {"env", true, "ID", "show the tuned preset for this environment"},
+      {"json", false, "", "print the config as one JSON object on one line"},
       {"help", false, "", "show this help"}};
   Arguments args("config", flags, argc, argv, first);
   if (args.has("help") || args.positional().size() != 2 || args.positional()[0] != "show" ||
       args.positional()[1] != "ppo") {
     if (!args.has("help")) throw Error("usage: cairn config show ppo [--env ID]");
     std::fputs(
-        help_text("cairn config show ppo [--env ID]",
+        help_text("cairn config show ppo [--env ID] [--json]",
                   "Prints PPO's default config, or the tuned preset of an environment, as JSON.",
                   flags)
             .c_str(),
@@ -137,7 +162,7 @@ int run_config(int argc, char** argv, int first) {
     return 0;
   }
   const PPOConfig config = args.has("env") ? ppo_preset(*args.get("env")) : PPOConfig();
-  std::printf("%s\n", config.to_json().dump(2).c_str());
+  std::printf("%s\n", config.to_json().dump(args.has("json") ? -1 : 2).c_str());
   return 0;
 }
 

@@ -35,5 +35,6 @@ ExportVerification export_policy_files(const Policy& policy,
                                        const std::filesystem::path& policy_folder,
                                        const std::string& format, const std::filesystem::path& out,
                                        const ExportSettings& settings);
+int run_plot(int argc, char** argv, int first);
 
 }  // namespace cairn::cli

@@ -19,6 +19,7 @@ const char* kUsage =
     "  eval       restore a policy alone from a checkpoint and evaluate it\n"
     "  inspect    describe and verify a checkpoint or policy folder\n"
     "  export     export a policy to ONNX or C, proven against the policy\n"
+    "  plot       draw learning curves of runs as an SVG (and a PNG when possible)\n"
     "  config     show PPO's default config or a tuned preset\n"
     "  rollout    roll out random actions on an environment and print episode statistics\n"
     "  envs       list the registered environments with their spaces\n"
@@ -38,7 +39,15 @@ int main(int argc, char** argv) {
   const std::string command = argv[1];
   try {
     if (command == "version" || command == "--version") {
-      std::printf("cairn %s\n", CAIRN_VERSION_STRING);
+      if (argc > 2 && !std::strcmp(argv[2], "--json")) {
+        std::printf("{\"version\":\"%s\"}\n", CAIRN_VERSION_STRING);
+      } else if (argc > 2 && !std::strcmp(argv[2], "--help")) {
+        std::fputs("usage: cairn version [--json]\n\nPrints cairn's version.\n", stdout);
+      } else if (argc > 2) {
+        throw cairn::Error(std::string("unknown flag '") + argv[2] + "' for 'cairn version'");
+      } else {
+        std::printf("cairn %s\n", CAIRN_VERSION_STRING);
+      }
       return 0;
     }
     if (command == "envs") return cairn::cli::run_envs(argc, argv, 2);
@@ -47,6 +56,7 @@ int main(int argc, char** argv) {
     if (command == "train") return cairn::cli::run_train(argc, argv, 2);
     if (command == "config") return cairn::cli::run_config(argc, argv, 2);
     if (command == "eval") return cairn::cli::run_eval(argc, argv, 2);
+    if (command == "plot") return cairn::cli::run_plot(argc, argv, 2);
     if (command == "inspect") return cairn::cli::run_inspect(argc, argv, 2);
     if (command == "export") return cairn::cli::run_export(argc, argv, 2);
     std::fprintf(stderr, "cairn: error: unknown command '%s' (see 'cairn --help')\n",

@@ -1,5 +1,8 @@
 #include "training_run.h"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <fstream>
@@ -43,32 +46,120 @@ PPOConfig resolve_config(const std::optional<std::string>& env_id,
   return config;
 }
 
-std::string progress_line(const TrainResult& r, const StopConditions& stop) {
-  char buf[256];
-  std::string steps = std::to_string(r.timesteps);
-  if (stop.timesteps) steps += "/" + std::to_string(*stop.timesteps);
-  std::snprintf(buf, sizeof buf, "iter %lld  steps %s  return %.2f  sps %.0f  elapsed %.2f s",
-                static_cast<long long>(r.iteration), steps.c_str(),
-                std::isfinite(r.episode_return_mean) ? r.episode_return_mean : std::nan(""),
-                r.steps_per_second, r.time_elapsed);
+namespace {
+
+// 1234567 -> "1,234,567".
+std::string grouped(int64_t n) {
+  std::string digits = std::to_string(n < 0 ? -n : n);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return n < 0 ? "-" + out : out;
+}
+
+// "0.14 s", "42.0 s", "3 min 05 s", "2 h 07 min".
+std::string duration(double seconds) {
+  char buf[64];
+  if (seconds < 10) {
+    std::snprintf(buf, sizeof buf, "%.2f s", seconds);
+  } else if (seconds < 60) {
+    std::snprintf(buf, sizeof buf, "%.1f s", seconds);
+  } else if (seconds < 3600) {
+    const auto s = static_cast<long long>(seconds);
+    std::snprintf(buf, sizeof buf, "%lld min %02lld s", s / 60, s % 60);
+  } else {
+    const auto m = static_cast<long long>(seconds / 60);
+    std::snprintf(buf, sizeof buf, "%lld h %02lld min", m / 60, m % 60);
+  }
   return buf;
+}
+
+}  // namespace
+
+ProgressStyle progress_style_for(std::FILE* out, bool quiet) {
+  if (quiet) return ProgressStyle::kNone;
+  return ::isatty(::fileno(out)) ? ProgressStyle::kLive : ProgressStyle::kLines;
+}
+
+std::optional<double> eta_seconds(const TrainResult& r, const StopConditions& stop) {
+  std::optional<double> eta;
+  auto consider = [&](double remaining) {
+    remaining = std::max(0.0, remaining);
+    if (!eta || remaining < *eta) eta = remaining;
+  };
+  if (r.time_elapsed > 0 && r.timesteps > 0 && stop.timesteps) {
+    consider(static_cast<double>(*stop.timesteps - r.timesteps) * r.time_elapsed /
+             static_cast<double>(r.timesteps));
+  }
+  if (r.time_elapsed > 0 && r.iteration > 0 && stop.iterations) {
+    consider(static_cast<double>(*stop.iterations - r.iteration) * r.time_elapsed /
+             static_cast<double>(r.iteration));
+  }
+  if (stop.seconds) consider(*stop.seconds - r.time_elapsed);
+  return eta;
+}
+
+std::string progress_line(const TrainResult& r, const StopConditions& stop) {
+  std::string line = "iter " + std::to_string(r.iteration) + "  steps " + grouped(r.timesteps);
+  if (stop.timesteps) line += "/" + grouped(*stop.timesteps);
+  char buf[64];
+  if (std::isfinite(r.episode_return_mean)) {
+    std::snprintf(buf, sizeof buf, "%.2f", r.episode_return_mean);
+    line += std::string("  return ") + buf;
+  } else {
+    line += "  return ?";
+  }
+  line += "  sps " + grouped(static_cast<int64_t>(std::llround(r.steps_per_second)));
+  line += "  elapsed " + duration(r.time_elapsed);
+  const std::optional<double> eta = eta_seconds(r, stop);
+  line += "  eta " + (eta ? duration(*eta) : std::string("?"));
+  return line;
 }
 
 std::vector<TrainResult> train_with_progress(
     PPO& ppo, const StopConditions& stop, const ProgressOptions& progress, std::FILE* out,
     const std::function<void(const TrainResult&)>& after_iteration) {
   if (ppo.iteration() > 0 && stop.met(ppo.last_result())) return {};
-  double last_print = -1e9;
-  return ppo.learn(stop, [&](const TrainResult& r) {
-    if (after_iteration) after_iteration(r);
-    const bool final = stop.met(r);
-    if (!progress.quiet && (final || r.time_elapsed - last_print >= progress.interval_seconds)) {
-      std::fprintf(out, "%s\n", progress_line(r, stop).c_str());
+  using Clock = std::chrono::steady_clock;
+  std::optional<Clock::time_point> last_print;
+  bool line_open = false;  // a live line is drawn and not yet ended
+  const double interval = progress.style == ProgressStyle::kLive ? progress.live_interval_seconds
+                                                                 : progress.interval_seconds;
+  auto end_line = [&] {
+    if (line_open) {
+      std::fputc('\n', out);
       std::fflush(out);
-      last_print = r.time_elapsed;
+      line_open = false;
     }
-    return true;
-  });
+  };
+  try {
+    std::vector<TrainResult> results = ppo.learn(stop, [&](const TrainResult& r) {
+      if (after_iteration) after_iteration(r);
+      if (progress.style == ProgressStyle::kNone) return true;
+      const bool final = stop.met(r);
+      const Clock::time_point now = Clock::now();
+      if (!final && last_print &&
+          std::chrono::duration<double>(now - *last_print).count() < interval) {
+        return true;
+      }
+      last_print = now;
+      if (progress.style == ProgressStyle::kLive) {
+        std::fprintf(out, "\r%s\x1b[K", progress_line(r, stop).c_str());
+        line_open = true;
+      } else {
+        std::fprintf(out, "%s\n", progress_line(r, stop).c_str());
+      }
+      std::fflush(out);
+      return true;
+    });
+    end_line();
+    return results;
+  } catch (...) {
+    end_line();
+    throw;
+  }
 }
 
 }  // namespace cairn::cli

@@ -39,7 +39,7 @@ nlohmann::json json_of(const CliRun& r) {
 
 TEST(Cli, EveryCommandHasHelp) {
   for (const char* command :
-       {"train", "eval", "inspect", "export", "envs", "rollout", "config", "main-job"}) {
+       {"train", "eval", "inspect", "export", "plot", "envs", "rollout", "config", "main-job"}) {
     const CliRun r = run(std::string(command) + " --help");
     EXPECT_EQ(r.exit_code, 0) << command << ": " << r.out;
     EXPECT_NE(r.out.find("usage: cairn " + std::string(command)), std::string::npos) << r.out;

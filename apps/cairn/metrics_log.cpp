@@ -1,0 +1,155 @@
+#include "metrics_log.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "cairn/error.h"
+
+namespace cairn::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+// The complete lines of a file (those ending in '\n'); none if it does not exist.
+std::vector<std::string> complete_lines(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return {};
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string s = text.str();
+  std::vector<std::string> lines;
+  size_t start = 0;
+  for (size_t nl = s.find('\n'); nl != std::string::npos; nl = s.find('\n', start)) {
+    lines.push_back(s.substr(start, nl - start));
+    start = nl + 1;
+  }
+  return lines;
+}
+
+// The iteration a row records (its first field/key), or -1 if it has none.
+int64_t csv_iteration(const std::string& line) {
+  try {
+    size_t used = 0;
+    const int64_t it = std::stoll(line.substr(0, line.find(',')), &used);
+    return used > 0 ? it : -1;
+  } catch (const std::exception&) {
+    return -1;
+  }
+}
+
+int64_t jsonl_iteration(const std::string& line) {
+  const json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("iteration") ||
+      !j["iteration"].is_number_integer()) {
+    return -1;
+  }
+  return j["iteration"].get<int64_t>();
+}
+
+std::string csv_header() {
+  std::string h;
+  for (const std::string& c : metric_columns()) {
+    if (!h.empty()) h += ',';
+    h += c;
+  }
+  return h;
+}
+
+// Keeps the first line (the header) when `header` is set and the rows of iterations
+// 1..iteration, rewriting the file only when something is dropped; opens it for appending.
+std::FILE* open_trimmed(const fs::path& path, int64_t iteration, bool header,
+                        int64_t (*row_iteration)(const std::string&)) {
+  std::vector<std::string> lines = complete_lines(path);
+  std::error_code ec;
+  const uintmax_t size = fs::exists(path, ec) ? fs::file_size(path, ec) : 0;
+  std::vector<std::string> kept;
+  size_t bytes = 0;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const bool is_header = header && i == 0;
+    if (!is_header) {
+      const int64_t it = row_iteration(lines[i]);
+      if (it < 1 || it > iteration) break;  // the rest belongs to an abandoned run
+    }
+    kept.push_back(lines[i]);
+    bytes += lines[i].size() + 1;
+  }
+  if (header && !kept.empty() && kept[0] != csv_header()) {
+    throw Error("'" + path.string() + "' has a different header than cairn writes");
+  }
+  if (bytes != size) {
+    const fs::path tmp = path.string() + ".tmp";
+    std::FILE* f = std::fopen(tmp.c_str(), "wb");
+    if (!f) throw Error("cannot write '" + tmp.string() + "'");
+    for (const std::string& l : kept) std::fprintf(f, "%s\n", l.c_str());
+    if (std::fclose(f) != 0) throw Error("cannot write '" + tmp.string() + "'");
+    fs::rename(tmp, path, ec);
+    if (ec) throw Error("cannot replace '" + path.string() + "': " + ec.message());
+  }
+  std::FILE* f = std::fopen(path.c_str(), "ab");
+  if (!f) throw Error("cannot open '" + path.string() + "' for appending");
+  if (header && kept.empty()) {
+    if (std::fprintf(f, "%s\n", csv_header().c_str()) < 0 || std::fflush(f) != 0) {
+      std::fclose(f);
+      throw Error("cannot write '" + path.string() + "'");
+    }
+  }
+  return f;
+}
+
+void write_line(std::FILE* f, const fs::path& path, const std::string& line) {
+  if (std::fputs(line.c_str(), f) < 0 || std::fputc('\n', f) == EOF || std::fflush(f) != 0) {
+    throw Error("cannot write '" + path.string() + "'");
+  }
+}
+
+}  // namespace
+
+const std::vector<std::string>& metric_columns() {
+  static const std::vector<std::string> columns = [] {
+    std::vector<std::string> c;
+    // to_json() is an object with sorted keys; the column order is the struct's.
+    for (const char* name :
+         {"iteration", "timesteps", "episodes", "episodes_this_iter", "episode_return_mean",
+          "episode_length_mean", "policy_loss", "value_loss", "entropy", "approx_kl",
+          "clip_fraction", "explained_variance", "learning_rate", "stopped_early_kl",
+          "steps_per_second", "time_elapsed"}) {
+      c.emplace_back(name);
+    }
+    return c;
+  }();
+  return columns;
+}
+
+MetricsLog::MetricsLog(const fs::path& run_dir, int64_t iteration)
+    : csv_path_(run_dir / "metrics.csv"), jsonl_path_(run_dir / "metrics.jsonl") {
+  std::error_code ec;
+  fs::create_directories(run_dir, ec);
+  if (ec) throw Error("cannot create run folder '" + run_dir.string() + "': " + ec.message());
+  csv_ = open_trimmed(csv_path_, iteration, /*header=*/true, csv_iteration);
+  try {
+    jsonl_ = open_trimmed(jsonl_path_, iteration, /*header=*/false, jsonl_iteration);
+  } catch (...) {
+    std::fclose(csv_);
+    throw;
+  }
+}
+
+MetricsLog::~MetricsLog() {
+  if (csv_) std::fclose(csv_);
+  if (jsonl_) std::fclose(jsonl_);
+}
+
+void MetricsLog::append(const TrainResult& result) {
+  const json j = result.to_json();
+  std::string row;
+  for (const std::string& c : metric_columns()) {
+    if (!row.empty()) row += ',';
+    const json& v = j.at(c);
+    if (!v.is_null()) row += v.dump();
+  }
+  write_line(csv_, csv_path_, row);
+  write_line(jsonl_, jsonl_path_, j.dump());
+}
+
+}  // namespace cairn::cli
