@@ -8,34 +8,19 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "cli/cli_runner.h"
 #include "support/scratch_dir.h"
 
 namespace cairn {
 namespace {
 
-struct CliRun {
-  int exit_code = -1;
-  std::string out;  // stdout and stderr
-};
+using testing_cli::CliRun;
 
 CliRun run(const std::string& args) {
-  const std::string cmd = std::string(CAIRN_BINARY_DIR) + "/apps/cairn/cairn " + args + " 2>&1";
-  CliRun r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return testing_cli::run_cli(args);
 }
 
-// The last line of the output, parsed as JSON.
-nlohmann::json json_of(const CliRun& r) {
-  const size_t start = r.out.rfind('\n', r.out.size() - 2);
-  return nlohmann::json::parse(r.out.substr(start == std::string::npos ? 0 : start + 1));
-}
+using testing_cli::json_of;
 
 TEST(Cli, EveryCommandHasHelp) {
   for (const char* command :
