@@ -216,6 +216,10 @@ class TensorDict {
   bool contains(std::string_view name) const { return tensors_.find(name) != tensors_.end(); }
   // Throws cairn::Error naming the source and the missing tensor.
   const Tensor& at(std::string_view name) const;
+  // The tensor `name`, which must exist with exactly `dtype` and `shape`. Throws
+  // cairn::Error "<source>: missing tensor 'x'", "...: tensor 'x' has dtype F64,
+  // expected F32" or "...: tensor 'x' has shape [4], expected [64]".
+  const Tensor& expect(std::string_view name, DType dtype, const std::vector<int64_t>& shape) const;
   Tensor& at(std::string_view name);
   // at(name).to_vector<T>(), with errors naming the source and tensor. Allocates.
   template <typename T>

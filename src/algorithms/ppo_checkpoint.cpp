@@ -31,13 +31,7 @@ RngState rng_state_of(const TensorDict& in, const std::string& name) {
 template <typename T>
 void copy_exact(const TensorDict& in, const std::string& name, std::span<T> out,
                 const std::vector<int64_t>& shape) {
-  const Tensor& t = in.at(name);
-  if (t.dtype() != DTypeOf<T>::value || t.shape() != shape) {
-    throw Error(in.source() + ": tensor '" + name + "' is " + std::string(dtype_name(t.dtype())) +
-                " " + shape_string(t.shape()) + ", expected " +
-                std::string(dtype_name(DTypeOf<T>::value)) + " " + shape_string(shape));
-  }
-  t.copy_to(out);
+  in.expect(name, DTypeOf<T>::value, shape).copy_to(out);
 }
 
 void save_optimizer(const nn::Optimizer<float>& opt, const std::string& prefix, TensorDict& out) {

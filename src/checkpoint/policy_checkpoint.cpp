@@ -60,43 +60,24 @@ json policy_manifest(const Policy& policy) {
           {"preprocessor", policy.options().to_json()}};
 }
 
-// The tensor a file must hold, with a message naming the file when it does not.
-const Tensor& expect_tensor(const TensorDict& dict, const std::string& file,
-                            const std::string& name, DType dtype,
-                            const std::vector<int64_t>& shape) {
-  if (!dict.contains(name)) throw Error(file + ": missing tensor '" + name + "'");
-  const Tensor& t = dict.at(name);
-  if (t.dtype() != dtype) {
-    throw Error(file + ": tensor '" + name + "' has dtype " + std::string(dtype_name(t.dtype())) +
-                ", expected " + std::string(dtype_name(dtype)));
-  }
-  if (t.shape() != shape) {
-    throw Error(file + ": tensor '" + name + "' has shape " + shape_string(t.shape()) +
-                ", expected " + shape_string(shape));
-  }
-  return t;
-}
-
 void load_weights(Policy& policy, const TensorDict& w, const std::string& file) {
   std::set<std::string> used;
   nn::Model<float>& model = policy.model();
   for (const nn::TensorInfo& p : model.parameters()) {
-    const Tensor& t = expect_tensor(w, file, p.name, DType::f32, p.shape);
+    const Tensor& t = w.expect(p.name, DType::f32, p.shape);
     t.copy_to(model.parameter(p.name));
     used.insert(p.name);
   }
   if (!policy.log_std().empty()) {
-    expect_tensor(w, file, "log_std", DType::f32, {static_cast<int64_t>(policy.log_std().size())})
+    w.expect("log_std", DType::f32, {static_cast<int64_t>(policy.log_std().size())})
         .copy_to(policy.log_std());
     used.insert("log_std");
   }
   if (RunningMeanStd* stats = policy.observation_statistics()) {
     const int64_t d = static_cast<int64_t>(stats->dim());
-    const std::vector<double> mean =
-        expect_tensor(w, file, kStatsMean, DType::f64, {d}).to_vector<double>();
-    const std::vector<double> var =
-        expect_tensor(w, file, kStatsVar, DType::f64, {d}).to_vector<double>();
-    const double count = expect_tensor(w, file, kStatsCount, DType::f64, {}).to_vector<double>()[0];
+    const std::vector<double> mean = w.expect(kStatsMean, DType::f64, {d}).to_vector<double>();
+    const std::vector<double> var = w.expect(kStatsVar, DType::f64, {d}).to_vector<double>();
+    const double count = w.expect(kStatsCount, DType::f64, {}).to_vector<double>()[0];
     try {
       stats->set_state(mean, var, count);
     } catch (const Error& e) {
@@ -140,7 +121,7 @@ void verify_example(Policy& policy, const TensorDict& recorded, const std::strin
   bool identical = true;
   double worst = 0;
   for (const auto& [name, mine] : now) {
-    const Tensor& theirs = expect_tensor(recorded, file, name, mine.dtype(), mine.shape());
+    const Tensor& theirs = recorded.expect(name, mine.dtype(), mine.shape());
     if (mine.dtype() == DType::i64) {
       const std::vector<int64_t> a = mine.to_vector<int64_t>(), b = theirs.to_vector<int64_t>();
       for (size_t i = 0; i < a.size(); ++i) {

@@ -19,18 +19,6 @@ TimeLimit* find_time_limit(Env& env) {
   return nullptr;
 }
 
-const Tensor& fetch(const TensorDict& in, const std::string& name, DType dtype,
-                    const std::vector<int64_t>& shape) {
-  if (!in.contains(name)) throw Error(in.source() + ": missing tensor '" + name + "'");
-  const Tensor& t = in.at(name);
-  if (t.dtype() != dtype || t.shape() != shape) {
-    throw Error(in.source() + ": tensor '" + name + "' is " + std::string(dtype_name(t.dtype())) +
-                " " + shape_string(t.shape()) + ", expected " + std::string(dtype_name(dtype)) +
-                " " + shape_string(shape));
-  }
-  return t;
-}
-
 }  // namespace
 
 bool VectorEnv::can_save_state() const {
@@ -78,15 +66,15 @@ void VectorEnv::restore_state(const TensorDict& in, const std::string& prefix) {
   }
   const int64_t state_dim = states.shape()[1];
   const std::vector<double> s =
-      fetch(in, prefix + "physical_state", DType::f64, {n, state_dim}).to_vector<double>();
+      in.expect(prefix + "physical_state", DType::f64, {n, state_dim}).to_vector<double>();
   const std::vector<uint64_t> rngs =
-      fetch(in, prefix + "np_random", DType::u64, {n, 6}).to_vector<uint64_t>();
+      in.expect(prefix + "np_random", DType::u64, {n, 6}).to_vector<uint64_t>();
   const std::vector<int64_t> elapsed =
-      fetch(in, prefix + "elapsed_steps", DType::i64, {n}).to_vector<int64_t>();
-  fetch(in, prefix + "observations", DType::f32, {n, static_cast<int64_t>(obs_size_)})
+      in.expect(prefix + "elapsed_steps", DType::i64, {n}).to_vector<int64_t>();
+  in.expect(prefix + "observations", DType::f32, {n, static_cast<int64_t>(obs_size_)})
       .copy_to(std::span<float>(observations_));
-  fetch(in, prefix + "episode_return", DType::f64, {n}).copy_to(std::span<double>(running_return_));
-  fetch(in, prefix + "episode_length", DType::i64, {n})
+  in.expect(prefix + "episode_return", DType::f64, {n}).copy_to(std::span<double>(running_return_));
+  in.expect(prefix + "episode_length", DType::i64, {n})
       .copy_to(std::span<int64_t>(running_length_));
   const size_t d = static_cast<size_t>(state_dim);
   for (size_t i = 0; i < envs_.size(); ++i) {

@@ -521,6 +521,21 @@ Tensor& TensorDict::at(std::string_view name) {
   return const_cast<Tensor&>(std::as_const(*this).at(name));
 }
 
+const Tensor& TensorDict::expect(std::string_view name, DType dtype,
+                                 const std::vector<int64_t>& shape) const {
+  if (!contains(name)) fail(source_, "missing tensor " + quote(name));
+  const Tensor& t = at(name);
+  if (t.dtype() != dtype) {
+    fail(source_, "tensor " + quote(name) + " has dtype " + std::string(dtype_name(t.dtype())) +
+                      ", expected " + std::string(dtype_name(dtype)));
+  }
+  if (t.shape() != shape) {
+    fail(source_, "tensor " + quote(name) + " has shape " + shape_string(t.shape()) +
+                      ", expected " + shape_string(shape));
+  }
+  return t;
+}
+
 void TensorDict::check_access(std::string_view name, DType requested, size_t out_size) const {
   const Tensor& tensor = at(name);
   if (requested != tensor.dtype()) {
