@@ -3,7 +3,6 @@
 
 #include <filesystem>
 #include <map>
-#include <regex>
 
 #include "cli/cli_runner.h"
 #include "support/scratch_dir.h"
@@ -18,18 +17,21 @@ using json = nlohmann::json;
 
 // The value of attribute `name` in an element's text.
 std::string attribute(const std::string& element, const std::string& name) {
-  std::smatch m;
-  if (!std::regex_search(element, m, std::regex(" " + name + "=\"([^\"]*)\""))) return "";
-  return m[1];
+  const std::string key = " " + name + "=\"";
+  const size_t start = element.find(key);
+  if (start == std::string::npos) return "";
+  const size_t value = start + key.size();
+  return element.substr(value, element.find('"', value) - value);
 }
 
 // Elements "<tag ...>" of a document, in order.
 std::vector<std::string> elements(const std::string& svg, const std::string& tag) {
   std::vector<std::string> out;
-  const std::regex re("<" + tag + "(?:[\\s/][^>]*)?>");
-  for (auto it = std::sregex_iterator(svg.begin(), svg.end(), re); it != std::sregex_iterator();
-       ++it) {
-    out.push_back(it->str());
+  const std::string open = "<" + tag;
+  for (size_t at = svg.find(open); at != std::string::npos; at = svg.find(open, at + 1)) {
+    const char next = svg[at + open.size()];
+    if (next != ' ' && next != '\n' && next != '/' && next != '>') continue;
+    out.push_back(svg.substr(at, svg.find('>', at) - at + 1));
   }
   return out;
 }
@@ -104,10 +106,12 @@ TEST(Plot, SeveralRunsAndMetricsInOneSvg) {
         expected_points((dir / run).string(), metric);
     const std::string d = attribute(path, "d");
     std::vector<std::pair<double, double>> got;
-    const std::regex point(R"([ML]([-\d.]+),([-\d.]+))");
-    for (auto it = std::sregex_iterator(d.begin(), d.end(), point); it != std::sregex_iterator();
-         ++it) {
-      const double px = std::stod((*it)[1]), py = std::stod((*it)[2]);
+    // "Mx,y Lx,y ...": each point is a command letter, x, a comma and y.
+    for (size_t at = d.find_first_of("ML"); at != std::string::npos;
+         at = d.find_first_of("ML", at + 1)) {
+      const size_t comma = d.find(',', at);
+      const double px = std::stod(d.substr(at + 1, comma - at - 1));
+      const double py = std::stod(d.substr(comma + 1));
       got.emplace_back(x0 + (px - left) / (right - left) * (x1 - x0),
                        y0 + (bottom - py) / (bottom - top) * (y1 - y0));
     }
