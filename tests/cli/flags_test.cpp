@@ -14,8 +14,8 @@ using testing_cli::CliRun;
 using testing_cli::json_of;
 using testing_cli::run_cli;
 
-const std::vector<std::string> kCommands = {"train", "plot",    "eval",     "inspect", "config",
-                                            "envs",  "rollout", "main-job", "version"};
+const std::vector<std::string> kCommands = {"train",  "plot", "eval",    "inspect",  "export",
+                                            "config", "envs", "rollout", "main-job", "version"};
 
 TEST(CliFlags, EveryListedFlagIsDocumented) {
   const std::string doc = testing_cli::read_text(std::string(CAIRN_SOURCE_DIR) + "/docs/cli.md");
@@ -109,6 +109,25 @@ TEST(CliFlags, AWrongFlagIsAOneLineError) {
     EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << command << ": " << r.out;
     EXPECT_NE(r.out.find("--no-such-flag"), std::string::npos) << r.out;
   }
+}
+
+TEST(CliFlags, ExportFlags) {
+  testing_io::ScratchDir dir;
+  const std::string run = (dir / "run").string();
+  ASSERT_EQ(run_cli("train --env CartPole-v1 --stop-iters 1 --eval-episodes 0 --quiet --out " + run)
+                .exit_code,
+            0);
+  CliRun r = run_cli("export " + run +
+                     " --policy default_policy --format onnx --opset 13 --random-observations 4 "
+                     "--require-verified --out " +
+                     (dir / "p13.onnx").string() + " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const nlohmann::json j = json_of(r);
+  EXPECT_EQ(j["status"], "verified");
+  EXPECT_EQ(j["observations"]["random"], 4);
+  r = run_cli("export " + run + " --policy nobody --format c --out " + (dir / "c").string());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("no policy 'nobody'"), std::string::npos) << r.out;
 }
 
 }  // namespace
