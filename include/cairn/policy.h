@@ -63,8 +63,8 @@ class Policy {
   Policy(Space observation_space, Space action_space, const nn::ModelSpec& spec,
          const PolicyOptions& options = {}, uint64_t seed = 0);
 
-  // Restores a policy saved as a policy folder, or from an algorithm checkpoint; see
-  // load_policy() in policy_checkpoint.h, which this calls.
+  // Restores a policy saved as a policy folder, or from an algorithm checkpoint or a run
+  // folder (its latest checkpoint); see load_policy() in policy_checkpoint.h.
   static std::unique_ptr<Policy> from_checkpoint(const std::filesystem::path& path);
   static std::unique_ptr<Policy> from_checkpoint(const std::filesystem::path& path,
                                                  const PolicyRestoreOptions& options,

@@ -75,12 +75,12 @@ struct PolicyRestoreReport {
   size_t example_rows = 0;
 };
 
-// Restores the policy of a policy folder, or of an algorithm checkpoint (the folder
-// holding cairn_checkpoint.json) and options.policy_id. Needs no environment, algorithm
-// or training config. Throws cairn::Error naming the file and the problem for a missing
-// path, a missing or extra file, a checksum mismatch, malformed JSON or tensors, a tensor
-// of the wrong shape or dtype, an unknown layer, an unknown format version, or an example
-// the restored policy does not reproduce (saying what differed and by how much).
+// Restores the policy of a policy folder, or options.policy_id of an algorithm checkpoint
+// (holding cairn_checkpoint.json) or of a run folder's latest (resolve_checkpoint). Needs
+// no environment, algorithm or training config. Throws cairn::Error naming the file and
+// the problem for a missing path, a missing or extra file, a checksum mismatch, malformed
+// JSON or tensors, a tensor of the wrong shape or dtype, an unknown layer, an unknown
+// format version, or an example the restored policy does not reproduce (saying how much).
 std::unique_ptr<Policy> load_policy(const std::filesystem::path& path,
                                     const PolicyRestoreOptions& options = {},
                                     PolicyRestoreReport* report = nullptr);

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "cairn/atomic_file.h"
+#include "cairn/checkpoint_manager.h"
 #include "cairn/error.h"
 #include "cairn/sha256.h"
 #include "checkpoint/manifest.h"
@@ -323,14 +324,17 @@ std::unique_ptr<Policy> load_policy(const fs::path& path, const PolicyRestoreOpt
   if (!fs::exists(path, ec)) throw Error("checkpoint path '" + path.string() + "' does not exist");
   fs::path folder = path;
   if (!fs::exists(path / kManifest, ec)) {
-    if (!fs::exists(path / "cairn_checkpoint.json", ec)) {
+    if (!fs::exists(path / "cairn_checkpoint.json", ec) && !fs::exists(path / "latest", ec)) {
       throw Error("'" + path.string() + "' is neither a policy folder (no " + kManifest +
-                  ") nor an algorithm checkpoint (no cairn_checkpoint.json)");
+                  "), an algorithm checkpoint (no cairn_checkpoint.json) nor a run folder (no "
+                  "'latest' marker)");
     }
+    // A run folder stands for its latest checkpoint, as everywhere in cairn.
+    const fs::path checkpoint = resolve_checkpoint(path);
     validate_policy_id(options.policy_id);
-    folder = path / "policies" / options.policy_id;
+    folder = checkpoint / "policies" / options.policy_id;
     if (!fs::exists(folder / kManifest, ec)) {
-      throw Error("algorithm checkpoint '" + path.string() + "' has no policy '" +
+      throw Error("algorithm checkpoint '" + checkpoint.string() + "' has no policy '" +
                   options.policy_id + "' (no " + (folder / kManifest).string() + ")");
     }
   }
