@@ -262,6 +262,16 @@ PPOConfig ppo_preset(const std::string& env_id) {
     c.num_steps = 64;
     c.total_timesteps = 20000;
     c.model = nn::founding_story_actor_critic(1, 2).to_json();
+  } else {
+    // An environment without a preset (a user's): CleanRL's defaults are tuned for 500k-10M
+    // steps; a first run should show learning within about 100k steps, so a shorter
+    // learning-rate horizon, a larger rate and more, shorter rollouts per iteration, in
+    // the range every preset above settled on. docs/guide-custom-env-and-model.md says
+    // what to tune next.
+    c.num_envs = 8;
+    c.num_steps = 64;
+    c.learning_rate = 1e-3;
+    c.total_timesteps = 100000;
   }
   return c;
 }

@@ -78,8 +78,8 @@ struct PPOConfig {
   bool operator==(const PPOConfig&) const = default;
 };
 
-// The tuned configuration for a task cairn ships presets for (CartPole-v1,
-// Acrobot-v1, Pendulum-v1, SimpleCorridor-v0), or the defaults with env_id set.
+// The tuned configuration for a task cairn ships presets for (CartPole-v1, Acrobot-v1,
+// Pendulum-v1, SimpleCorridor-v0), else with env_id set a config for a short first run.
 PPOConfig ppo_preset(const std::string& env_id);
 // True if ppo_preset(env_id) is a tuned preset.
 bool has_ppo_preset(const std::string& env_id);
