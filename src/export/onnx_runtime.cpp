@@ -1,10 +1,12 @@
 #include "cairn/export/onnx_runtime.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <vector>
 
 #include "cairn/atomic_file.h"
 #include "cairn/error.h"
@@ -14,39 +16,84 @@
 #ifndef CAIRN_ONNXRUNTIME_TOOLS_DIR
 #define CAIRN_ONNXRUNTIME_TOOLS_DIR "tools/onnxruntime"
 #endif
+#ifndef CAIRN_ONNXRUNTIME_INSTALL_DIR
+#define CAIRN_ONNXRUNTIME_INSTALL_DIR "/usr/local/share/cairn/onnxruntime"
+#endif
 
 namespace cairn {
 namespace {
+
+namespace fs = std::filesystem;
 
 std::string env_or(const char* name, const std::string& fallback) {
   const char* v = std::getenv(name);
   return v != nullptr && *v != '\0' ? std::string(v) : fallback;
 }
 
+// The onnxruntime folders to search, in the order of the header comment.
+std::vector<fs::path> onnxruntime_folders() {
+  const std::string chosen = env_or("CAIRN_ONNXRUNTIME_DIR", "");
+  if (!chosen.empty()) return {fs::path(chosen)};
+  std::vector<fs::path> folders;
+  std::error_code ec;
+  const fs::path program = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec && program.has_parent_path()) {
+    folders.push_back(program.parent_path().parent_path() / "share" / "cairn" / "onnxruntime");
+  }
+  for (const fs::path& p :
+       {fs::path(CAIRN_ONNXRUNTIME_INSTALL_DIR), fs::path(CAIRN_ONNXRUNTIME_TOOLS_DIR)}) {
+    if (std::find(folders.begin(), folders.end(), p) == folders.end()) folders.push_back(p);
+  }
+  return folders;
+}
+
+bool has_package(const fs::path& node_modules) {
+  std::error_code ec;
+  return fs::is_regular_file(node_modules / "onnxruntime-node" / "package.json", ec);
+}
+
 }  // namespace
 
 OnnxRuntimeLocation locate_onnxruntime(const OnnxRuntimeOptions& options) {
   OnnxRuntimeLocation loc;
-  const std::filesystem::path tools(CAIRN_ONNXRUNTIME_TOOLS_DIR);
+  std::error_code ec;
+  const std::vector<fs::path> folders = onnxruntime_folders();
+  // The folder to install the package into when it is missing: the first that holds the
+  // runner script (the installed one before the source tree's).
+  fs::path install_folder = folders.front();
+  for (const fs::path& f : folders) {
+    if (fs::is_regular_file(f / "run_policy.js", ec)) {
+      install_folder = f;
+      break;
+    }
+  }
   const std::string node = !options.node.empty() ? options.node : env_or("CAIRN_NODE", "node");
   loc.node_modules_dir = !options.node_modules_dir.empty()
                              ? options.node_modules_dir
-                             : std::filesystem::path(env_or("CAIRN_ONNXRUNTIME_NODE_DIR",
-                                                            (tools / "node_modules").string()));
+                             : fs::path(env_or("CAIRN_ONNXRUNTIME_NODE_DIR", ""));
+  const bool node_modules_searched = loc.node_modules_dir.empty();
+  if (node_modules_searched) {
+    loc.node_modules_dir = install_folder / "node_modules";
+    for (const fs::path& f : folders) {
+      if (has_package(f / "node_modules")) {
+        loc.node_modules_dir = f / "node_modules";
+        break;
+      }
+    }
+  }
   loc.runner_script = !options.runner_script.empty()
                           ? options.runner_script
-                          : std::filesystem::path(env_or("CAIRN_ONNXRUNTIME_RUNNER",
-                                                         (tools / "run_policy.js").string()));
+                          : fs::path(env_or("CAIRN_ONNXRUNTIME_RUNNER", ""));
+  const bool runner_searched = loc.runner_script.empty();
+  if (runner_searched) loc.runner_script = install_folder / "run_policy.js";
   loc.node = export_detail::find_program(node);
   std::string missing;
   if (loc.node.empty()) {
     loc.node = node;
     missing += "Node.js (\"" + node + "\") was not found";
   }
-  const std::filesystem::path package_json =
-      loc.node_modules_dir / "onnxruntime-node" / "package.json";
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(package_json, ec)) {
+  const fs::path package_json = loc.node_modules_dir / "onnxruntime-node" / "package.json";
+  if (!fs::is_regular_file(package_json, ec)) {
     if (!missing.empty()) missing += "; ";
     missing += "the npm package onnxruntime-node is not installed in " +
                loc.node_modules_dir.string() + " (no " + package_json.string() + ")";
@@ -60,16 +107,26 @@ OnnxRuntimeLocation locate_onnxruntime(const OnnxRuntimeOptions& options) {
       missing += "cannot read " + package_json.string() + ": " + e.what();
     }
   }
-  if (!std::filesystem::is_regular_file(loc.runner_script, ec)) {
+  if (!fs::is_regular_file(loc.runner_script, ec)) {
     if (!missing.empty()) missing += "; ";
     missing += "the runner script " + loc.runner_script.string() + " does not exist";
   }
   loc.available = missing.empty();
   if (!loc.available) {
-    loc.reason = "ONNX Runtime is not available: " + missing +
-                 ". Install it with scripts/setup.sh (or `ONNXRUNTIME_NODE_INSTALL=skip npm ci "
-                 "--ignore-scripts` in tools/onnxruntime), or point "
-                 "CAIRN_ONNXRUNTIME_NODE_DIR at a node_modules folder holding onnxruntime-node";
+    loc.reason = "ONNX Runtime is not available: " + missing;
+    if (node_modules_searched || runner_searched) {
+      loc.reason += ". Looked in";
+      for (size_t i = 0; i < folders.size(); ++i) {
+        loc.reason += (i == 0 ? " " : ", ") + folders[i].string();
+      }
+      if (folders.size() == 1) loc.reason += " ($CAIRN_ONNXRUNTIME_DIR)";
+    }
+    loc.reason += ". Install Node.js and the package with `cd " + install_folder.string() +
+                  " && ONNXRUNTIME_NODE_INSTALL=skip npm ci --ignore-scripts` (cairn's "
+                  "scripts/setup.sh does it for a source tree), or point "
+                  "CAIRN_ONNXRUNTIME_DIR at a folder holding run_policy.js and node_modules/, "
+                  "or CAIRN_ONNXRUNTIME_NODE_DIR at a node_modules folder holding "
+                  "onnxruntime-node";
   }
   return loc;
 }
@@ -173,7 +230,8 @@ OnnxRunOutcome run_onnx_policy(const Policy& policy, const std::filesystem::path
   if (report.contains("runtime")) {
     outcome.runtime = "onnxruntime-node " +
                       report["runtime"].value("onnxruntime_node", std::string("?")) + " (Node " +
-                      report["runtime"].value("node", std::string("?")) + ")";
+                      report["runtime"].value("node", std::string("?")) + ") in " +
+                      loc.node_modules_dir.string();
   }
 
   // The interface must be exactly the documented one.
