@@ -4,21 +4,21 @@
 // parameters, gradients, outputs or scratch memory: the Model owns one flat parameter
 // buffer, one flat gradient buffer, and per-layer output and workspace buffers sized
 // for the largest batch, and hands the layer views of them on every call. So layers
-// are immutable once built, a built layer may be shared by copies of a model, and
+// are immutable once built, a built layer is shared by copies of a model, and
 // forward/backward never allocate as long as the layer's own code does not.
-//
 // Life cycle (driven by the Model):
 //   1. A factory registered in the LayerRegistry constructs the layer from its JSON
 //      configuration (LayerConfig).
 //   2. build(input_widths) checks the inputs and returns the output width.
 //   3. parameters() lists the parameter tensors; workspace_size(batch) the scratch.
-//   4. forward(...) / backward(...) are called any number of times, from the thread
-//      that owns the model. They must not modify the layer (they are const).
-//
-// Export extension point: exporters (ONNX, C source) handle the built-in layer types
-// by type() and config(). A custom layer that can be exported overrides lowering() to
-// return its LayerLowering, an interface the exporters will define; until then it is
-// an incomplete type and every layer returns nullptr.
+//   4. forward(...) / backward(...) are called any number of times, concurrently when
+//      copies of a model run on several threads: they must not modify the layer (they
+//      are const) nor keep other mutable state.
+// Export extension point: exporters (ONNX, C source) handle the built-in layer types by
+// type() and config(). A custom layer that can be exported overrides lowering() to return
+// its LayerLowering (cairn/export/layer_lowering.h; usually the layer itself, as in
+// examples/plugin/scaled_tanh.h); with the default, nullptr, exporting a model that uses
+// the layer fails with an error naming it.
 #pragma once
 
 #include <memory>
@@ -35,7 +35,7 @@
 
 namespace cairn::nn {
 
-// Defined by the exporters; see "Export extension point" above.
+// Defined in cairn/export/layer_lowering.h; see "Export extension point" above.
 class LayerLowering;
 
 // One parameter tensor of a layer.
