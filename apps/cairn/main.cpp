@@ -3,15 +3,17 @@
 #include <cstring>
 #include <exception>
 #include <string>
+#include <vector>
 
 #include "cairn/error.h"
 #include "commands.h"
+#include "plugin_loader.h"
 #include "simple_corridor.h"
 
 namespace {
 
 const char* kUsage =
-    "usage: cairn <command> [options]\n"
+    "usage: cairn [--plugin LIB]... <command> [options]\n"
     "\n"
     "commands:\n"
     "  main-job   the main job: train PPO on CartPole-v1 and evaluate the policy\n"
@@ -25,12 +27,40 @@ const char* kUsage =
     "  envs       list the registered environments with their spaces\n"
     "  version    print cairn's version\n"
     "\n"
+    "\n"
+    "--plugin LIB (before or after the command, repeatable) loads a shared library that\n"
+    "registers your own environments and layers (include/cairn/plugin.h); so do the\n"
+    "paths in $CAIRN_PLUGINS, separated by ':'.\n"
+    "\n"
     "Run 'cairn <command> --help' for a command's options.\n";
+
+// Loads $CAIRN_PLUGINS and the --plugin flags (removing them from argv), so that every
+// command sees the plugins' environments and layers without knowing about plugins.
+// Returns false (having printed the error) if a plugin cannot be loaded.
+bool load_plugins(int& argc, char** argv) {
+  // Named in an error before the command is known: the first argument that is no flag.
+  std::string command;
+  for (int i = 1; i < argc && command.empty(); ++i) {
+    if (argv[i][0] != '-') command = argv[i];
+    if (!std::strcmp(argv[i], "--plugin")) ++i;
+  }
+  try {
+    std::vector<std::string> libraries = cairn::cli::plugins_from_environment();
+    for (std::string& l : cairn::cli::take_plugin_flags(argc, argv)) libraries.push_back(l);
+    for (const std::string& l : libraries) cairn::cli::load_plugin(l);
+    return true;
+  } catch (const cairn::Error& e) {
+    std::fprintf(stderr, "cairn%s%s: error: %s\n", command.empty() ? "" : " ", command.c_str(),
+                 e.what());
+    return false;
+  }
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
   corridor::register_simple_corridor();
+  if (!load_plugins(argc, argv)) return 2;
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
       !std::strcmp(argv[1], "help")) {
     std::fputs(kUsage, stdout);

@@ -1,0 +1,134 @@
+// `cairn --plugin LIB` and $CAIRN_PLUGINS: user environments and layers in every command,
+// and a clear one-line error naming the library for everything that is not a good plugin.
+// The plugins here are compiled by the test (a few lines each); the example plugin
+// (examples/plugin/) is built with the program. tests/install/ runs the whole workflow with
+// a plugin built outside the tree against an installed cairn.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "cli/cli_runner.h"
+#include "support/scratch_dir.h"
+
+namespace cairn {
+namespace {
+
+namespace fs = std::filesystem;
+using testing_cli::CliRun;
+using testing_cli::json_of;
+using testing_cli::run_cli;
+using testing_cli::run_shell;
+
+const std::string kExamplePlugin =
+    std::string(CAIRN_BINARY_DIR) + "/examples/plugin/libcairn_example_plugin.so";
+
+// Compiles `source` into the shared library `dir/name.so` with cairn's headers and
+// `defines`, and returns its path.
+std::string build_plugin(
+    const fs::path& dir, const std::string& name, const std::string& source,
+    const std::string& defines = "-DCAIRN_VERSION_STRING='\"" CAIRN_VERSION_STRING "\"'") {
+  const fs::path cpp = dir / (name + ".cpp"), so = dir / (name + ".so");
+  std::ofstream(cpp) << source;
+  const CliRun r = run_shell(std::string(CAIRN_CXX_COMPILER) + " -std=c++20 -shared -fPIC -I" +
+                             CAIRN_SOURCE_DIR + "/include " + defines + " " + cpp.string() +
+                             " -o " + so.string());
+  EXPECT_EQ(r.exit_code, 0) << r.out;
+  return so.string();
+}
+
+TEST(CliPlugin, TheExamplePluginsEnvironmentIsKnownToEveryCommand) {
+  ASSERT_TRUE(fs::exists(kExamplePlugin)) << kExamplePlugin;
+  CliRun r = run_cli("envs --json --plugin " + kExamplePlugin);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  bool listed = false;
+  for (const auto& e : json_of(r)["environments"]) listed |= e["id"] == "LineWalk-v0";
+  EXPECT_TRUE(listed) << r.out;
+  // Before the command, as --plugin=LIB, and from the environment (the same library twice
+  // is loaded once, not registered twice).
+  r = run_cli("--plugin=" + kExamplePlugin + " rollout --env LineWalk-v0 --episodes 3 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(json_of(r)["rollouts"][0]["env"], "LineWalk-v0") << r.out;
+  r = run_shell("CAIRN_PLUGINS=" + kExamplePlugin + " " + testing_cli::cairn_binary() +
+                " config show ppo --env LineWalk-v0 --json --plugin " + kExamplePlugin);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(json_of(r)["env_id"], "LineWalk-v0") << r.out;
+  // Without it, the id is unknown.
+  r = run_cli("rollout --env LineWalk-v0 --episodes 1");
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+}
+
+TEST(CliPlugin, AMissingOrForeignFileIsOneErrorNamingIt) {
+  testing_io::ScratchDir dir;
+  CliRun r = run_cli("eval somewhere --plugin " + (dir / "nope.so").string());
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_EQ(r.out, "cairn eval: error: plugin '" + (dir / "nope.so").string() +
+                       "': no such file (give the path of the plugin's shared library)\n");
+  std::ofstream(dir / "text.so") << "not a library\n";
+  r = run_cli("envs --plugin " + (dir / "text.so").string());
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_EQ(
+      r.out.rfind(
+          "cairn envs: error: plugin '" + (dir / "text.so").string() + "': cannot load it: ", 0),
+      0u)
+      << r.out;
+  EXPECT_EQ(testing_cli::lines_of(r.out).size(), 1u) << r.out;
+  r = run_cli("envs --plugin");
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_EQ(r.out, "cairn envs: error: --plugin needs a value: the plugin's shared library\n");
+  r = run_shell("CAIRN_PLUGINS=" + (dir / "gone.so").string() + " " + testing_cli::cairn_binary() +
+                " envs");
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.out.find("plugin '" + (dir / "gone.so").string() + "': no such file"),
+            std::string::npos)
+      << r.out;
+}
+
+TEST(CliPlugin, ALibraryThatIsNoGoodPluginIsRefusedNamingIt) {
+  testing_io::ScratchDir dir;
+  // No entry points.
+  const std::string plain =
+      build_plugin(dir.path(), "plain", "extern \"C\" int answer() { return 42; }\n");
+  CliRun r = run_cli("envs --plugin " + plain);
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_EQ(r.out, "cairn envs: error: plugin '" + plain +
+                       "': not a cairn plugin (no cairn_plugin_abi function; define the entry "
+                       "points with CAIRN_PLUGIN_REGISTER() from cairn/plugin.h)\n");
+
+  // Built against another cairn version: refused before its registration runs.
+  const std::string old =
+      build_plugin(dir.path(), "old",
+                   "#include <cstdio>\n#include \"cairn/plugin.h\"\n"
+                   "CAIRN_PLUGIN_REGISTER() { std::puts(\"registration ran\"); }\n",
+                   "-DCAIRN_VERSION_STRING='\"0.0.1\"'");
+  r = run_cli("envs --plugin " + old);
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_EQ(r.out.find("registration ran"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("cairn envs: error: plugin '" + old + "': built for cairn 0.1.0"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("; rebuild the plugin against this cairn\n"), std::string::npos) << r.out;
+
+  // A registration that throws.
+  const std::string throwing =
+      build_plugin(dir.path(), "throwing",
+                   "#include \"cairn/error.h\"\n#include \"cairn/plugin.h\"\n"
+                   "CAIRN_PLUGIN_REGISTER() { throw cairn::Error(\"MyEnv-v0: no data file\"); }\n");
+  r = run_cli("train --plugin " + throwing + " --env MyEnv-v0");
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_EQ(r.out, "cairn train: error: plugin '" + throwing +
+                       "': its registration failed: MyEnv-v0: no data file\n");
+
+  // A plugin calling a function cairn does not have is refused at load, not at the call.
+  const std::string unresolved = build_plugin(dir.path(), "unresolved",
+                                              "#include \"cairn/plugin.h\"\nvoid not_in_cairn();\n"
+                                              "CAIRN_PLUGIN_REGISTER() { not_in_cairn(); }\n");
+  r = run_cli("envs --plugin " + unresolved);
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.out.find("cannot load it: "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("undefined symbol"), std::string::npos) << r.out;
+  EXPECT_EQ(testing_cli::lines_of(r.out).size(), 1u) << r.out;
+}
+
+}  // namespace
+}  // namespace cairn
