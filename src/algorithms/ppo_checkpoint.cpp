@@ -5,6 +5,7 @@
 
 #include "cairn/algorithms/ppo.h"
 #include "cairn/atomic_file.h"
+#include "cairn/checkpoint_manager.h"
 #include "cairn/error.h"
 #include "cairn/policy_checkpoint.h"
 #include "checkpoint/manifest.h"
@@ -165,7 +166,12 @@ void PPO::verify_checkpoint(const fs::path& path) {
   verify_folder(path, kManifest, "cairn.algorithm_checkpoint");
 }
 
-std::unique_ptr<PPO> PPO::from_checkpoint(const fs::path& path) {
+std::unique_ptr<PPO> PPO::from_checkpoint(const fs::path& given) {
+  // A run folder stands for its latest checkpoint, as everywhere in cairn.
+  std::error_code ec;
+  const fs::path path = !fs::exists(given / kManifest, ec) && fs::exists(given / "latest", ec)
+                            ? resolve_checkpoint(given)
+                            : given;
   std::map<std::string, std::vector<std::byte>> kept = {{kState, {}}};
   const json manifest = verify_folder(path, kManifest, "cairn.algorithm_checkpoint", &kept);
   const std::string name = (path / kManifest).string();

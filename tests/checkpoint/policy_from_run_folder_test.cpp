@@ -49,6 +49,22 @@ TEST(PolicyFromRunFolder, FollowsLatest) {
   EXPECT_NE(error.find("checkpoint_000009"), std::string::npos) << error;
 }
 
+// The sibling: PPO::from_checkpoint on a run folder resumes its latest checkpoint.
+TEST(PolicyFromRunFolder, PPOResumesARunFoldersLatest) {
+  ScratchDir dir;
+  PPOConfig c = ppo_preset("CartPole-v1");
+  c.num_envs = 2;
+  c.num_steps = 8;
+  PPO ppo(c);
+  CheckpointManager manager(dir / "run");
+  ppo.train();
+  manager.save(ppo);
+  ppo.train();
+  manager.save(ppo);
+  const std::unique_ptr<PPO> resumed = PPO::from_checkpoint(dir / "run");
+  EXPECT_EQ(resumed->train().iteration, 3);
+}
+
 TEST(PolicyFromRunFolder, AFolderOfNoKindSaysWhatItLooksFor) {
   ScratchDir dir;
   fs::create_directories(dir / "empty");

@@ -96,8 +96,8 @@ class PPO {
   // whose example is the current observations). Refuses to replace an existing non-empty
   // folder unless `overwrite`. Throws cairn::Error naming the path on failure.
   void save_checkpoint(const std::filesystem::path& dir, bool overwrite = false);
-  // Restores an algorithm from a checkpoint folder, ready to continue training: on the
-  // same build and machine the continuation is bit-identical to a run that never stopped.
+  // Restores an algorithm from a checkpoint folder (or a run folder's latest) to continue
+  // training: on the same build and machine, bit-identical to a run that never stopped.
   // The environment id must be registered. Environments that do not expose their state
   // are reset instead (seeded from the seed and the iteration), so their episodes restart.
   // Throws cairn::Error naming the file and the problem.
