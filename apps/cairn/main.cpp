@@ -56,6 +56,18 @@ bool load_plugins(int& argc, char** argv) {
   }
 }
 
+// A user who meets an unknown environment id or layer type on the command line needs to
+// hear about plugins, which the library's messages (written for programs) cannot mention.
+std::string with_plugin_hint(const std::string& message) {
+  if (message.find("unknown environment id '") == std::string::npos &&
+      message.find("unknown layer type \"") == std::string::npos) {
+    return message;
+  }
+  return message +
+         " (the cairn program registers your own environments and layers from a plugin: "
+         "--plugin LIB, see 'cairn --help')";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -93,7 +105,7 @@ int main(int argc, char** argv) {
                  command.c_str());
     return 2;
   } catch (const cairn::Error& e) {
-    std::fprintf(stderr, "cairn %s: error: %s\n", command.c_str(), e.what());
+    std::fprintf(stderr, "cairn %s: error: %s\n", command.c_str(), with_plugin_hint(e.what()).c_str());
     return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "cairn %s: internal error: %s\n", command.c_str(), e.what());

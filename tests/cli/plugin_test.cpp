@@ -54,9 +54,12 @@ TEST(CliPlugin, TheExamplePluginsEnvironmentIsKnownToEveryCommand) {
                 " config show ppo --env LineWalk-v0 --json --plugin " + kExamplePlugin);
   ASSERT_EQ(r.exit_code, 0) << r.out;
   EXPECT_EQ(json_of(r)["env_id"], "LineWalk-v0") << r.out;
-  // Without it, the id is unknown.
+  // Without it, the id is unknown, and the error points to plugins.
   r = run_cli("rollout --env LineWalk-v0 --episodes 1");
   EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.out.find("unknown environment id 'LineWalk-v0'"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("from a plugin: --plugin LIB"), std::string::npos) << r.out;
+  EXPECT_EQ(testing_cli::lines_of(r.out).size(), 1u) << r.out;
 }
 
 TEST(CliPlugin, AMissingOrForeignFileIsOneErrorNamingIt) {
