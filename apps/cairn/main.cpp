@@ -105,7 +105,8 @@ int main(int argc, char** argv) {
                  command.c_str());
     return 2;
   } catch (const cairn::Error& e) {
-    std::fprintf(stderr, "cairn %s: error: %s\n", command.c_str(), with_plugin_hint(e.what()).c_str());
+    std::fprintf(stderr, "cairn %s: error: %s\n", command.c_str(),
+                 with_plugin_hint(e.what()).c_str());
     return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "cairn %s: internal error: %s\n", command.c_str(), e.what());
