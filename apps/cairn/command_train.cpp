@@ -34,7 +34,8 @@ const std::vector<FlagSpec> kTrainFlags = {
     {"checkpoint-every", true, "K",
      "save a checkpoint every K iterations (default: only at the end)"},
     {"keep", true, "N", "keep the newest N checkpoints (default: all)"},
-    {"keep-best", true, "N", "also keep the N checkpoints with the best mean return"},
+    {"keep-best", true, "N",
+     "also keep the N checkpoints with the best (finite) mean return; needs --keep"},
     {"resume", true, "CHECKPOINT", "continue a run from a checkpoint (or a run folder's latest)"},
     {"quiet", false, "", "no progress output"},
     {"json", false, "", "print one JSON object as the result"},
@@ -88,10 +89,6 @@ int run_train(int argc, char** argv, int first) {
   std::unique_ptr<PPO> ppo;
   std::optional<std::filesystem::path> run_dir;
   if (args.has("out")) run_dir = *args.get("out");
-  if (overwrite && !run_dir) throw Error("--overwrite needs --out DIR (the folder to replace)");
-  if ((args.has("checkpoint-every") || args.has("keep") || args.has("keep-best")) && !run_dir) {
-    throw Error("--checkpoint-every, --keep and --keep-best need --out DIR");
-  }
   // The run folder is locked before anything is read from or written to it, so a second
   // writer is refused at once; a fresh run's config is checked before a folder is replaced.
   std::optional<RunLock> lock;
@@ -116,6 +113,10 @@ int run_train(int argc, char** argv, int first) {
     ppo = PPO::from_checkpoint(checkpoint);
     stop = stop_conditions(args, ppo->config());
   } else {
+    if (overwrite && !run_dir) throw Error("--overwrite needs --out DIR (the folder to replace)");
+    if ((args.has("checkpoint-every") || args.has("keep") || args.has("keep-best")) && !run_dir) {
+      throw Error("--checkpoint-every, --keep and --keep-best need --out DIR");
+    }
     std::optional<uint64_t> seed;
     if (args.has("seed")) seed = static_cast<uint64_t>(args.integer_or("seed", 0, 0, INT64_MAX));
     ppo = std::make_unique<PPO>(

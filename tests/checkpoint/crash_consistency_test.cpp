@@ -44,24 +44,15 @@ pid_t spawn(const std::vector<std::string>& argv) {
   return pid;
 }
 
-// Checkpoints every iteration, a few milliseconds each: 16 steps, one epoch.
-const std::vector<std::string> kTrainArgs = {"--quiet",
-                                             "--eval-episodes",
-                                             "0",
-                                             "--set",
-                                             "num_envs=2",
-                                             "--set",
-                                             "num_steps=8",
-                                             "--set",
-                                             "num_minibatches=1",
-                                             "--set",
-                                             "num_epochs=1",
-                                             "--checkpoint-every",
-                                             "1",
-                                             "--keep",
-                                             "2",
-                                             "--keep-best",
-                                             "1"};
+// A fresh run's config: 16 steps and one epoch per iteration, so that with a checkpoint
+// every iteration the writes follow each other every few milliseconds.
+const std::vector<std::string> kConfigArgs = {"--env",   "CartPole-v1",       "--set",
+                                              "num_envs=2",      "--set",   "num_steps=8",
+                                              "--set", "num_minibatches=1", "--set",
+                                              "num_epochs=1"};
+const std::vector<std::string> kRunArgs = {"--quiet", "--eval-episodes",    "0",      "--checkpoint-every",
+                                           "1",       "--keep",             "2",      "--keep-best",
+                                           "1"};
 
 std::string joined(const std::vector<std::string>& args) {
   std::string s;
@@ -121,26 +112,28 @@ TEST(CrashConsistency, SigkillNeverLeavesAnInconsistentRunFolder) {
   const fs::path run = dir / "run";
   Rng rng(2024);
   // How long a completing one-iteration run takes (startup, one save, exit): the kills
-  // are spread over a few of those, so they land in startup, training, metrics appends,
+  // are spread over two of those, so they land in startup, training, metrics appends,
   // checkpoint writes and retention alike, on a fast machine or under a sanitizer.
   double typical_ms = 0;
-  int kills = 0, kills_with_checkpoints = 0, kills_leaving_debris = 0;
+  int kills = 0, kills_after_saves = 0, kills_leaving_debris = 0;
   const Clock::time_point start = Clock::now();
   for (int round = 0; round <= 100; ++round) {  // round 0 only measures
     SCOPED_TRACE("round " + std::to_string(round));
     const bool resumable = fs::exists(run / "latest");
+    const fs::path before = resumable ? resolve_checkpoint(run) : fs::path();
     std::vector<std::string> argv = {cli, "train"};
-    argv.insert(argv.end(), kTrainArgs.begin(), kTrainArgs.end());
+    argv.insert(argv.end(), kRunArgs.begin(), kRunArgs.end());
     argv.insert(argv.end(), {"--stop-timesteps", "1000000000000"});
     if (resumable) {
       argv.insert(argv.end(), {"--resume", run.string()});
     } else {  // killed before its first checkpoint: start again, replacing what is there
-      argv.insert(argv.end(), {"--env", "CartPole-v1", "--out", run.string(), "--overwrite"});
+      argv.insert(argv.end(), kConfigArgs.begin(), kConfigArgs.end());
+      argv.insert(argv.end(), {"--out", run.string(), "--overwrite"});
     }
     if (round > 0) {
       const pid_t pid = spawn(argv);
       ASSERT_GT(pid, 0);
-      const double delay_ms = 3 * typical_ms * rng.uniform(0, 1);
+      const double delay_ms = 2 * typical_ms * rng.uniform(0, 1);
       std::this_thread::sleep_for(std::chrono::microseconds(static_cast<int64_t>(delay_ms * 1000)));
       kill(pid, SIGKILL);
       int status = 0;
@@ -152,7 +145,7 @@ TEST(CrashConsistency, SigkillNeverLeavesAnInconsistentRunFolder) {
       EXPECT_FALSE(RunLock::holder(run).has_value());
       if (fs::exists(run)) kills_leaving_debris += !debris_in(run).empty();
       if (fs::exists(run / "latest")) {
-        ++kills_with_checkpoints;
+        kills_after_saves += round > 0 && resolve_checkpoint(run) != before;
         // The newest complete checkpoint verifies, loads its policy alone, and resumes.
         const fs::path newest = resolve_checkpoint(run);
         ASSERT_NO_THROW(PPO::verify_checkpoint(newest)) << newest;
@@ -170,10 +163,11 @@ TEST(CrashConsistency, SigkillNeverLeavesAnInconsistentRunFolder) {
     // was saved yet) brings the folder back to a consistent state.
     const bool resume = fs::exists(run / "latest");
     const int64_t target = resume ? iteration_of(resolve_checkpoint(run)) + 1 : 1;
+    // No rasteriser on PATH: the PNG is not what is tested, and it would cost a process.
     std::string command =
-        "PATH= " + cli + " train" + joined(kTrainArgs) + " --stop-iters " + std::to_string(target);
+        "PATH= " + cli + " train" + joined(kRunArgs) + " --stop-iters " + std::to_string(target);
     command += resume ? " --resume " + run.string()
-                      : " --env CartPole-v1 --overwrite --out " + run.string();
+                      : joined(kConfigArgs) + " --overwrite --out " + run.string();
     const Clock::time_point t0 = Clock::now();
     const testing_cli::CliRun done = testing_cli::run_shell(command);
     const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
@@ -194,12 +188,12 @@ TEST(CrashConsistency, SigkillNeverLeavesAnInconsistentRunFolder) {
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   RecordProperty("kills", kills);
-  RecordProperty("kills_with_checkpoints", kills_with_checkpoints);
+  RecordProperty("kills_after_saves", kills_after_saves);
   RecordProperty("kills_leaving_debris", kills_leaving_debris);
-  std::printf("%d kills (%d with checkpoints, %d mid-write) in %.1f s\n", kills,
-              kills_with_checkpoints, kills_leaving_debris, seconds);
+  std::printf("%d kills (%d after the killed run saved, %d mid-write) in %.1f s\n", kills,
+              kills_after_saves, kills_leaving_debris, seconds);
   EXPECT_GE(kills, 100);
-  EXPECT_GT(kills_with_checkpoints, 50);
+  EXPECT_GT(kills_after_saves, 0);  // some kills landed after the killed run saved
   EXPECT_GT(kills_leaving_debris, 0);  // some kills landed inside a write
 }
 
