@@ -89,7 +89,7 @@ int run_train(int argc, char** argv, int first) {
   std::unique_ptr<PPO> ppo;
   std::optional<std::filesystem::path> run_dir;
   if (args.has("out")) run_dir = *args.get("out");
-  // The run folder is locked before anything is read from or written to it, so a second
+  // The run folder is locked before a checkpoint is loaded or anything is written, so a second
   // writer is refused at once; a fresh run's config is checked before a folder is replaced.
   std::optional<RunLock> lock;
   StopConditions stop;

@@ -56,8 +56,10 @@ class RunLock {
   const std::filesystem::path& run_dir() const { return run_dir_; }
 
   // The pid recorded by the process holding `run_dir`'s lock, 0 if it is held but the
-  // pid is not recorded yet, or nothing if no process holds it. Never takes the lock
-  // for longer than the test. Throws nothing.
+  // pid is not recorded yet, or nothing if no process holds it. When none holds it, the
+  // test briefly takes a shared lock, so a writer starting at that very moment may be
+  // refused: meant for messages and tests, not for polling beside live writers. Throws
+  // nothing.
   static std::optional<long> holder(const std::filesystem::path& run_dir);
 
  private:

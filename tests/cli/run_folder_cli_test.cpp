@@ -105,13 +105,14 @@ TEST(RunFolderCli, ASecondWriterIsRefusedWithTheHoldersPid) {
           static_cast<char*>(nullptr));
     _exit(127);
   }
-  // Wait until it holds the lock and has saved a checkpoint.
+  // Wait until it has saved a checkpoint (it holds the lock by then). Polling holder()
+  // instead could, at the trainer's first instant, take the lock it is about to take.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (!(RunLock::holder(run).value_or(-1) == trainer && fs::exists(run / "latest")) &&
-         std::chrono::steady_clock::now() < deadline) {
+  while (!fs::exists(run / "latest") && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   ASSERT_TRUE(fs::exists(run / "latest"));
+  EXPECT_EQ(RunLock::holder(run).value_or(-1), trainer);
   const std::string pid = "in use by process " + std::to_string(trainer);
   for (const std::string& args :
        {"train --out " + run.string() + " --stop-iters 1" + kQuick,
