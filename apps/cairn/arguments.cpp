@@ -28,6 +28,9 @@ Arguments::Arguments(const std::string& command, const std::vector<FlagSpec>& sp
     }
     if (!spec)
       throw Error("unknown flag '--" + name + "' for 'cairn " + command_ + "' (see --help)");
+    if (!spec->repeatable && values_.count(name) != 0) {
+      throw Error("flag '--" + name + "' is given more than once (it takes one value)");
+    }
     if (!spec->takes_value) {
       if (inline_value) throw Error("flag '--" + name + "' takes no value");
       values_[name] = "true";
@@ -37,6 +40,9 @@ Arguments::Arguments(const std::string& command, const std::vector<FlagSpec>& sp
       if (i + 1 >= argc)
         throw Error("flag '--" + name + "' needs a value (" + spec->value_name + ")");
       values_[name] = argv[++i];
+    }
+    if (spec->takes_value && values_[name].empty()) {
+      throw Error("flag '--" + name + "' needs a non-empty value (" + spec->value_name + ")");
     }
     all_values_[name].push_back(values_[name]);
   }
@@ -85,6 +91,14 @@ double Arguments::number_or(const std::string& name, double fallback) const {
   }
   if (used != v->size() || v->empty() || !std::isfinite(out)) {
     throw Error("flag '--" + name + "' must be a finite number, got '" + *v + "'");
+  }
+  return out;
+}
+
+double Arguments::positive_number_or(const std::string& name, double fallback) const {
+  const double out = number_or(name, fallback);
+  if (has(name) && !(out > 0)) {
+    throw Error("flag '--" + name + "' must be a positive number, got '" + *get(name) + "'");
   }
   return out;
 }

@@ -1,6 +1,7 @@
 // Command-line parsing for the cairn program: `--flag value`, `--flag=value`,
-// boolean `--switch`, and positional arguments. Unknown flags, missing values
-// and malformed numbers are errors (cairn::Error) naming the flag.
+// boolean `--switch`, and positional arguments. Unknown flags, missing or empty
+// values, a flag given twice (unless repeatable) and malformed or out-of-range
+// numbers are errors (cairn::Error) naming the flag.
 #pragma once
 
 #include <cstdint>
@@ -16,12 +17,14 @@ struct FlagSpec {
   bool takes_value = true;
   std::string value_name;  // e.g. "N", "ID"
   std::string help;
+  bool repeatable = false;  // may be given several times (get_all); others at most once
 };
 
 class Arguments {
  public:
   // Parses argv[first..argc). Throws cairn::Error for an unknown flag (naming it
-  // and the command) or a flag missing its value.
+  // and the command), a flag missing its value or given an empty one, or a
+  // non-repeatable flag given twice.
   Arguments(const std::string& command, const std::vector<FlagSpec>& specs, int argc, char** argv,
             int first);
 
@@ -32,7 +35,10 @@ class Arguments {
   std::string get_or(const std::string& name, const std::string& fallback) const;
   // Throws cairn::Error naming the flag if the value is not an integer in range.
   int64_t integer_or(const std::string& name, int64_t fallback, int64_t min, int64_t max) const;
+  // Throws cairn::Error naming the flag if the value is not a finite number.
   double number_or(const std::string& name, double fallback) const;
+  // As number_or, and the value must be > 0 (durations, where 0 and less mean nothing).
+  double positive_number_or(const std::string& name, double fallback) const;
   const std::vector<std::string>& positional() const { return positional_; }
 
  private:

@@ -15,7 +15,8 @@ const std::vector<FlagSpec> kPlotFlags = {
      "the SVG to write (default RUN_DIR/learning_curve.svg; required for several runs)"},
     {"metric", true, "NAME",
      "a metric to plot against timesteps, one panel each (repeatable; default "
-     "episode_return_mean)"},
+     "episode_return_mean)",
+     /*repeatable=*/true},
     {"json", false, "", "print one JSON object: the files written and the series"},
     {"help", false, "", "show this help"},
 };

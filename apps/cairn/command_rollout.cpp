@@ -9,6 +9,7 @@
 #include "cairn/env_registry.h"
 #include "cairn/error.h"
 #include "cairn/policy_checkpoint.h"
+#include "cairn/run_folder.h"
 #include "cairn/vector_env.h"
 #include "commands.h"
 #include "learning_curve.h"
@@ -200,7 +201,10 @@ int run_main_job(int argc, char** argv, int first) {
 
   // 1. Train until solved, with checkpoints.
   PPO ppo(config);
-  CheckpointManager checkpoints(run_dir, RetentionPolicy{.keep_last = 3});
+  // Each main job is a fresh run: a previous one in the folder is replaced atomically
+  // (never mixed with this one), and the folder is locked while it is written.
+  CheckpointManager checkpoints(open_run_folder(run_dir, RunFolderUse::kReplaceRun),
+                                RetentionPolicy{.keep_last = 3});
   StopConditions stop;
   stop.mean_return = 475.0;
   stop.timesteps = config.total_timesteps;

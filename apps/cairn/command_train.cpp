@@ -3,7 +3,9 @@
 
 #include "arguments.h"
 #include "cairn/checkpoint_manager.h"
+#include "cairn/env_registry.h"
 #include "cairn/error.h"
+#include "cairn/run_folder.h"
 #include "commands.h"
 #include "learning_curve.h"
 #include "metrics_log.h"
@@ -15,7 +17,7 @@ namespace {
 const std::vector<FlagSpec> kTrainFlags = {
     {"env", true, "ID", "environment id (default: the config file's, else CartPole-v1)"},
     {"config", true, "FILE", "PPO config as JSON (keys of 'cairn config show ppo')"},
-    {"set", true, "KEY=VALUE", "override one config key (repeatable)"},
+    {"set", true, "KEY=VALUE", "override one config key (repeatable)", /*repeatable=*/true},
     {"seed", true, "N", "seed of the run"},
     {"stop-reward", true, "R", "stop when the mean return of the last 100 episodes reaches R"},
     {"stop-timesteps", true, "N", "stop after N environment steps (default: total_timesteps)"},
@@ -24,12 +26,16 @@ const std::vector<FlagSpec> kTrainFlags = {
     {"eval-episodes", true, "N",
      "deterministic evaluation episodes at the end (default 100; 0: none)"},
     {"out", true, "DIR",
-     "run folder for checkpoints, metrics.csv, metrics.jsonl and learning_curve.svg\n"
-     "                           (with --resume: default the checkpoint's run folder)"},
+     "run folder for checkpoints, metrics.csv, metrics.jsonl and learning_curve.svg;\n"
+     "                           refused if it holds another run (with --resume: default\n"
+     "                           the checkpoint's run folder)"},
+    {"overwrite", false, "",
+     "replace the run --out DIR holds (atomically: the old run is removed, never mixed)"},
     {"checkpoint-every", true, "K",
      "save a checkpoint every K iterations (default: only at the end)"},
     {"keep", true, "N", "keep the newest N checkpoints (default: all)"},
-    {"keep-best", true, "N", "also keep the N checkpoints with the best mean return"},
+    {"keep-best", true, "N",
+     "also keep the N checkpoints with the best (finite) mean return; needs --keep"},
     {"resume", true, "CHECKPOINT", "continue a run from a checkpoint (or a run folder's latest)"},
     {"quiet", false, "", "no progress output"},
     {"json", false, "", "print one JSON object as the result"},
@@ -40,7 +46,7 @@ StopConditions stop_conditions(const Arguments& args, const PPOConfig& config) {
   StopConditions stop;
   stop.timesteps = args.integer_or("stop-timesteps", config.total_timesteps, 1, INT64_MAX);
   if (args.has("stop-iters")) stop.iterations = args.integer_or("stop-iters", 0, 1, INT64_MAX);
-  if (args.has("stop-seconds")) stop.seconds = args.number_or("stop-seconds", 0);
+  if (args.has("stop-seconds")) stop.seconds = args.positive_number_or("stop-seconds", 0);
   if (args.has("stop-reward")) stop.mean_return = args.number_or("stop-reward", 0);
   return stop;
 }
@@ -53,14 +59,17 @@ int run_train(int argc, char** argv, int first) {
     std::fputs(
         help_text("cairn train [--env ID] [--config FILE] [--set KEY=VALUE]... [--seed N] [stop "
                   "options]\n"
-                  "                   [--out DIR [--checkpoint-every K] [--keep N] [--keep-best "
-                  "N]] [--json]\n"
-                  "       cairn train --resume CHECKPOINT [--out DIR] [stop options] [--json]",
+                  "                   [--out DIR [--overwrite] [--checkpoint-every K] [--keep N] "
+                  "[--keep-best N]] [--json]\n"
+                  "       cairn train --resume CHECKPOINT [--out DIR [--overwrite]] [stop options] "
+                  "[--json]",
                   "Trains PPO, printing progress (one updating line on a terminal, else a line\n"
                   "at most every second), then evaluates the policy deterministically.\n"
                   "Stop conditions count over the whole run, across resumes. With a run folder,\n"
                   "every iteration's metrics are appended to metrics.csv and metrics.jsonl and\n"
-                  "the learning curve is drawn at the end (see 'cairn plot').",
+                  "the learning curve is drawn at the end (see 'cairn plot'). A run folder is\n"
+                  "locked while it is written and holds one run: --out on a folder holding a run\n"
+                  "is refused (resume it with --resume DIR, or replace it with --overwrite).",
                   kTrainFlags)
             .c_str(),
         stdout);
@@ -68,39 +77,63 @@ int run_train(int argc, char** argv, int first) {
   }
   if (!args.positional().empty()) throw Error("unexpected argument '" + args.positional()[0] + "'");
   const int64_t eval_episodes = args.integer_or("eval-episodes", 100, 0, 1000000);
-  const int64_t every = args.integer_or("checkpoint-every", 0, 0, INT64_MAX);
+  const int64_t every = args.integer_or("checkpoint-every", 0, 1, INT64_MAX);
+  const RetentionPolicy retention{.keep_last = args.integer_or("keep", 0, 1, INT64_MAX),
+                                  .keep_best = args.integer_or("keep-best", 0, 1, INT64_MAX)};
+  if (args.has("keep-best") && !args.has("keep")) {
+    throw Error("--keep-best needs --keep N (without --keep every checkpoint is kept)");
+  }
   const bool json = args.has("json");
+  const bool overwrite = args.has("overwrite");
 
   std::unique_ptr<PPO> ppo;
   std::optional<std::filesystem::path> run_dir;
   if (args.has("out")) run_dir = *args.get("out");
+  // The run folder is locked before a checkpoint is loaded or anything is written, so a second
+  // writer is refused at once; a fresh run's config is checked before a folder is replaced.
+  std::optional<RunLock> lock;
+  StopConditions stop;
   if (args.has("resume")) {
     for (const char* flag : {"env", "config", "set", "seed"}) {
       if (args.has(flag))
         throw Error(std::string("--") + flag + " cannot be combined with --resume");
     }
     const std::filesystem::path checkpoint = resolve_checkpoint(*args.get("resume"));
+    const std::filesystem::path own_folder = checkpoint.parent_path();
+    std::error_code ec;
+    const bool continuing = !run_dir || std::filesystem::equivalent(*run_dir, own_folder, ec);
+    if (!run_dir) run_dir = own_folder;
+    if (continuing && overwrite) {
+      throw Error("--overwrite would delete the run being resumed ('" + run_dir->string() +
+                  "'); resume without it, or resume into another --out DIR");
+    }
+    lock = open_run_folder(*run_dir, continuing  ? RunFolderUse::kContinueRun
+                                     : overwrite ? RunFolderUse::kReplaceRun
+                                                 : RunFolderUse::kNewRun);
     ppo = PPO::from_checkpoint(checkpoint);
-    if (!run_dir) run_dir = checkpoint.parent_path();
+    stop = stop_conditions(args, ppo->config());
   } else {
+    if (overwrite && !run_dir) throw Error("--overwrite needs --out DIR (the folder to replace)");
+    if ((args.has("checkpoint-every") || args.has("keep") || args.has("keep-best")) && !run_dir) {
+      throw Error("--checkpoint-every, --keep and --keep-best need --out DIR");
+    }
     std::optional<uint64_t> seed;
     if (args.has("seed")) seed = static_cast<uint64_t>(args.integer_or("seed", 0, 0, INT64_MAX));
     ppo = std::make_unique<PPO>(
         resolve_config(args.get("env"), args.get("config"), args.get_all("set"), seed));
-  }
-  if ((every > 0 || args.has("keep") || args.has("keep-best")) && !run_dir) {
-    throw Error("--checkpoint-every, --keep and --keep-best need --out DIR");
+    stop = stop_conditions(args, ppo->config());
+    if (run_dir) {
+      lock =
+          open_run_folder(*run_dir, overwrite ? RunFolderUse::kReplaceRun : RunFolderUse::kNewRun);
+    }
   }
   const PPOConfig& config = ppo->config();
-  const StopConditions stop = stop_conditions(args, config);
   std::optional<CheckpointManager> checkpoints;
-  if (run_dir) {
-    checkpoints.emplace(
-        *run_dir, RetentionPolicy{.keep_last = args.integer_or("keep", 0, 0, INT64_MAX),
-                                  .keep_best = args.integer_or("keep-best", 0, 0, INT64_MAX)});
-  }
   std::optional<MetricsLog> metrics;
-  if (run_dir) metrics.emplace(*run_dir, ppo->iteration());
+  if (lock) {
+    checkpoints.emplace(std::move(*lock), retention);
+    metrics.emplace(*run_dir, ppo->iteration());
+  }
   std::filesystem::path last_checkpoint;
   const ProgressOptions progress{.style = progress_style_for(stdout, json || args.has("quiet"))};
   const std::vector<TrainResult> results =
@@ -160,6 +193,9 @@ int run_config(int argc, char** argv, int first) {
             .c_str(),
         stdout);
     return 0;
+  }
+  if (args.has("env") && !is_registered(*args.get("env"))) {
+    throw Error("unknown environment '" + *args.get("env") + "' for --env (see 'cairn envs')");
   }
   const PPOConfig config = args.has("env") ? ppo_preset(*args.get("env")) : PPOConfig();
   std::printf("%s\n", config.to_json().dump(args.has("json") ? -1 : 2).c_str());

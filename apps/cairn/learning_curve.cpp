@@ -278,22 +278,30 @@ PlotFiles write_learning_curve(const std::vector<Series>& series, const fs::path
   PlotFiles files{svg_path, std::nullopt, ""};
   fs::path png = svg_path;
   png.replace_extension(".png");
+  // The rasteriser writes a temporary sibling that is renamed into place, so a crash (or
+  // a failing rasteriser) never leaves a torn PNG under the final name.
+  const fs::path temp = png.parent_path() / ("." + png.filename().string() + ".tmp-" +
+                                             std::to_string(::getpid()) + ".png");
   std::vector<std::string> command;
   if (find_program("rsvg-convert")) {
-    command = {"rsvg-convert", "-o", png.string(), svg_path.string()};
+    command = {"rsvg-convert", "-o", temp.string(), svg_path.string()};
   } else if (find_program("convert")) {
-    command = {"convert", svg_path.string(), png.string()};
+    command = {"convert", svg_path.string(), temp.string()};
   } else {
     files.png_note = "skipped: no rasteriser found (install rsvg-convert or ImageMagick)";
     return files;
   }
-  fs::remove(png, ec);
-  if (run_quietly(command) && fs::exists(png, ec)) {
-    files.png = png;
-    files.png_note = command[0];
-  } else {
-    files.png_note = "skipped: " + command[0] + " failed";
+  if (run_quietly(command) && fs::exists(temp, ec)) {
+    fs::rename(temp, png, ec);
+    if (!ec) {
+      files.png = png;
+      files.png_note = command[0];
+      return files;
+    }
   }
+  fs::remove(temp, ec);
+  fs::remove(png, ec);  // an older PNG would no longer match the SVG
+  files.png_note = "skipped: " + command[0] + " failed";
   return files;
 }
 

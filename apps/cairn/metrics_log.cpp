@@ -1,8 +1,11 @@
 #include "metrics_log.h"
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
+#include "cairn/atomic_file.h"
 #include "cairn/error.h"
 
 namespace cairn::cli {
@@ -11,13 +14,13 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-// The complete lines of a file (those ending in '\n'); none if it does not exist.
+// The complete lines of a file (those ending in '\n'); none if it does not exist. A file
+// that exists but cannot be read is an error: treating it as empty would drop its rows.
 std::vector<std::string> complete_lines(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return {};
-  std::stringstream text;
-  text << in.rdbuf();
-  const std::string s = text.str();
+  std::error_code ec;
+  if (!fs::exists(path, ec) && !ec) return {};
+  const std::vector<std::byte> bytes = read_file(path);  // throws naming the file and why
+  const std::string s(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   std::vector<std::string> lines;
   size_t start = 0;
   for (size_t nl = s.find('\n'); nl != std::string::npos; nl = s.find('\n', start)) {
@@ -78,20 +81,24 @@ std::FILE* open_trimmed(const fs::path& path, int64_t iteration, bool header,
     throw Error("'" + path.string() + "' has a different header than cairn writes");
   }
   if (bytes != size) {
-    const fs::path tmp = path.string() + ".tmp";
-    std::FILE* f = std::fopen(tmp.c_str(), "wb");
-    if (!f) throw Error("cannot write '" + tmp.string() + "'");
-    for (const std::string& l : kept) std::fprintf(f, "%s\n", l.c_str());
-    if (std::fclose(f) != 0) throw Error("cannot write '" + tmp.string() + "'");
-    fs::rename(tmp, path, ec);
-    if (ec) throw Error("cannot replace '" + path.string() + "': " + ec.message());
+    // Atomically (temporary sibling, renamed over): a crash keeps the old rows or the
+    // trimmed ones, and the temporary's name is one the run folder's debris removal knows.
+    AtomicFileWriter out(path);
+    for (const std::string& l : kept) {
+      out.write(l);
+      out.write("\n");
+    }
+    out.commit();
   }
   std::FILE* f = std::fopen(path.c_str(), "ab");
-  if (!f) throw Error("cannot open '" + path.string() + "' for appending");
+  if (!f) {
+    throw Error("cannot open '" + path.string() + "' for appending: " + std::strerror(errno));
+  }
   if (header && kept.empty()) {
     if (std::fprintf(f, "%s\n", csv_header().c_str()) < 0 || std::fflush(f) != 0) {
+      const int error_number = errno;
       std::fclose(f);
-      throw Error("cannot write '" + path.string() + "'");
+      throw Error("cannot write '" + path.string() + "': " + std::strerror(error_number));
     }
   }
   return f;
@@ -99,7 +106,7 @@ std::FILE* open_trimmed(const fs::path& path, int64_t iteration, bool header,
 
 void write_line(std::FILE* f, const fs::path& path, const std::string& line) {
   if (std::fputs(line.c_str(), f) < 0 || std::fputc('\n', f) == EOF || std::fflush(f) != 0) {
-    throw Error("cannot write '" + path.string() + "'");
+    throw Error("cannot write '" + path.string() + "': " + std::strerror(errno));
   }
 }
 

@@ -10,6 +10,14 @@
 // and never the newest. A crash at any point leaves complete checkpoints only; at
 // worst `latest` still names the previous one.
 //
+// A manager holds the run folder's RunLock (cairn/run_folder.h) for its lifetime, so a
+// second writer is refused at once, and it removes the debris killed writers left when
+// it opens the folder. It never overwrites or deletes another run's checkpoints: a
+// checkpoint belongs to this run when its config equals the run's (a run is determined
+// by its config, seed included), and save() refuses a folder holding checkpoints of
+// another config. Keep-best ranks only finite metrics; a checkpoint whose metric is
+// missing or not finite is never kept as one of the best.
+//
 // Not thread-safe; one manager per run folder.
 #pragma once
 
@@ -18,6 +26,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "cairn/run_folder.h"
 
 namespace cairn {
 
@@ -31,11 +41,18 @@ struct RetentionPolicy {
 
 class CheckpointManager {
  public:
-  // Creates `run_dir` if needed. Throws cairn::Error if it cannot, or for negative counts.
+  // Opens `run_dir` with open_run_folder(run_dir, RunFolderUse::kContinueRun): creates
+  // it if needed, takes its lock and removes debris. Throws cairn::Error if it cannot,
+  // if another writer holds the lock (naming its pid), or for negative counts.
   CheckpointManager(std::filesystem::path run_dir, RetentionPolicy retention = {});
+  // Uses a folder already opened (open_run_folder), keeping its lock.
+  CheckpointManager(RunLock lock, RetentionPolicy retention = {});
 
   // Saves `ppo` as checkpoint_<iteration, 6 digits>, updates `latest`, applies
-  // retention. Returns the checkpoint's path. Throws cairn::Error on I/O failure.
+  // retention. Returns the checkpoint's path. An existing checkpoint of the same name is
+  // replaced (atomically) only when it belongs to this run. Throws cairn::Error on I/O
+  // failure, or naming the checkpoint when the folder holds a checkpoint of another run
+  // (nothing is written then).
   std::filesystem::path save(PPO& ppo);
 
   // The checkpoints present (complete ones, by name), oldest first. Allocates.
@@ -45,9 +62,12 @@ class CheckpointManager {
 
  private:
   void apply_retention(const std::filesystem::path& newest);
+  void refuse_other_runs(const PPO& ppo, const std::filesystem::path& target);
 
+  RunLock lock_;
   std::filesystem::path run_dir_;
   RetentionPolicy retention_;
+  bool folder_checked_ = false;  // every checkpoint present was found to be this run's
 };
 
 // The checkpoint a path designates: the path itself if it holds cairn_checkpoint.json,

@@ -1,6 +1,7 @@
 #include "cairn/checkpoint_manager.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -24,18 +25,43 @@ bool is_checkpoint_name(const std::string& name) {
                      name.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-// The metric a checkpoint was saved with (-inf when missing: such checkpoints rank last).
-double metric_of(const fs::path& checkpoint, const std::string& metric) {
+nlohmann::json manifest_of(const fs::path& checkpoint) {
   std::ifstream in(checkpoint / "cairn_checkpoint.json");
-  const nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.contains("last_result") || !j["last_result"].contains(metric) ||
+  return nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+}
+
+// The metric a checkpoint was saved with, or nothing when it is missing or not finite:
+// such a checkpoint is never ranked best (a diverged run's NaN or infinite scores must
+// not push every good checkpoint out).
+std::optional<double> metric_of(const fs::path& checkpoint, const std::string& metric) {
+  const nlohmann::json j = manifest_of(checkpoint);
+  if (j.is_discarded() || !j.is_object() || !j.contains("last_result") ||
+      !j["last_result"].is_object() || !j["last_result"].contains(metric) ||
       !j["last_result"][metric].is_number()) {
-    return -INFINITY;
+    return std::nullopt;
   }
-  return j["last_result"][metric].get<double>();
+  const double value = j["last_result"][metric].get<double>();
+  if (!std::isfinite(value)) return std::nullopt;
+  return value;
+}
+
+// Whether a checkpoint was written by the run whose config is `config` (a run is
+// determined by its config, seed included). Unreadable checkpoints belong to no run.
+bool belongs_to_run(const fs::path& checkpoint, const nlohmann::json& config) {
+  const nlohmann::json j = manifest_of(checkpoint);
+  if (j.is_discarded() || !j.is_object() || !j.contains("config")) return false;
+  try {
+    return PPOConfig::from_json(j["config"]).to_json() == config;
+  } catch (const Error&) {
+    return false;
+  }
 }
 
 constexpr const char* kDeleting = ".deleting-";
+
+std::string quoted_path(const fs::path& p) {
+  return "'" + p.string() + "'";
+}
 
 // Deleting a folder file by file can be interrupted; renaming it away first means a crash
 // leaves either the whole checkpoint under its name or none of it.
@@ -50,23 +76,26 @@ void remove_checkpoint(const fs::path& p) {
   if (ec) throw Error("cannot delete old checkpoint '" + doomed.string() + "': " + ec.message());
 }
 
+const RetentionPolicy& checked(const RetentionPolicy& retention) {
+  if (retention.keep_last < 0 || retention.keep_best < 0) {
+    throw Error("CheckpointManager: keep_last and keep_best must not be negative");
+  }
+  return retention;
+}
+
+// The counts are checked before the folder is touched.
+RunLock open_checked(const fs::path& run_dir, const RetentionPolicy& retention) {
+  checked(retention);
+  return open_run_folder(run_dir, RunFolderUse::kContinueRun);
+}
+
 }  // namespace
 
 CheckpointManager::CheckpointManager(fs::path run_dir, RetentionPolicy retention)
-    : run_dir_(std::move(run_dir)), retention_(std::move(retention)) {
-  if (retention_.keep_last < 0 || retention_.keep_best < 0) {
-    throw Error("CheckpointManager: keep_last and keep_best must not be negative");
-  }
-  std::error_code ec;
-  fs::create_directories(run_dir_, ec);
-  if (ec || !fs::is_directory(run_dir_)) {
-    throw Error("cannot create run folder '" + run_dir_.string() + "': " + ec.message());
-  }
-  // Finish deletions a crash interrupted.
-  for (const fs::directory_entry& e : fs::directory_iterator(run_dir_)) {
-    if (e.path().filename().string().rfind(kDeleting, 0) == 0) fs::remove_all(e.path(), ec);
-  }
-}
+    : CheckpointManager(open_checked(run_dir, retention), std::move(retention)) {}
+
+CheckpointManager::CheckpointManager(RunLock lock, RetentionPolicy retention)
+    : lock_(std::move(lock)), run_dir_(lock_.run_dir()), retention_(checked(retention)) {}
 
 std::vector<fs::path> CheckpointManager::checkpoints() const {
   std::vector<fs::path> out;
@@ -84,10 +113,28 @@ fs::path CheckpointManager::save(PPO& ppo) {
   char name[64];
   std::snprintf(name, sizeof name, "%s%06lld", kPrefix, static_cast<long long>(ppo.iteration()));
   const fs::path path = run_dir_ / name;
+  refuse_other_runs(ppo, path);
   ppo.save_checkpoint(path, /*overwrite=*/true);
   write_file_atomically(run_dir_ / kLatest, std::string(name) + "\n");
   apply_retention(path);
   return path;
+}
+
+void CheckpointManager::refuse_other_runs(const PPO& ppo, const fs::path& target) {
+  const nlohmann::json config = ppo.config().to_json();
+  auto refuse_unless_ours = [&](const fs::path& checkpoint) {
+    if (belongs_to_run(checkpoint, config)) return;
+    throw Error("cannot save checkpoint " + quoted_path(target) + ": run folder " +
+                quoted_path(run_dir_) + " holds " + quoted_path(checkpoint.filename()) +
+                " of another run (a different config), which must not be overwritten or "
+                "deleted; save this run into another folder");
+  };
+  if (!folder_checked_) {
+    for (const fs::path& p : checkpoints()) refuse_unless_ours(p);
+    folder_checked_ = true;
+  }
+  std::error_code ec;
+  if (fs::exists(target, ec) && !fs::is_empty(target, ec)) refuse_unless_ours(target);
 }
 
 void CheckpointManager::apply_retention(const fs::path& newest) {
@@ -99,7 +146,10 @@ void CheckpointManager::apply_retention(const fs::path& newest) {
     keep.push_back(all[i]);
   if (retention_.keep_best > 0) {
     std::vector<std::pair<double, fs::path>> ranked;
-    for (const fs::path& p : all) ranked.emplace_back(metric_of(p, retention_.metric), p);
+    for (const fs::path& p : all) {
+      if (const std::optional<double> m = metric_of(p, retention_.metric))
+        ranked.emplace_back(*m, p);
+    }
     std::stable_sort(ranked.begin(), ranked.end(),
                      [](const auto& a, const auto& b) { return a.first > b.first; });
     for (size_t i = 0; i < ranked.size() && i < static_cast<size_t>(retention_.keep_best); ++i) {
