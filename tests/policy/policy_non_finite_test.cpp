@@ -30,7 +30,7 @@ TEST(PolicyNonFinite, ComputeActionRefusesNaNAndInfiniteObservations) {
     const std::vector<float> nan_obs = {0.1f, kNaN, 0.2f};
     EXPECT_ERROR_CONTAINS(pi.compute_action(nan_obs),
                           "Policy: observation 0 element 1 is nan; observations of "
-                          "Box(-5.0, 5.0, (3,), float32) must be finite");
+                          "Box(-5, 5, (3,), float32) must be finite");
     const std::vector<float> inf_obs = {-kInf, 0.0f, 0.2f};
     EXPECT_ERROR_CONTAINS(pi.compute_action(inf_obs), "observation 0 element 0 is -inf");
   }
