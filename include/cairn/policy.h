@@ -14,6 +14,11 @@
 // (as in Stable-Baselines3 and CleanRL). The deterministic action is the mode: the
 // argmax of each categorical, or the Gaussian mean clipped to the bounds.
 //
+// Non-finite input: every entry point that takes raw observations (compute_action,
+// compute_actions, value, values, preprocess) refuses a NaN or infinite Box observation
+// element with a cairn::Error naming the observation row and element, since the
+// network would turn it into a silent NaN or arbitrary action.
+//
 // Allocation: buffers grow to the largest batch seen (or reserve()); calls at or
 // below that batch size do not allocate. Thread safety: not safe for concurrent
 // use (inference writes internal buffers); copies are independent.
@@ -111,7 +116,8 @@ class Policy {
 
   // --- Lower level (used by PPO, checkpoints and exporters) ---------------------
   // Flattens and (if enabled) normalises raw observations into features
-  // [batch x feature_size()]. Does not update the statistics.
+  // [batch x feature_size()]. Does not update the statistics. Throws cairn::Error on a
+  // non-finite Box observation element or an integer observation outside its space.
   void preprocess(std::span<const float> observations, std::span<float> features) const;
   // Folds raw observations into the running statistics (no-op without normalisation).
   void update_observation_statistics(std::span<const float> observations);
@@ -124,8 +130,15 @@ class Policy {
   void to_env_actions(std::span<const int64_t> indices, std::span<const float> raw,
                       std::span<int64_t> int_actions, std::span<float> float_actions) const;
 
-  // Sizes every buffer for batches up to `batch`.
+  // Sizes every buffer for batches up to `batch`. Throws cairn::Error if the model's
+  // activations for that batch would exceed nn::memory_budget_bytes().
   void reserve(size_t batch);
+
+  // "" if every weight (model parameters, log_std, observation statistics) is finite;
+  // otherwise names the first tensor holding a NaN or infinity and the element, as
+  // "tensor 'pi/dense_0/kernel' element 3 is nan". Checkpoint writers refuse such a
+  // policy, and restoring refuses such weights.
+  std::string non_finite_weights() const;
 
  private:
   size_t batch_of(std::span<const float> observations, const char* what) const;
@@ -135,6 +148,7 @@ class Policy {
   PolicyOptions options_;
   ActionDistribution<float> distribution_;
   size_t feature_size_ = 0;
+  size_t activation_values_ = 0;  // per batch row (nn::activation_count)
   nn::Model<float> model_;
   size_t pi_output_ = 0, vf_output_ = 0;
   std::vector<float> log_std_;

@@ -18,6 +18,14 @@
 //
 // Seeding: reset(seed) resets environment i with seed + i, as Gymnasium does.
 //
+// Non-finite data: a NaN or infinite reward or observation from an environment is
+// caught where it arrives. By default step() and reset() throw cairn::Error naming the
+// environment (index and id), the step of its episode and the value or element. With
+// NonFiniteHandling::kSkip, step() instead drops the transition: the environment's
+// row gets reward 0, truncated = 1, final_observations() holds the last finite
+// observation, the episode is reset without being recorded in finished_episodes(),
+// and skipped() marks the row. A non-finite observation at reset always throws.
+//
 // Threads: with num_threads > 1, step() splits the environments into contiguous
 // slices stepped on worker threads (the calling thread takes the first slice).
 // Results do not depend on the number of threads. A VectorEnv itself is not
@@ -39,6 +47,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cairn/env.h"
+#include "cairn/nn/finite.h"
 #include "cairn/safetensors.h"
 
 namespace cairn {
@@ -51,13 +60,17 @@ struct EpisodeRecord {
   bool truncated = false;       // ended by truncation rather than termination
 };
 
+// The most environments one VectorEnv built by id holds.
+inline constexpr size_t kMaxVectorEnvs = size_t{1} << 20;
+
 class VectorEnv {
  public:
   // Takes ownership of `envs` (at least one; all with equal spaces). Throws
   // cairn::Error on an empty list, a null environment, different spaces, or
   // num_threads == 0.
   explicit VectorEnv(std::vector<std::unique_ptr<Env>> envs, size_t num_threads = 1);
-  // `num_envs` copies of make(id, options). Throws as make() does.
+  // `num_envs` copies of make(id, options). Throws as make() does, and refuses
+  // num_envs == 0 or num_envs > kMaxVectorEnvs.
   VectorEnv(const std::string& id, size_t num_envs,
             const nlohmann::json& options = nlohmann::json::object(), size_t num_threads = 1);
   ~VectorEnv();
@@ -72,15 +85,20 @@ class VectorEnv {
   size_t action_size() const { return act_size_; }
 
   // Resets every environment (environment i with seed + i) and clears the
-  // running episode statistics.
+  // running episode statistics. Throws cairn::Error on a non-finite observation.
   void reset(uint64_t seed);
+
+  // What step() does with non-finite rewards and observations (see the file comment).
+  void set_non_finite_handling(NonFiniteHandling handling) { non_finite_ = handling; }
+  NonFiniteHandling non_finite_handling() const { return non_finite_; }
 
   // Steps every environment with its action (row i of `actions`, action_size()
   // elements each): integer actions for Discrete/MultiDiscrete action spaces,
   // float actions for Box. Throws cairn::Error before stepping anything if the
   // buffer has the wrong kind or length or if reset() was never called; an
   // invalid action for one environment throws that environment's error (the
-  // other environments may have stepped).
+  // other environments may have stepped), and so does a non-finite reward or
+  // observation unless the handling is kSkip.
   void step(std::span<const int64_t> actions);
   void step(std::span<const float> actions);
 
@@ -89,6 +107,8 @@ class VectorEnv {
   std::span<const double> rewards() const { return rewards_; }
   std::span<const uint8_t> terminated() const { return terminated_; }
   std::span<const uint8_t> truncated() const { return truncated_; }
+  // 1 for the environments whose last step was dropped for non-finite data (kSkip).
+  std::span<const uint8_t> skipped() const { return skipped_; }
   // Episodes that ended in the last step(), in environment order.
   std::span<const EpisodeRecord> finished_episodes() const { return finished_; }
 
@@ -117,14 +137,18 @@ class VectorEnv {
   void run_parallel();
   void worker_loop(size_t worker);
   void collect_episodes();
+  void check_observation(size_t i, std::span<const float> obs, const char* when) const;
+  std::string describe(size_t i) const;
 
   std::vector<std::unique_ptr<Env>> envs_;
+  std::string id_;  // empty unless built by id
+  NonFiniteHandling non_finite_ = NonFiniteHandling::kError;
   size_t obs_size_ = 0, act_size_ = 0;
   bool was_reset_ = false;
 
   std::vector<float> observations_, final_observations_;
   std::vector<double> rewards_;
-  std::vector<uint8_t> terminated_, truncated_;
+  std::vector<uint8_t> terminated_, truncated_, skipped_;
   std::vector<double> running_return_;
   std::vector<int64_t> running_length_;
   std::vector<EpisodeRecord> finished_;

@@ -10,7 +10,9 @@
 #include "cairn/env_registry.h"
 #include "cairn/error.h"
 #include "cairn/gae.h"
+#include "cairn/nn/finite.h"
 #include "cairn/nn/grad_clip.h"
+#include "cairn/nn/model.h"
 #include "cairn/nn/model_zoo.h"
 
 namespace cairn {
@@ -59,6 +61,8 @@ nlohmann::json TrainResult::to_json() const {
           {"explained_variance", num(explained_variance)},
           {"learning_rate", learning_rate},
           {"stopped_early_kl", stopped_early_kl},
+          {"non_finite_transitions_skipped", non_finite_transitions_skipped},
+          {"non_finite_minibatches_skipped", non_finite_minibatches_skipped},
           {"steps_per_second", steps_per_second},
           {"time_elapsed", time_elapsed}};
 }
@@ -85,16 +89,18 @@ PPO::PPO(const PPOConfig& config)
   batch_ = num_envs_ * num_steps_;
   envs_ = std::make_unique<VectorEnv>(config_.env_id, num_envs_, config_.env_options,
                                       static_cast<size_t>(config_.num_env_threads));
+  envs_->set_non_finite_handling(config_.non_finite);
   const Space& obs_space = envs_->single_observation_space();
   const Space& act_space = envs_->single_action_space();
+  const nn::ModelSpec spec = model_spec_for(config_, obs_space, act_space);
+  check_memory(spec);
 
   PolicyOptions policy_options;
   policy_options.normalize_observations = config_.normalize_observations;
   policy_options.observation_clip = static_cast<float>(config_.observation_clip);
   policy_options.log_std_init = config_.log_std_init;
-  policy_ =
-      std::make_unique<Policy>(obs_space, act_space, model_spec_for(config_, obs_space, act_space),
-                               policy_options, Rng::stream(config_.seed, kModelInit).next_u64());
+  policy_ = std::make_unique<Policy>(obs_space, act_space, spec, policy_options,
+                                     Rng::stream(config_.seed, kModelInit).next_u64());
   policy_->reserve(std::max(batch_ / static_cast<size_t>(config_.num_minibatches), num_envs_));
 
   nn::AdamOptions adam;
@@ -157,6 +163,52 @@ PPO::PPO(const PPOConfig& config)
 
 PPO::~PPO() = default;
 
+// The run's memory, estimated from the sizes alone before anything that size is
+// allocated (in double, which cannot overflow for any int64 sizes): the model with its
+// gradient and two Adam moments, the activations of a minibatch, and the rollout buffers.
+void PPO::check_memory(const nn::ModelSpec& spec) const {
+  const std::string model_key = config_.model.is_object() ? "model" : "hidden_sizes";
+  const size_t params = nn::parameter_count(spec);
+  if (params > static_cast<size_t>(kMaxModelParameters)) {
+    throw Error("PPO config: '" + model_key + "' makes a model of " +
+                (params == SIZE_MAX ? std::string("more than 2^64") : std::to_string(params)) +
+                " parameters for " + config_.env_id + ", more than the limit of " +
+                std::to_string(kMaxModelParameters));
+  }
+  const double gib = static_cast<double>(1ull << 30);
+  const double batch =
+      static_cast<double>(config_.num_envs) * static_cast<double>(config_.num_steps);
+  const double rows = std::max(batch / static_cast<double>(config_.num_minibatches),
+                               static_cast<double>(num_envs_));
+  const double obs = static_cast<double>(envs_->observation_size());
+  const double features = static_cast<double>(spec.input_size);
+  const double actions = static_cast<double>(envs_->action_size());
+  const double model_bytes = 16.0 * static_cast<double>(params);
+  const double activation_bytes = 12.0 * rows * static_cast<double>(nn::activation_count(spec));
+  // Per transition: features, actions, log-prob, value, reward, final value, advantage,
+  // return, flags and the shuffle order; minibatch copies of the same.
+  const double rollout_bytes = batch * (8.0 * (features + actions) + 64.0) +
+                               static_cast<double>(num_envs_) * (8.0 * obs + 64.0);
+  const double total = model_bytes + activation_bytes + rollout_bytes;
+  const double budget = static_cast<double>(nn::memory_budget_bytes());
+  if (total > budget) {
+    const std::string largest =
+        activation_bytes >= rollout_bytes && activation_bytes >= model_bytes
+            ? "'" + model_key + "' x minibatch size (num_envs * num_steps / num_minibatches)"
+        : rollout_bytes >= model_bytes ? "num_envs * num_steps"
+                                       : "'" + model_key + "'";
+    throw Error("PPO config: the run would need about " + std::to_string(total / gib) +
+                " GiB (model " + std::to_string(model_bytes / gib) + ", activations " +
+                std::to_string(activation_bytes / gib) + ", rollout buffers " +
+                std::to_string(rollout_bytes / gib) + "), more than the memory limit of " +
+                std::to_string(budget / gib) + " GiB; reduce " + largest);
+  }
+}
+
+std::string PPO::where() const {
+  return "PPO iteration " + std::to_string(iteration_);
+}
+
 // --- Rollouts ----------------------------------------------------------------------
 
 void PPO::collect_rollouts(TrainResult& result) {
@@ -182,13 +234,13 @@ void PPO::collect_rollouts(TrainResult& result) {
       dist.sample(inputs, {}, action_rng_, idx, {});
       dist.log_prob(inputs, {}, idx, {}, logp);
       pi.to_env_actions(idx, {}, env_int_actions_, {});
-      envs_->step(std::span<const int64_t>(env_int_actions_));
+      step_envs(std::span<const int64_t>(env_int_actions_), t);
     } else {
       const std::span<float> raw(raw_actions_.data() + row * action_dim_, num_envs_ * action_dim_);
       dist.sample(inputs, pi.log_std(), action_rng_, {}, raw);
       dist.log_prob(inputs, pi.log_std(), {}, raw, logp);
       pi.to_env_actions({}, raw, {}, env_float_actions_);
-      envs_->step(std::span<const float>(env_float_actions_));
+      step_envs(std::span<const float>(env_float_actions_), t);
     }
 
     truncated_envs_.clear();
@@ -197,6 +249,25 @@ void PPO::collect_rollouts(TrainResult& result) {
       if (!return_stats_) rewards_[row + e] = static_cast<float>(envs_->rewards()[e]);
       terminated_[row + e] = envs_->terminated()[e];
       truncated_[row + e] = envs_->truncated()[e];
+      // A finite double reward beyond float's range becomes infinite here.
+      if (!std::isfinite(rewards_[row + e]) && !envs_->skipped()[e]) {
+        throw Error(where() + ", rollout step " + std::to_string(t) + ": environment " +
+                    std::to_string(e) + " (" + config_.env_id + ") returned reward " +
+                    std::to_string(envs_->rewards()[e]) +
+                    (return_stats_ ? ", which reward normalisation turned into " : ", which is ") +
+                    nn::non_finite_name(rewards_[row + e]) + " in float32");
+      }
+      if (envs_->skipped()[e]) {
+        // The dropped transition teaches nothing: reward (1 - gamma) V(s_t) and a
+        // bootstrap from V(s_t) make its TD error zero, and the cut stops GAE from
+        // carrying anything across it.
+        rewards_[row + e] = static_cast<float>((1.0 - config_.gamma) * values_[row + e]);
+        terminated_[row + e] = 0;
+        truncated_[row + e] = 1;
+        final_values_[row + e] = values_[row + e];
+        ++result.non_finite_transitions_skipped;
+        continue;
+      }
       if (truncated_[row + e] && !terminated_[row + e]) truncated_envs_.push_back(e);
     }
     // A time limit is not a terminal state: bootstrap from V(final observation).
@@ -230,6 +301,26 @@ void PPO::collect_rollouts(TrainResult& result) {
       {num_steps_, num_envs_, rewards_, values_, terminated_, truncated_, final_values_,
        next_values_, static_cast<float>(config_.gamma), static_cast<float>(config_.gae_lambda)},
       advantages_, returns_);
+  // Finite inputs can still overflow (values of extreme weights); nothing can be skipped here.
+  if (!nn::all_finite(std::span<const float>(advantages_)) ||
+      !nn::all_finite(std::span<const float>(returns_))) {
+    throw Error(where() + ": the GAE advantages or returns are not finite (values " +
+                (nn::all_finite(std::span<const float>(values_)) ? "finite" : "not finite") +
+                ", rewards " +
+                (nn::all_finite(std::span<const float>(rewards_)) ? "finite" : "not finite") + ")");
+  }
+}
+
+template <typename Action>
+void PPO::step_envs(std::span<const Action> actions, size_t t) {
+  try {
+    envs_->step(actions);
+  } catch (const Error& e) {
+    throw Error(where() + ", rollout step " + std::to_string(t) + ": " + e.what() +
+                (config_.non_finite == NonFiniteHandling::kError
+                     ? " (set the PPO config's \"non_finite\" to \"skip\" to drop such data)"
+                     : ""));
+  }
 }
 
 // Reward scaling: r / std(discounted return), clipped, with the return's statistics
@@ -321,6 +412,23 @@ double PPO::minibatch_step(std::span<const size_t> indices, double clip_coef, Tr
   // Global-norm gradient clipping over every trained parameter (model and log-std).
   const double norm = std::hypot(nn::global_norm<float>(model.flat_gradients()),
                                  nn::global_norm<float>(std::span<const float>(log_std_grad_)));
+  if (!std::isfinite(norm) || !std::isfinite(terms.policy_loss) ||
+      !std::isfinite(terms.value_loss) || !std::isfinite(terms.entropy)) {
+    if (config_.non_finite == NonFiniteHandling::kSkip) {
+      ++skipped_minibatches_;
+      return 0.0;
+    }
+    std::string bad =
+        nn::describe_non_finite(std::span<const float>(model.flat_gradients()), model.parameters());
+    if (bad.empty())
+      bad = nn::describe_non_finite(std::span<const float>(log_std_grad_), log_std_layout_);
+    if (bad.empty()) bad = "the norm overflows";
+    throw Error(where() + ", epoch " + std::to_string(epoch_ + 1) +
+                ": the loss or gradient of a minibatch is not finite (policy_loss " +
+                std::to_string(terms.policy_loss) + ", value_loss " +
+                std::to_string(terms.value_loss) + ", entropy " + std::to_string(terms.entropy) +
+                "; gradient: " + bad + ")");
+  }
   const double coef = config_.max_grad_norm / (norm + 1e-6);
   if (coef < 1.0) {
     for (float& g : model.flat_gradients()) g *= static_cast<float>(coef);
@@ -355,7 +463,9 @@ void PPO::update(TrainResult& result) {
   // The permutation starts from the identity every iteration, so that it depends on the
   // shuffle generator alone (and a resumed run draws the same minibatches).
   std::iota(order_.begin(), order_.end(), size_t{0});
+  skipped_minibatches_ = 0;
   for (int64_t epoch = 0; epoch < config_.num_epochs; ++epoch) {
+    epoch_ = epoch;
     // Fisher-Yates shuffle with the run's own generator.
     for (size_t i = batch_ - 1; i > 0; --i) std::swap(order_[i], order_[shuffle_rng_.below(i + 1)]);
     epoch_sums = TrainResult();
@@ -376,6 +486,12 @@ void PPO::update(TrainResult& result) {
       break;
     }
   }
+
+  result.non_finite_minibatches_skipped = skipped_minibatches_;
+  // Adam cannot make finite weights non-finite from a finite gradient unless something
+  // overflows; a policy in that state must never be used or saved.
+  const std::string bad = policy_->non_finite_weights();
+  if (!bad.empty()) throw Error(where() + ": after the update, " + bad);
 
   // Explained variance of the value function on this batch.
   double mr = 0, md = 0;
@@ -399,6 +515,11 @@ TrainResult PPO::train() {
   TrainResult result;
   ++iteration_;
   result.iteration = iteration_;
+  // Weights are checked after every update and on restore; this catches a caller who
+  // changed them in between, before a NaN can turn into arbitrary actions.
+  if (const std::string bad = policy_->non_finite_weights(); !bad.empty()) {
+    throw Error(where() + ": the policy's weights are not finite (" + bad + ")");
+  }
   collect_rollouts(result);
   update(result);
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
@@ -439,8 +560,19 @@ EvaluationResult PPO::evaluate(int64_t episodes, bool deterministic, uint64_t se
     double ret = 0;
     int64_t len = 0;
     for (;;) {
-      const ActionRef a = policy_->compute_action(obs, !deterministic, rng);
+      ActionRef a;
+      try {
+        a = policy_->compute_action(obs, !deterministic, rng);
+      } catch (const Error& e) {
+        throw Error("PPO::evaluate: " + config_.env_id + ", episode " + std::to_string(i) +
+                    ", step " + std::to_string(len) + ": " + e.what());
+      }
       const StepResult s = env->step(a, obs);
+      if (!std::isfinite(s.reward)) {
+        throw Error("PPO::evaluate: " + config_.env_id + " returned a non-finite reward (" +
+                    nn::non_finite_name(s.reward) + ") at step " + std::to_string(len + 1) +
+                    " of episode " + std::to_string(i));
+      }
       ret += s.reward;
       ++len;
       if (s.terminated || s.truncated) break;

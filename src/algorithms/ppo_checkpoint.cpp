@@ -7,6 +7,7 @@
 #include "cairn/atomic_file.h"
 #include "cairn/checkpoint_manager.h"
 #include "cairn/error.h"
+#include "cairn/nn/finite.h"
 #include "cairn/policy_checkpoint.h"
 #include "checkpoint/manifest.h"
 
@@ -91,6 +92,24 @@ void PPO::save_state(TensorDict& out) const {
 }
 
 void PPO::restore_state(const TensorDict& in) {
+  // Every floating-point state value (optimiser moments, normaliser statistics, episode
+  // statistics, observations) must be finite: one NaN would spread to every weight in
+  // the first update after resuming.
+  for (const auto& [name, t] : in) {
+    std::string bad;
+    if (t.dtype() == DType::f32) {
+      const std::vector<float> v = t.to_vector<float>();
+      const size_t i = nn::first_non_finite(std::span<const float>(v));
+      if (i < v.size()) bad = "element " + std::to_string(i) + " is " + nn::non_finite_name(v[i]);
+    } else if (t.dtype() == DType::f64) {
+      const std::vector<double> v = t.to_vector<double>();
+      const size_t i = nn::first_non_finite(std::span<const double>(v));
+      if (i < v.size()) bad = "element " + std::to_string(i) + " is " + nn::non_finite_name(v[i]);
+    }
+    if (!bad.empty()) {
+      throw Error(in.source() + ": tensor '" + name + "' holds non-finite values (" + bad + ")");
+    }
+  }
   int64_t counters[5];
   copy_exact(in, "counters", std::span<int64_t>(counters), {5});
   iteration_ = counters[0];
@@ -129,6 +148,10 @@ void PPO::restore_state(const TensorDict& in) {
 }
 
 void PPO::save_checkpoint(const fs::path& dir, bool overwrite) {
+  if (const std::string bad = policy_->non_finite_weights(); !bad.empty()) {
+    throw Error("PPO::save_checkpoint: refusing to write " + dir.string() +
+                ": the policy's weights are not finite (" + bad + ")");
+  }
   write_directory_atomically(
       dir,
       [&](const fs::path& staging) {
@@ -185,6 +208,7 @@ std::unique_ptr<PPO> PPO::from_checkpoint(const fs::path& given) {
   PPOConfig config;
   try {
     config = PPOConfig::from_json(require_field(manifest, "config", name));
+    config.validate();  // sizes too, before the constructor allocates for them
   } catch (const Error& e) {
     throw Error(name + ": field 'config': " + e.what());
   }

@@ -1,9 +1,11 @@
 #include "cairn/algorithms/ppo_config.h"
 
 #include <functional>
+#include <limits>
 #include <map>
 
 #include "cairn/error.h"
+#include "cairn/nn/model.h"
 #include "cairn/nn/model_zoo.h"
 
 namespace cairn {
@@ -18,10 +20,17 @@ using json = nlohmann::json;
 // One reader per field: checks the JSON type and range, and stores the value.
 using FieldReader = std::function<void(PPOConfig&, const json&)>;
 
-FieldReader integer(int64_t PPOConfig::*field, const std::string& key, int64_t min) {
-  return [field, key, min](PPOConfig& c, const json& v) {
-    if (!v.is_number_integer()) bad(key, "must be an integer", v);
+FieldReader integer(int64_t PPOConfig::*field, const std::string& key, int64_t min,
+                    int64_t max = std::numeric_limits<int64_t>::max()) {
+  return [field, key, min, max](PPOConfig& c, const json& v) {
+    // An unsigned value above INT64_MAX would wrap to a negative int64_t.
+    if (!v.is_number_integer() ||
+        (v.is_number_unsigned() &&
+         v.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))) {
+      bad(key, "must be an integer of at most " + std::to_string(max), v);
+    }
     if (v.get<int64_t>() < min) bad(key, "must be at least " + std::to_string(min), v);
+    if (v.get<int64_t>() > max) bad(key, "must be at most " + std::to_string(max), v);
     c.*field = v.get<int64_t>();
   };
 }
@@ -61,9 +70,10 @@ const std::map<std::string, FieldReader>& readers() {
          if (!v.is_object()) bad("env_options", "must be an object", v);
          c.env_options = v;
        }},
-      {"num_envs", integer(&PPOConfig::num_envs, "num_envs", 1)},
-      {"num_env_threads", integer(&PPOConfig::num_env_threads, "num_env_threads", 1)},
-      {"num_steps", integer(&PPOConfig::num_steps, "num_steps", 1)},
+      {"num_envs", integer(&PPOConfig::num_envs, "num_envs", 1, kMaxNumEnvs)},
+      {"num_env_threads",
+       integer(&PPOConfig::num_env_threads, "num_env_threads", 1, kMaxNumEnvThreads)},
+      {"num_steps", integer(&PPOConfig::num_steps, "num_steps", 1, kMaxNumSteps)},
       {"num_epochs", integer(&PPOConfig::num_epochs, "num_epochs", 1)},
       {"num_minibatches", integer(&PPOConfig::num_minibatches, "num_minibatches", 1)},
       {"gamma", number(&PPOConfig::gamma, "gamma", 0.0, 1.0)},
@@ -106,8 +116,12 @@ const std::map<std::string, FieldReader>& readers() {
          if (!v.is_array() || v.empty()) bad("hidden_sizes", "must be a non-empty array", v);
          std::vector<int64_t> sizes;
          for (const json& s : v) {
-           if (!s.is_number_integer() || s.get<int64_t>() <= 0) {
-             bad("hidden_sizes", "must hold positive integers", v);
+           if (!s.is_number_integer() || s.get<int64_t>() <= 0 ||
+               (s.is_number_unsigned() && s.get<uint64_t>() > uint64_t{kMaxModelParameters}) ||
+               s.get<int64_t>() > kMaxModelParameters) {
+             bad("hidden_sizes",
+                 "must hold positive integers of at most " + std::to_string(kMaxModelParameters),
+                 v);
            }
            sizes.push_back(s.get<int64_t>());
          }
@@ -125,8 +139,53 @@ const std::map<std::string, FieldReader>& readers() {
          if (!v.is_number_unsigned()) bad("seed", "must be a non-negative integer", v);
          c.seed = v.get<uint64_t>();
        }},
+      {"non_finite",
+       [](PPOConfig& c, const json& v) {
+         if (v == "error") {
+           c.non_finite = NonFiniteHandling::kError;
+         } else if (v == "skip") {
+           c.non_finite = NonFiniteHandling::kSkip;
+         } else {
+           bad("non_finite", "must be \"error\" or \"skip\"", v);
+         }
+       }},
   };
   return r;
+}
+
+// The model's parameter count against kMaxModelParameters. The default model's input
+// and output widths depend on the environment, so they are bounded generously here
+// (PPO checks the real model and its memory against the machine once the spaces are
+// known); a model spec is counted exactly.
+void check_model_size(const PPOConfig& c) {
+  if (c.model.is_object()) {
+    nn::ModelSpec spec;
+    try {
+      spec = nn::ModelSpec::from_json(c.model);
+    } catch (const Error& e) {
+      throw Error(std::string("PPO config: 'model': ") + e.what());
+    }
+    const size_t params = nn::parameter_count(spec);
+    if (params > static_cast<size_t>(kMaxModelParameters)) {
+      throw Error("PPO config: 'model' has " +
+                  (params == SIZE_MAX ? std::string("more than 2^64") : std::to_string(params)) +
+                  " parameters, more than the limit of " + std::to_string(kMaxModelParameters));
+    }
+    return;
+  }
+  // Two networks (policy and value) of hidden_sizes; the products between consecutive
+  // hidden layers dominate.
+  int64_t params = 0;
+  for (size_t i = 0; i + 1 < c.hidden_sizes.size(); ++i) {
+    int64_t layer = 0;
+    if (__builtin_mul_overflow(c.hidden_sizes[i], c.hidden_sizes[i + 1], &layer) ||
+        __builtin_mul_overflow(layer, int64_t{2}, &layer) ||
+        __builtin_add_overflow(params, layer, &params) || params > kMaxModelParameters) {
+      throw Error("PPO config: 'hidden_sizes' " + json(c.hidden_sizes).dump() +
+                  " makes a model of more than " + std::to_string(kMaxModelParameters) +
+                  " parameters");
+    }
+  }
 }
 
 }  // namespace
@@ -134,6 +193,14 @@ const std::map<std::string, FieldReader>& readers() {
 void PPOConfig::validate() const {
   // Re-reading our own JSON applies every per-field check.
   from_json(to_json());
+  // Overflow-safe: each factor is bounded by the readers, but their product is not.
+  int64_t batch = 0;
+  if (__builtin_mul_overflow(num_envs, num_steps, &batch) || batch > kMaxBatchSize) {
+    throw Error("PPO config: the batch size num_envs * num_steps (" + std::to_string(num_envs) +
+                " * " + std::to_string(num_steps) + ") exceeds the limit of " +
+                std::to_string(kMaxBatchSize) + " transitions per iteration");
+  }
+  check_model_size(*this);
   if (num_minibatches > batch_size()) {
     throw Error("PPO config: 'num_minibatches' (" + std::to_string(num_minibatches) +
                 ") exceeds the batch size num_envs * num_steps (" + std::to_string(batch_size()) +
@@ -176,7 +243,8 @@ json PPOConfig::to_json() const {
           {"observation_clip", observation_clip},
           {"normalize_rewards", normalize_rewards},
           {"reward_clip", reward_clip},
-          {"seed", seed}};
+          {"seed", seed},
+          {"non_finite", non_finite == NonFiniteHandling::kSkip ? "skip" : "error"}};
 }
 
 PPOConfig PPOConfig::from_json(const json& j) {

@@ -91,6 +91,10 @@ void load_weights(Policy& policy, const TensorDict& w, const std::string& file) 
       throw Error(file + ": unexpected tensor '" + name + "' (the model has no such parameter)");
     }
   }
+  // Named here, before the example check would report it as a deviation of "inf".
+  if (const std::string bad = policy.non_finite_weights(); !bad.empty()) {
+    throw Error(file + ": " + bad + "; the weights must be finite");
+  }
 }
 
 // Largest deviation, relative to max(1, |reference|), between two float tensors.
@@ -222,6 +226,9 @@ TensorDict record_policy_example(Policy& policy, std::span<const float> observat
 
 void write_policy_files(Policy& policy, const fs::path& dir,
                         std::span<const float> example_observations) {
+  if (const std::string bad = policy.non_finite_weights(); !bad.empty()) {
+    throw Error("refusing to write the policy folder " + dir.string() + ": " + bad);
+  }
   std::vector<float> sampled;
   if (example_observations.empty()) {
     sampled = sample_observations(policy.observation_space(), kDefaultExampleRows, 0);

@@ -1,6 +1,7 @@
 #include "cairn/vector_env.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "cairn/env_registry.h"
 #include "cairn/error.h"
@@ -11,6 +12,10 @@ namespace {
 std::vector<std::unique_ptr<Env>> make_copies(const std::string& id, size_t n,
                                               const nlohmann::json& options) {
   if (n == 0) throw Error("VectorEnv: num_envs must be at least 1");
+  if (n > kMaxVectorEnvs) {
+    throw Error("VectorEnv: num_envs is " + std::to_string(n) + ", more than the limit of " +
+                std::to_string(kMaxVectorEnvs));
+  }
   std::vector<std::unique_ptr<Env>> envs;
   envs.reserve(n);
   for (size_t i = 0; i < n; ++i) envs.push_back(make(id, options));
@@ -21,7 +26,9 @@ std::vector<std::unique_ptr<Env>> make_copies(const std::string& id, size_t n,
 
 VectorEnv::VectorEnv(const std::string& id, size_t num_envs, const nlohmann::json& options,
                      size_t num_threads)
-    : VectorEnv(make_copies(id, num_envs, options), num_threads) {}
+    : VectorEnv(make_copies(id, num_envs, options), num_threads) {
+  id_ = id;
+}
 
 VectorEnv::VectorEnv(std::vector<std::unique_ptr<Env>> envs, size_t num_threads)
     : envs_(std::move(envs)) {
@@ -43,6 +50,7 @@ VectorEnv::VectorEnv(std::vector<std::unique_ptr<Env>> envs, size_t num_threads)
   rewards_.assign(n, 0.0);
   terminated_.assign(n, 0);
   truncated_.assign(n, 0);
+  skipped_.assign(n, 0);
   running_return_.assign(n, 0.0);
   running_length_.assign(n, 0);
   finished_.reserve(n);
@@ -64,11 +72,13 @@ VectorEnv::~VectorEnv() {
 
 void VectorEnv::reset(uint64_t seed) {
   for (size_t i = 0; i < envs_.size(); ++i) {
-    envs_[i]->reset(std::span<float>(observations_).subspan(i * obs_size_, obs_size_), seed + i);
+    const std::span<float> obs = std::span<float>(observations_).subspan(i * obs_size_, obs_size_);
+    envs_[i]->reset(obs, seed + i);
+    check_observation(i, obs, "at reset");
     running_return_[i] = 0.0;
     running_length_[i] = 0;
     rewards_[i] = 0.0;
-    terminated_[i] = truncated_[i] = 0;
+    terminated_[i] = truncated_[i] = skipped_[i] = 0;
   }
   finished_.clear();
   was_reset_ = true;
@@ -106,6 +116,18 @@ void VectorEnv::step(std::span<const float> actions) {
   run_parallel();
 }
 
+std::string VectorEnv::describe(size_t i) const {
+  return "environment " + std::to_string(i) + (id_.empty() ? "" : " (" + id_ + ")");
+}
+
+void VectorEnv::check_observation(size_t i, std::span<const float> obs, const char* when) const {
+  const size_t k = nn::first_non_finite(obs);
+  if (k < obs.size()) {
+    throw Error("VectorEnv: " + describe(i) + " returned a non-finite observation " + when +
+                ": element " + std::to_string(k) + " is " + nn::non_finite_name(obs[k]));
+  }
+}
+
 void VectorEnv::step_slice(size_t begin, size_t end) {
   for (size_t i = begin; i < end; ++i) {
     ActionRef action;
@@ -114,16 +136,43 @@ void VectorEnv::step_slice(size_t begin, size_t end) {
     } else {
       action.continuous = float_actions_.subspan(i * act_size_, act_size_);
     }
-    std::span<float> obs = std::span<float>(observations_).subspan(i * obs_size_, obs_size_);
-    const StepResult r = envs_[i]->step(action, obs);
+    // The step writes into the final-observation row, so that the observation it acted
+    // on survives a step that has to be dropped.
+    const std::span<float> obs = std::span<float>(observations_).subspan(i * obs_size_, obs_size_);
+    const std::span<float> next =
+        std::span<float>(final_observations_).subspan(i * obs_size_, obs_size_);
+    const StepResult r = envs_[i]->step(action, next);
+    skipped_[i] = 0;
+    if (!std::isfinite(r.reward) || !nn::all_finite(std::span<const float>(next))) {
+      if (non_finite_ == NonFiniteHandling::kError) {
+        const std::string when =
+            "at step " + std::to_string(running_length_[i] + 1) + " of its episode";
+        if (!std::isfinite(r.reward)) {
+          throw Error("VectorEnv: " + describe(i) + " returned a non-finite reward (" +
+                      nn::non_finite_name(r.reward) + ") " + when);
+        }
+        check_observation(i, next, when.c_str());
+      }
+      // Dropped: the episode ends here unrecorded and starts afresh.
+      skipped_[i] = 1;
+      rewards_[i] = 0.0;
+      terminated_[i] = 0;
+      truncated_[i] = 1;
+      std::copy(obs.begin(), obs.end(), next.begin());
+      envs_[i]->reset(obs);
+      check_observation(i, obs, "at reset");
+      continue;
+    }
     rewards_[i] = r.reward;
     terminated_[i] = r.terminated;
     truncated_[i] = r.truncated;
     running_return_[i] += r.reward;
     ++running_length_[i];
     if (r.terminated || r.truncated) {
-      std::copy(obs.begin(), obs.end(), final_observations_.begin() + i * obs_size_);
       envs_[i]->reset(obs);
+      check_observation(i, obs, "at reset");
+    } else {
+      std::copy(next.begin(), next.end(), obs.begin());
     }
   }
 }
@@ -182,7 +231,10 @@ void VectorEnv::worker_loop(size_t worker) {
 void VectorEnv::collect_episodes() {
   finished_.clear();
   for (size_t i = 0; i < envs_.size(); ++i) {
-    if (terminated_[i] || truncated_[i]) {
+    if (skipped_[i]) {
+      running_return_[i] = 0.0;
+      running_length_[i] = 0;
+    } else if (terminated_[i] || truncated_[i]) {
       finished_.push_back(
           {i, running_return_[i], running_length_[i], truncated_[i] != 0 && terminated_[i] == 0});
       running_return_[i] = 0.0;

@@ -19,6 +19,12 @@ double global_norm(std::span<const T> values) {
     const Eigen::Map<const Vector<T>> v(values.data() + start, static_cast<Index>(len));
     total += static_cast<double>(v.squaredNorm());
   }
+  if (std::isinf(total)) {
+    // A chunk's sum of squares overflowed T although the values may all be finite
+    // (|g| > 1.8e19 in float); a NaN or infinity in `values` still gives NaN or inf.
+    total = 0.0;
+    for (const T x : values) total += static_cast<double>(x) * static_cast<double>(x);
+  }
   return std::sqrt(total);
 }
 

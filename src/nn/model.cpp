@@ -1,5 +1,7 @@
 #include "cairn/nn/model.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <sstream>
@@ -432,6 +434,22 @@ size_t parameter_count(const ModelSpec& spec) {
     }
   }
   return total;
+}
+
+size_t activation_count(const ModelSpec& spec) {
+  const detail::BuiltGraph<float> g = detail::build_graph<float>(spec);
+  size_t total = spec.input_size > 0 ? static_cast<size_t>(spec.input_size) : 0;
+  for (const auto& node : g.nodes) {
+    if (node.width < 0 || __builtin_add_overflow(total, static_cast<size_t>(node.width), &total))
+      return SIZE_MAX;
+  }
+  return total;
+}
+
+uint64_t memory_budget_bytes() {
+  const long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || page_size <= 0) return uint64_t{16} << 30;
+  return static_cast<uint64_t>(pages) * static_cast<uint64_t>(page_size);
 }
 
 }  // namespace cairn::nn

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "cairn/error.h"
+#include "cairn/nn/finite.h"
 
 namespace cairn {
 
@@ -50,6 +51,7 @@ Policy::Policy(Space observation_space, Space action_space, const nn::ModelSpec&
       options_(options),
       distribution_(ActionDistribution<float>::for_action_space(action_space_)),
       feature_size_(observation_space_.flat_dim()),
+      activation_values_(nn::activation_count(spec)),
       model_(spec) {
   if (static_cast<size_t>(model_.input_size()) != feature_size_) {
     throw Error("Policy: the model's input size is " + std::to_string(model_.input_size()) +
@@ -84,6 +86,19 @@ Policy::Policy(Space observation_space, Space action_space, const nn::ModelSpec&
 
 void Policy::grow(size_t batch) {
   if (batch <= capacity_) return;
+  // Bounded before allocating: a model spec read from a file may be wide and a batch
+  // may be large (forward and backward keep about three floats per activation value).
+  const double bytes =
+      12.0 * static_cast<double>(batch) * static_cast<double>(activation_values_ + feature_size_);
+  if (bytes > static_cast<double>(nn::memory_budget_bytes())) {
+    throw Error("Policy: a batch of " + std::to_string(batch) + " observations needs about " +
+                std::to_string(bytes / static_cast<double>(1ull << 30)) + " GiB of activations (" +
+                std::to_string(activation_values_) +
+                " values per row), more than the memory limit of " +
+                std::to_string(static_cast<double>(nn::memory_budget_bytes()) /
+                               static_cast<double>(1ull << 30)) +
+                " GiB");
+  }
   capacity_ = batch;
   features_.resize(batch * feature_size_);
   raw_actions_.resize(distribution_.is_discrete() ? 0 : batch * distribution_.action_dim());
@@ -114,6 +129,13 @@ void Policy::preprocess(std::span<const float> observations, std::span<float> fe
                 " values; expected " + std::to_string(batch * feature_size_));
   }
   if (observation_space_.is_box()) {
+    const size_t bad = nn::first_non_finite(observations);
+    if (bad < observations.size()) {
+      const size_t n = observation_space_.size();
+      throw Error("Policy: observation " + std::to_string(bad / n) + " element " +
+                  std::to_string(bad % n) + " is " + nn::non_finite_name(observations[bad]) +
+                  "; observations of " + observation_space_.to_string() + " must be finite");
+    }
     if (obs_stats_) {
       obs_stats_->normalize(observations, features);
     } else {
@@ -229,6 +251,28 @@ ActionRef Policy::compute_action(std::span<const float> observation, bool explor
 
 ActionRef Policy::compute_action(std::span<const float> observation) {
   return compute_action(observation, false, unused_rng_);
+}
+
+std::string Policy::non_finite_weights() const {
+  std::string bad = nn::describe_non_finite(model_.flat_parameters(), model_.parameters());
+  if (!bad.empty()) return bad;
+  const std::vector<nn::TensorInfo> log_std_layout = {
+      {"log_std", {static_cast<int64_t>(log_std_.size())}, 0, log_std_.size()}};
+  bad = nn::describe_non_finite(std::span<const float>(log_std_), log_std_layout);
+  if (!bad.empty() || !obs_stats_) return bad;
+  const size_t d = obs_stats_->dim();
+  const std::vector<nn::TensorInfo> stats_layout = {
+      {"observation_normalizer/mean", {static_cast<int64_t>(d)}, 0, d}};
+  bad = nn::describe_non_finite(std::span<const double>(obs_stats_->mean()), stats_layout);
+  if (!bad.empty()) return bad;
+  const std::vector<nn::TensorInfo> var_layout = {
+      {"observation_normalizer/var", {static_cast<int64_t>(d)}, 0, d}};
+  bad = nn::describe_non_finite(std::span<const double>(obs_stats_->var()), var_layout);
+  if (!bad.empty()) return bad;
+  if (!std::isfinite(obs_stats_->count())) {
+    return "tensor 'observation_normalizer/count' is " + nn::non_finite_name(obs_stats_->count());
+  }
+  return "";
 }
 
 float Policy::value(std::span<const float> observation) {

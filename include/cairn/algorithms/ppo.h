@@ -10,6 +10,13 @@
 // the current policy, then update it for num_epochs epochs of num_minibatches
 // minibatches. The same config, seed and build give bit-identical runs.
 //
+// Non-finite numbers: rewards and observations are checked as they arrive from the
+// environments, the loss and gradient of every minibatch before the optimiser step,
+// advantages after GAE and the weights after each update. By default the first NaN or
+// infinity stops training with a cairn::Error naming its source; with
+// config.non_finite = kSkip, offending transitions and minibatches are dropped and
+// counted in TrainResult instead (non-finite weights or advantages always stop).
+//
 // Thread safety: not thread-safe. train() does not allocate in steady state
 // (apart from the returned result); environments step on num_env_threads threads.
 #pragma once
@@ -46,6 +53,11 @@ struct TrainResult {
   double explained_variance = 0;  // 1 - Var[R - V] / Var[R] over the batch
   double learning_rate = 0;
   bool stopped_early_kl = false;  // the KL target ended the epochs early
+  // With non_finite = "skip": transitions dropped this iteration for a NaN or infinite
+  // reward or observation, and minibatches whose loss or gradient was not finite
+  // (their update was skipped).
+  int64_t non_finite_transitions_skipped = 0;
+  int64_t non_finite_minibatches_skipped = 0;
   double steps_per_second = 0;    // of this iteration, collection and update
   double time_elapsed = 0;        // seconds of train() so far
 
@@ -72,11 +84,14 @@ class PPO {
  public:
   // Validates the config, builds the environments (make(config.env_id)), the policy
   // and the optimiser. Throws cairn::Error for an invalid config, an unknown
-  // environment or a model that does not fit the spaces.
+  // environment, a model that does not fit the spaces, or sizes whose estimated
+  // memory exceeds nn::memory_budget_bytes() (checked before the buffers are allocated).
   explicit PPO(const PPOConfig& config);
   ~PPO();
 
-  // One iteration: rollouts, then the PPO update. Returns its metrics.
+  // One iteration: rollouts, then the PPO update. Returns its metrics. Throws
+  // cairn::Error on non-finite data (see the file comment); the run should then be
+  // abandoned (its last checkpoint is intact).
   TrainResult train();
   // Calls train() until `stop` is met; `on_iteration` (optional) sees every result
   // and may return false to stop. Returns every result.
@@ -94,13 +109,15 @@ class PPO {
   // (optimiser moments, generator states, episode statistics, reward normaliser and the
   // environments' states) and policies/default_policy/ (a self-contained policy folder
   // whose example is the current observations). Refuses to replace an existing non-empty
-  // folder unless `overwrite`. Throws cairn::Error naming the path on failure.
+  // folder unless `overwrite`, and refuses a policy with non-finite weights (naming the
+  // tensor). Throws cairn::Error naming the path on failure.
   void save_checkpoint(const std::filesystem::path& dir, bool overwrite = false);
   // Restores an algorithm from a checkpoint folder (or a run folder's latest) to continue
   // training: on the same build and machine, bit-identical to a run that never stopped.
   // The environment id must be registered. Environments that do not expose their state
   // are reset instead (seeded from the seed and the iteration), so their episodes restart.
-  // Throws cairn::Error naming the file and the problem.
+  // Throws cairn::Error naming the file and the problem, including a config whose sizes
+  // are out of range and any state tensor holding a NaN or infinity.
   static std::unique_ptr<PPO> from_checkpoint(const std::filesystem::path& path);
   // Verifies an algorithm checkpoint's manifest, file list and checksums without
   // restoring it. Throws cairn::Error naming the file and the problem.
@@ -122,6 +139,10 @@ class PPO {
   void scale_rewards(size_t row);
   void update(TrainResult& result);
   double minibatch_step(std::span<const size_t> indices, double clip_coef, TrainResult& sums);
+  void check_memory(const nn::ModelSpec& spec) const;
+  template <typename Action>
+  void step_envs(std::span<const Action> actions, size_t t);
+  std::string where() const;  // "PPO iteration 3" (error context)
 
   PPOConfig config_;
   std::unique_ptr<VectorEnv> envs_;
@@ -135,6 +156,7 @@ class PPO {
   std::vector<float> return_scratch_;
 
   TrainResult last_result_;
+  int64_t epoch_ = 0, skipped_minibatches_ = 0;  // of the update in progress
   int64_t iteration_ = 0, timesteps_ = 0, episodes_ = 0;
   double train_seconds_ = 0;
   std::vector<double> recent_returns_, recent_lengths_;  // ring buffers of the last 100

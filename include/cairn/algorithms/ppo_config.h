@@ -19,7 +19,17 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cairn/nn/finite.h"
+
 namespace cairn {
+
+// Size limits of a config, checked by validate() (with overflow-safe products) so that
+// an absurd size is an error naming the key rather than std::bad_alloc.
+inline constexpr int64_t kMaxNumEnvs = int64_t{1} << 20;
+inline constexpr int64_t kMaxNumEnvThreads = 1024;
+inline constexpr int64_t kMaxNumSteps = int64_t{1} << 24;
+inline constexpr int64_t kMaxBatchSize = int64_t{1} << 26;        // num_envs * num_steps
+inline constexpr int64_t kMaxModelParameters = int64_t{1} << 28;  // 1 GiB of float32
 
 struct PPOConfig {
   // Environment
@@ -60,11 +70,17 @@ struct PPOConfig {
   double reward_clip = 10.0;
   // Reproducibility
   uint64_t seed = 1;
+  // Non-finite data: JSON "error" or "skip" (see NonFiniteHandling and
+  // docs/architecture.md).
+  NonFiniteHandling non_finite = NonFiniteHandling::kError;
 
+  // Valid once validate() passed (the product is then bounded by kMaxBatchSize).
   int64_t batch_size() const { return num_envs * num_steps; }
   int64_t minibatch_size() const { return batch_size() / num_minibatches; }
 
-  // Throws cairn::Error naming the first invalid field.
+  // Throws cairn::Error naming the first invalid field, including sizes beyond the
+  // limits above (the model's parameter count included, for the default model and for
+  // a model spec; the memory estimate that needs the environment's spaces is PPO's).
   void validate() const;
   nlohmann::json to_json() const;
   // Starts from the defaults and applies the keys of `j`.

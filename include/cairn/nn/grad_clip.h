@@ -2,8 +2,9 @@
 // total = ||grads||_2 over all elements; if max_norm / (total + 1e-6) < 1 every
 // gradient is multiplied by that factor. Returns the norm before clipping.
 //
-// The norm is accumulated in double. Does not allocate. Thread safety: uses only its
-// arguments.
+// The norm is accumulated in double, so finite float gradients always give a finite norm;
+// a NaN or infinite gradient gives a NaN or infinite norm (callers check it). Does not allocate.
+// Thread safety: uses only its arguments.
 #pragma once
 
 #include <span>

@@ -141,6 +141,17 @@ extern template class Model<double>;
 // allocating them (so untrusted specs can be checked before building). Saturates at
 // SIZE_MAX on overflow. Throws cairn::Error as ModelSpec::validate().
 size_t parameter_count(const ModelSpec& spec);
+// The number of activation values one row of a batch keeps (the model input plus every
+// layer's output), computed without building the model; saturates at SIZE_MAX. Forward
+// and backward hold about three floats per activation value per row (output, its
+// gradient, scratch), so a batch of B rows needs about 12 * B * activation_count bytes.
+// Throws cairn::Error as ModelSpec::validate().
+size_t activation_count(const ModelSpec& spec);
+
+// The most memory cairn lets one run's or one model's buffers take, in bytes: the
+// machine's physical memory (16 GiB if it cannot be read). Sizes beyond it are refused
+// with an error before anything is allocated, instead of ending in std::bad_alloc.
+uint64_t memory_budget_bytes();
 
 // How two models' parameters compare, name by name.
 struct ParameterComparison {
