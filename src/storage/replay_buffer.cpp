@@ -52,6 +52,28 @@ int64_t as_i64(size_t v) {
   return static_cast<int64_t>(v);
 }
 
+// What the buffer accepts, the same for add() and restore_state(), so that every buffer
+// that can be saved can be restored.
+//
+// A reward is storable if an n-step return of such rewards still fits in a float
+// (|return| <= n * max |reward| with gamma <= 1); NaN and infinities are not.
+bool storable_reward(double reward, size_t n_step) {
+  return std::abs(reward) <=
+         static_cast<double>(std::numeric_limits<float>::max()) / static_cast<double>(n_step);
+}
+bool has_nan(std::span<const float> values) {
+  for (float v : values) {
+    if (std::isnan(v)) return true;
+  }
+  return false;
+}
+bool all_finite(std::span<const float> values) {
+  for (float v : values) {
+    if (!std::isfinite(v)) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 uint64_t ReplayBuffer::memory_needed(const Space& observation_space, const Space& action_space,
@@ -193,10 +215,27 @@ void ReplayBuffer::add(const VectorStep& step) {
   require_length(step.final_observations.size(), obs_len, "final_observations");
   require_length(step.terminated.size(), num_envs_, "terminated");
   require_length(step.truncated.size(), num_envs_, "truncated");
+  // The message is built only on error: add() does not allocate otherwise.
+  auto fail = [](size_t i, const std::string& why) {
+    return Error("ReplayBuffer::add: environment " + std::to_string(i) + "'s " + why);
+  };
   for (size_t i = 0; i < num_envs_; ++i) {
-    if (!std::isfinite(step.rewards[i])) {
-      throw Error("ReplayBuffer::add: environment " + std::to_string(i) + "'s reward is " +
-                  std::to_string(step.rewards[i]) + ", not a finite number");
+    if (!storable_reward(step.rewards[i], options_.n_step)) {
+      throw fail(i, "reward is " + std::to_string(step.rewards[i]) +
+                        ", not a finite number whose n-step return fits in a float");
+    }
+    const bool ended = step.terminated[i] != 0 || step.truncated[i] != 0;
+    if (has_nan(step.observations.subspan(i * obs_size_, obs_size_)) ||
+        has_nan((ended ? step.final_observations : step.next_observations)
+                    .subspan(i * obs_size_, obs_size_))) {
+      throw fail(i, "observation holds NaN");
+    }
+    if (integer_actions_) {
+      const std::string why =
+          action_space_.explain_not_contained(step.int_actions.subspan(i * act_size_, act_size_));
+      if (!why.empty()) throw fail(i, "action is not in the action space: " + why);
+    } else if (!all_finite(step.float_actions.subspan(i * act_size_, act_size_))) {
+      throw fail(i, "action is not finite");
     }
   }
 
@@ -234,6 +273,17 @@ void ReplayBuffer::clear() {
 }
 
 ReplayBatch ReplayBuffer::make_batch(size_t batch_size) const {
+  // A batch row: index, observation, next observation, action, reward, discount.
+  const uint64_t row_bytes = checked_add(
+      checked_add(checked_mul(obs_size_, 2 * sizeof(float)),
+                  checked_mul(act_size_, integer_actions_ ? sizeof(int64_t) : sizeof(float))),
+      sizeof(size_t) + 2 * sizeof(float));
+  const uint64_t needed = checked_mul(batch_size, row_bytes);
+  if (needed > options_.max_bytes) {
+    throw Error("ReplayBuffer::make_batch: batch_size " + std::to_string(batch_size) + " needs " +
+                bytes_string(needed) +
+                ", more than the limit max_bytes = " + bytes_string(options_.max_bytes));
+  }
   ReplayBatch b;
   b.indices.assign(batch_size, 0);
   b.observations.assign(batch_size * obs_size_, 0.0f);
@@ -468,10 +518,11 @@ void ReplayBuffer::restore_state(const TensorDict& in, const std::string& prefix
     }
   }
   for (size_t i = 0; i < static_cast<size_t>(t_prew.numel()); ++i) {
-    if (!std::isfinite(element<double>(t_prew, i))) {
-      throw fail("pending_rewards", "holds a non-finite reward");
+    if (!storable_reward(element<double>(t_prew, i), options_.n_step)) {
+      throw fail("pending_rewards", "holds a reward that is not finite or too large for float");
     }
   }
+
   // Only the pending rows in use hold actions; the rest are zero padding.
   {
     const size_t wn = static_cast<size_t>(w);

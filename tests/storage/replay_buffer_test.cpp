@@ -412,6 +412,11 @@ TEST_F(ReplayBufferCorruption, ImpossibleValuesAreNamed) {
                  "tensor 'replay/actions' row 3 is not in the action space Discrete(3)");
   expect_refused(with<int64_t>("replay/pending_count", {1, 3}),
                  "tensor 'replay/pending_count' element 1 is 3, outside [0, 2]");
+  std::vector<double> pending_rewards(4, 0.0);
+  pending_rewards[3] = 1e300;
+  TensorDict huge = with<int64_t>("replay/pending_count", {2, 2});
+  huge.insert_or_assign("replay/pending_rewards", Tensor::f64(pending_rewards, {2, 2}));
+  expect_refused(huge, "tensor 'replay/pending_rewards' holds a reward that is not finite or too");
   TensorDict bad_pending = with<int64_t>("replay/pending_count", {2, 2});
   bad_pending.insert_or_assign("replay/pending_actions",
                                Tensor::i64(std::vector<int64_t>(4, -1), {2, 2, 1}));
@@ -484,9 +489,47 @@ TEST(ReplayBuffer, BadStepsAreRefusedBeforeChangingAnything) {
   d = good;
   d.rewards[1] = std::nan("");
   EXPECT_ERROR_CONTAINS(buffer.add(d.step()), "environment 1's reward is nan, not a finite number");
+  // A finite reward whose 2-step return would overflow float storage.
+  d.rewards[1] = 0.6 * std::numeric_limits<float>::max();
+  EXPECT_ERROR_CONTAINS(buffer.add(d.step()), "whose n-step return fits in a float");
+  d = good;
+  d.observations[3] = std::nanf("");
+  EXPECT_ERROR_CONTAINS(buffer.add(d.step()), "environment 1's observation holds NaN");
+  d = good;
+  d.next_observations[0] = std::nanf("");
+  EXPECT_ERROR_CONTAINS(buffer.add(d.step()), "environment 0's observation holds NaN");
+  // A NaN in the final observation matters only where the episode ended (other rows of
+  // VectorEnv::final_observations() are stale).
+  d.next_observations[0] = 0.0f;
+  d.final_observations[2] = std::nanf("");
+  d.truncated[1] = 1;
+  EXPECT_ERROR_CONTAINS(buffer.add(d.step()), "environment 1's observation holds NaN");
+  d = good;
+  d.int_actions[0] = 2;
+  EXPECT_ERROR_CONTAINS(buffer.add(d.step()),
+                        "environment 0's action is not in the action space: ");
   EXPECT_EQ(buffer.pending(0), 1u);
   EXPECT_EQ(buffer.pending(1), 1u);
   EXPECT_EQ(buffer.size(), 0u);
+  // Stale NaN rows of environments that did not end are fine.
+  d = good;
+  d.final_observations[0] = std::nanf("");
+  buffer.add(d.step());
+  EXPECT_EQ(buffer.size(), 2u);
+
+  ReplayBuffer box(kScalarBox, kScalarBox, 1, options(4));
+  StepData f(1, 1, 1, false);
+  f.float_actions[0] = std::numeric_limits<float>::infinity();
+  EXPECT_ERROR_CONTAINS(box.add(f.step()), "environment 0's action is not finite");
+}
+
+TEST(ReplayBuffer, AbsurdBatchSizeIsRefused) {
+  ReplayBuffer buffer(kScalarBox, kScalarBox, 1, options(4));
+  EXPECT_ERROR_CONTAINS(buffer.make_batch(std::numeric_limits<size_t>::max()),
+                        "make_batch: batch_size 18446744073709551615 needs more than 2^64 bytes");
+  EXPECT_ERROR_CONTAINS(buffer.make_batch(size_t{1} << 40),
+                        "more than the limit max_bytes = 17179869184 bytes");
+  EXPECT_EQ(buffer.make_batch(256).size(), 256u);
 }
 
 TEST(ReplayBuffer, AddingAndSamplingDoNotAllocate) {

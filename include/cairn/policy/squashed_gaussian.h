@@ -31,7 +31,8 @@
 // finite (for_action_space()).
 //
 // The template parameter is the scalar type: float for training and inference, double for
-// gradient checks. Sizes are checked (cairn::Error on a mismatch). No method allocates
+// gradient checks. Sizes are checked (cairn::Error on a mismatch); values are not (they are
+// a network's outputs on the training path: NaN in gives NaN out). No method allocates
 // (except for the message of an error); all are const and thread-safe.
 #pragma once
 

@@ -127,14 +127,19 @@ class ReplayBuffer {
   size_t pending(size_t env) const { return pending_count_[env]; }
 
   // Records one vector step and emits the transitions it completes (see the top of this
-  // file). Throws cairn::Error, before changing anything, if a span has the wrong length,
-  // the wrong action kind is given, or a reward is not finite (naming the environment).
+  // file). Throws cairn::Error, before changing anything, if a span has the wrong length
+  // or the wrong action kind is given, or, naming the environment, if a reward is not
+  // finite or so large that its n-step return could overflow float (|r| > FLT_MAX / n),
+  // an observation or the next observation used holds NaN, a Box action is not finite or
+  // an integer action is outside the action space. restore_state() accepts exactly what
+  // add() accepts, so every saved buffer can be restored.
   void add(const VectorStep& step);
 
   // Empties the ring and the pending windows (capacity and options stay).
   void clear();
 
-  // A batch with room for `batch_size` transitions. Allocates.
+  // A batch with room for `batch_size` transitions. Allocates. Throws cairn::Error naming
+  // batch_size if the batch would need more than options().max_bytes.
   ReplayBatch make_batch(size_t batch_size) const;
   // Fills `indices` with uniform draws from [0, size()), one rng.below(size()) each, in
   // order. Throws cairn::Error if the buffer is empty.
@@ -168,8 +173,8 @@ class ReplayBuffer {
   // and the tensor if one is missing, has the wrong dtype or shape, was saved with
   // different options (capacity, n_step, gamma) or sizes, or holds an impossible value
   // (position or size out of range, a discount that is not 0 or gamma^k, a non-finite
-  // reward or NaN observation, an integer action outside the action space). On error the
-  // buffer is unchanged.
+  // or too large reward, a NaN observation, a non-finite Box action or an integer action
+  // outside the action space). On error the buffer is unchanged.
   void restore_state(const TensorDict& in, const std::string& prefix);
 
  private:
