@@ -428,7 +428,7 @@ TEST(ReplayBuffer, AbsurdCapacityIsRefusedBeforeAllocating) {
   const Space obs = Space::box(-1.0f, 1.0f, {100}), act = Space::box(-1.0f, 1.0f, {4});
   // 1e12 transitions of 824 bytes each.
   EXPECT_ERROR_CONTAINS(ReplayBuffer(obs, act, 1, options(1'000'000'000'000)),
-                        "ReplayBuffer: capacity 1000000000000 needs 824000000000000 bytes");
+                        "ReplayBuffer: capacity 1000000000000 needs 824000000000464 bytes");
   EXPECT_ERROR_CONTAINS(ReplayBuffer(obs, act, 1, options(1'000'000'000'000)),
                         "more than the limit max_bytes = 17179869184 bytes (16");
   // The byte count itself overflows 64 bits.
