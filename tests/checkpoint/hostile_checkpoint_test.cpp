@@ -159,6 +159,9 @@ TEST_F(HostileCheckpoint, VerifyingRefusesWhatResumingRefuses) {
   edit_json(path / "cairn_checkpoint.json",
             [](nlohmann::json& m) { m["counters"]["iteration"] = -5; });
   expect_both("tensor 'counters' holds a negative iteration (-5)");
+  const int64_t iteration = good.at("counters").to_vector<int64_t>()[0];
+  edit_json(path / "cairn_checkpoint.json",
+            [&](nlohmann::json& m) { m["counters"]["iteration"] = iteration; });
 
   const std::vector<double> as_double(counters.begin(), counters.end());
   with_state([&](TensorDict& d) { d.insert_or_assign("counters", Tensor::f64(as_double, {5})); });
@@ -184,7 +187,6 @@ TEST_F(HostileCheckpoint, VerifyingRefusesWhatResumingRefuses) {
   edit_json(path / "cairn_checkpoint.json",
             [](nlohmann::json& m) { m["counters"]["iteration"] = "1"; });
   expect_both("field 'counters.iteration' must be a non-negative integer");
-  const int64_t iteration = good.at("counters").to_vector<int64_t>()[0];
   edit_json(path / "cairn_checkpoint.json", [&](nlohmann::json& m) {
     m["counters"]["iteration"] = iteration;
     m["environment_state_saved"] = "yes";
