@@ -22,7 +22,7 @@ cd "$root"
 cmake --preset fuzz > /dev/null
 cmake --build --preset fuzz -j2
 
-targets=(safetensors checkpoint)
+targets=(safetensors checkpoint run_folder)
 per_target=$(( total_seconds / ${#targets[@]} ))
 (( per_target >= 1 )) || per_target=1
 

@@ -2,7 +2,6 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <numeric>
 
 #include "arguments.h"
@@ -11,6 +10,7 @@
 #include "cairn/env_registry.h"
 #include "cairn/error.h"
 #include "cairn/policy_checkpoint.h"
+#include "cairn/text_file.h"
 #include "commands.h"
 
 namespace cairn::cli {
@@ -19,36 +19,45 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-json read_json(const fs::path& p) {
-  std::ifstream in(p);
-  const json j = json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) throw Error(p.string() + ": malformed JSON");
-  return j;
-}
-
 // An algorithm checkpoint, a policy folder, or a run folder (its latest checkpoint).
 struct Target {
-  fs::path path;                 // the checkpoint or policy folder
-  bool algorithm = false;        // an algorithm checkpoint
-  std::optional<json> manifest;  // cairn_checkpoint.json of the algorithm checkpoint
+  fs::path path;                    // the checkpoint or policy folder
+  bool algorithm = false;           // an algorithm checkpoint
+  std::optional<PPOConfig> config;  // the config of the algorithm checkpoint holding the policy
+  json manifest;                    // the verified cairn_checkpoint.json (algorithm checkpoints)
 };
 
-Target resolve(const std::string& given) {
+bool entry_exists(const fs::path& p) {
   std::error_code ec;
+  return fs::exists(fs::symlink_status(p, ec));
+}
+
+// The config of a verified algorithm checkpoint manifest.
+PPOConfig config_of(const json& manifest, const fs::path& file) {
+  try {
+    return PPOConfig::from_json(manifest.at("config"));
+  } catch (const Error& e) {
+    throw Error(file.string() + ": field 'config': " + e.what());
+  }
+}
+
+Target resolve(const std::string& given) {
   const fs::path p(given);
-  if (!fs::exists(p, ec)) throw Error("path '" + given + "' does not exist");
-  if (fs::exists(p / "cairn_policy.json", ec)) {
-    Target t{p, false, std::nullopt};
+  require_path(p, "path");
+  if (entry_exists(p / "cairn_policy.json")) {
+    Target t{p, false, std::nullopt, json()};
     // A policy folder inside an algorithm checkpoint knows its environment from there.
     const fs::path owner = p.parent_path().parent_path();
-    if (p.parent_path().filename() == "policies" &&
-        fs::exists(owner / "cairn_checkpoint.json", ec)) {
-      t.manifest = read_json(owner / "cairn_checkpoint.json");
+    if (p.parent_path().filename() == "policies" && entry_exists(owner / "cairn_checkpoint.json")) {
+      t.config = config_of(PPO::verify_checkpoint(owner), owner / "cairn_checkpoint.json");
     }
     return t;
   }
   const fs::path checkpoint = resolve_checkpoint(p);
-  return {checkpoint, true, read_json(checkpoint / "cairn_checkpoint.json")};
+  // Verified as resuming would verify it (files, config, policy list, state).
+  json manifest = PPO::verify_checkpoint(checkpoint);
+  PPOConfig config = config_of(manifest, checkpoint / "cairn_checkpoint.json");
+  return {checkpoint, true, std::move(config), std::move(manifest)};
 }
 
 const std::vector<FlagSpec> kEvalFlags = {
@@ -69,8 +78,11 @@ const std::vector<FlagSpec> kInspectFlags = {
 json policy_summary(const fs::path& folder, const PolicyRestoreReport& report,
                     const Policy& policy) {
   size_t bytes = 0;
-  for (const fs::directory_entry& e : fs::directory_iterator(folder)) {
-    if (e.is_regular_file()) bytes += static_cast<size_t>(e.file_size());
+  std::error_code ec;
+  for (fs::directory_iterator it(folder, ec); !ec && it != fs::directory_iterator();
+       it.increment(ec)) {
+    const uintmax_t size = it->file_size(ec);
+    if (!ec) bytes += static_cast<size_t>(size);
   }
   return {{"folder", folder.string()},
           {"observation_space", policy.observation_space().to_string()},
@@ -113,9 +125,9 @@ int run_eval(int argc, char** argv, int first) {
   json env_options = json::object();
   if (args.has("env")) {
     env_id = *args.get("env");
-  } else if (target.manifest) {
-    env_id = (*target.manifest)["config"]["env_id"].get<std::string>();
-    env_options = (*target.manifest)["config"].value("env_options", json::object());
+  } else if (target.config) {
+    env_id = target.config->env_id;
+    env_options = target.config->env_options;
   } else {
     throw Error("'" + target.path.string() + "' is a standalone policy folder: give --env ID");
   }
@@ -195,27 +207,21 @@ int run_inspect(int argc, char** argv, int first) {
   json out = {{"path", target.path.string()}};
   std::vector<std::string> ids = {"default_policy"};
   if (target.algorithm) {
-    // Verifies every file of the checkpoint (restoring the algorithm would also build its
-    // environments; the checksums and the policies are what inspect checks).
-    const json& m = *target.manifest;
-    out["kind"] = m.value("kind", "");
-    out["format_version"] = m.value("format_version", 0);
-    out["cairn_version"] = m.value("cairn_version", "");
-    out["algorithm"] = m.value("algorithm", "");
-    out["env_id"] = m["config"].value("env_id", "");
-    out["counters"] = m.value("counters", json::object());
-    out["environment_state_saved"] = m.value("environment_state_saved", false);
-    ids = m.value("policy_ids", std::vector<std::string>{});
+    // resolve() verified every file, the config, the policy list and the algorithm state,
+    // as resuming would (restoring the algorithm would also build its environments).
+    const json& m = target.manifest;
+    out["kind"] = m["kind"];
+    out["format_version"] = m["format_version"];
+    out["cairn_version"] = m.value("cairn_version", "unknown");
+    out["algorithm"] = m["algorithm"];
+    out["env_id"] = target.config->env_id;
+    out["counters"] = m["counters"];
+    out["environment_state_saved"] = m["environment_state_saved"];
+    ids = m["policy_ids"].get<std::vector<std::string>>();
     size_t bytes = 0;
-    for (const auto& [name, entry] : m["files"].items()) bytes += entry.value("bytes", size_t{0});
+    for (const auto& [name, entry] : m["files"].items()) bytes += entry["bytes"].get<size_t>();
     out["bytes"] = bytes;
-    PPO::verify_checkpoint(target.path);
     out["checksums_verified"] = true;
-  } else {
-    const json m = read_json(target.path / "cairn_policy.json");
-    out["kind"] = m.value("kind", "");
-    out["format_version"] = m.value("format_version", 0);
-    out["cairn_version"] = m.value("cairn_version", "");
   }
   json policies = json::object();
   for (const std::string& id : ids) {
@@ -224,6 +230,12 @@ int run_inspect(int argc, char** argv, int first) {
     PolicyRestoreReport report;
     std::unique_ptr<Policy> policy = Policy::from_checkpoint(target.path, options, &report);
     policies[id] = policy_summary(report.folder, report, *policy);
+    if (!target.algorithm) {
+      // Read from the manifest the restore just checked.
+      out["kind"] = "cairn.policy";
+      out["format_version"] = report.format_version;
+      out["cairn_version"] = report.cairn_version;
+    }
   }
   out["policies"] = policies;
   if (args.has("json")) {

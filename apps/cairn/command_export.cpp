@@ -1,5 +1,9 @@
 // `cairn export`: a policy from a checkpoint to ONNX or C, proven against the policy.
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 
 #include "arguments.h"
@@ -8,6 +12,7 @@
 #include "cairn/export/c_export.h"
 #include "cairn/export/onnx_export.h"
 #include "cairn/policy_checkpoint.h"
+#include "cairn/text_file.h"
 #include "commands.h"
 
 namespace cairn::cli {
@@ -28,6 +33,22 @@ const std::vector<FlagSpec> kExportFlags = {
     {"help", false, "", "show this help"},
 };
 
+// Creates `folder` (and its parents) for --out, or says why it cannot be.
+void create_output_folder(const fs::path& folder) {
+  std::error_code ec;
+  if (fs::exists(folder, ec) && !fs::is_directory(folder, ec)) {
+    throw Error("--out: '" + folder.string() + "' exists and is not a folder");
+  }
+  fs::create_directories(folder, ec);
+  if (ec) {
+    throw Error("--out: cannot create the folder '" + folder.string() + "': " + ec.message());
+  }
+  if (::access(folder.c_str(), W_OK) != 0) {
+    throw Error("--out: cannot write into the folder '" + folder.string() +
+                "': " + std::strerror(errno));
+  }
+}
+
 }  // namespace
 
 ExportVerification export_policy_files(const Policy& policy, const fs::path& policy_folder,
@@ -42,7 +63,11 @@ ExportVerification export_policy_files(const Policy& policy, const fs::path& pol
     o.source_checkpoint = policy_folder.string();
     o.verification = verification;
     o.require_verification = settings.require_verified;
-    if (out.has_parent_path()) fs::create_directories(out.parent_path());
+    std::error_code ec;
+    if (fs::is_directory(out, ec)) {
+      throw Error("--out '" + out.string() + "' is a folder; give the .onnx file to write");
+    }
+    if (out.has_parent_path()) create_output_folder(out.parent_path());
     return export_onnx(policy, out, o);
   }
   if (format == "c") {
@@ -50,7 +75,7 @@ ExportVerification export_policy_files(const Policy& policy, const fs::path& pol
     o.base_name = settings.c_name;
     o.verification = verification;
     o.require_verification = settings.require_verified;
-    fs::create_directories(out);
+    create_output_folder(out);
     return export_c(policy, out, o);
   }
   throw Error("--format must be 'onnx' or 'c', got '" + format + "'");
@@ -74,9 +99,12 @@ int run_export(int argc, char** argv, int first) {
   if (!args.has("format")) throw Error("--format onnx|c is required");
   if (!args.has("out")) throw Error("--out is required");
   fs::path path = args.positional()[0];
-  std::error_code ec;
-  if (fs::exists(path, ec) && !fs::exists(path / "cairn_policy.json", ec) &&
-      !fs::exists(path / "cairn_checkpoint.json", ec)) {
+  require_path(path, "path");
+  auto present = [](const fs::path& p) {
+    std::error_code ec;
+    return fs::exists(fs::symlink_status(p, ec));
+  };
+  if (!present(path / "cairn_policy.json")) {
     path = resolve_checkpoint(path);  // a run folder: its latest checkpoint
   }
   PolicyRestoreOptions options;

@@ -13,6 +13,7 @@
 
 #include "cairn/atomic_file.h"
 #include "cairn/error.h"
+#include "cairn/text_file.h"
 #include "metrics_log.h"
 
 extern char** environ;
@@ -151,19 +152,23 @@ std::vector<Series> read_series(const fs::path& run_dir, const std::vector<std::
     }
   }
   const fs::path file = run_dir / "metrics.jsonl";
-  std::ifstream in(file);
-  if (!in) throw Error("cannot read '" + file.string() + "' (is it a run folder of cairn train?)");
+  std::error_code ec;
+  if (!fs::exists(fs::symlink_status(file, ec))) {
+    throw Error("cannot read '" + file.string() + "' (is it a run folder of cairn train?)");
+  }
+  // Bounded lines of a regular file; a last line torn by a crash is left out.
+  const std::vector<std::string> lines = read_complete_lines(file, kMaxTextLineBytes);
   std::string run = name.value_or(fs::path(run_dir).lexically_normal().filename().string());
   if (run.empty()) run = fs::path(run_dir).lexically_normal().parent_path().filename().string();
   std::vector<Series> out;
   for (const std::string& m : metrics) out.push_back({run, m, {}});
-  std::string line;
-  for (int64_t number = 1; std::getline(in, line); ++number) {
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const std::string& line = lines[i];
     if (line.empty()) continue;
-    const json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded() || !j.is_object() || !j.contains("timesteps") ||
-        !j["timesteps"].is_number()) {
-      throw Error(file.string() + ":" + std::to_string(number) + ": not a metrics row");
+    const std::string where = file.string() + ":" + std::to_string(i + 1);
+    const json j = parse_json_strictly(line, where);
+    if (!j.is_object() || !j.contains("timesteps") || !j["timesteps"].is_number()) {
+      throw Error(where + ": not a metrics row: " + excerpt(line));
     }
     const double x = j["timesteps"].get<double>();
     for (Series& s : out) {

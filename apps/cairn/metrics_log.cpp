@@ -2,33 +2,16 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "cairn/atomic_file.h"
 #include "cairn/error.h"
+#include "cairn/text_file.h"
 
 namespace cairn::cli {
 namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
-
-// The complete lines of a file (those ending in '\n'); none if it does not exist. A file
-// that exists but cannot be read is an error: treating it as empty would drop its rows.
-std::vector<std::string> complete_lines(const fs::path& path) {
-  std::error_code ec;
-  if (!fs::exists(path, ec) && !ec) return {};
-  const std::vector<std::byte> bytes = read_file(path);  // throws naming the file and why
-  const std::string s(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-  std::vector<std::string> lines;
-  size_t start = 0;
-  for (size_t nl = s.find('\n'); nl != std::string::npos; nl = s.find('\n', start)) {
-    lines.push_back(s.substr(start, nl - start));
-    start = nl + 1;
-  }
-  return lines;
-}
 
 // The iteration a row records (its first field/key), or -1 if it has none.
 int64_t csv_iteration(const std::string& line) {
@@ -42,9 +25,13 @@ int64_t csv_iteration(const std::string& line) {
 }
 
 int64_t jsonl_iteration(const std::string& line) {
-  const json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("iteration") ||
-      !j["iteration"].is_number_integer()) {
+  json j;
+  try {
+    j = parse_json_strictly(line, "metrics row");
+  } catch (const Error&) {
+    return -1;  // not a row cairn wrote: it and what follows are dropped
+  }
+  if (!j.is_object() || !j.contains("iteration") || !j["iteration"].is_number_integer()) {
     return -1;
   }
   return j["iteration"].get<int64_t>();
@@ -63,9 +50,11 @@ std::string csv_header() {
 // 1..iteration, rewriting the file only when something is dropped; opens it for appending.
 std::FILE* open_trimmed(const fs::path& path, int64_t iteration, bool header,
                         int64_t (*row_iteration)(const std::string&)) {
-  std::vector<std::string> lines = complete_lines(path);
+  // Bounded lines of a regular file only: the run folder may hold anything.
+  std::vector<std::string> lines = read_complete_lines(path, kMaxTextLineBytes);
   std::error_code ec;
-  const uintmax_t size = fs::exists(path, ec) ? fs::file_size(path, ec) : 0;
+  uintmax_t size = fs::file_size(path, ec);
+  if (ec) size = 0;  // no file yet
   std::vector<std::string> kept;
   size_t bytes = 0;
   for (size_t i = 0; i < lines.size(); ++i) {
@@ -78,7 +67,8 @@ std::FILE* open_trimmed(const fs::path& path, int64_t iteration, bool header,
     bytes += lines[i].size() + 1;
   }
   if (header && !kept.empty() && kept[0] != csv_header()) {
-    throw Error("'" + path.string() + "' has a different header than cairn writes");
+    throw Error("'" + path.string() +
+                "' has a different header than cairn writes: " + excerpt(kept[0]));
   }
   if (bytes != size) {
     // Atomically (temporary sibling, renamed over): a crash keeps the old rows or the

@@ -5,10 +5,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <fstream>
-#include <sstream>
 
 #include "cairn/error.h"
+#include "cairn/text_file.h"
 
 namespace cairn::cli {
 
@@ -18,13 +17,18 @@ PPOConfig resolve_config(const std::optional<std::string>& env_id,
                          const std::optional<uint64_t>& seed) {
   nlohmann::json file_json = nlohmann::json::object();
   if (config_file) {
-    std::ifstream in(*config_file);
-    if (!in) throw Error("cannot read config file '" + *config_file + "'");
-    std::stringstream text;
-    text << in.rdbuf();
-    file_json = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
-    if (file_json.is_discarded() || !file_json.is_object()) {
-      throw Error("config file '" + *config_file + "' is not a JSON object");
+    const std::string where = "config file '" + *config_file + "'";
+    std::string text;
+    try {
+      text = read_text_file(*config_file, kMaxJsonFileBytes, "a config file");
+    } catch (const Error& e) {
+      throw Error(where + ": " + e.what());
+    }
+    // Strict: duplicate keys are refused, and a syntax error says where it is.
+    file_json = parse_json_strictly(text, where);
+    if (!file_json.is_object()) {
+      throw Error(where + " is not a JSON object (found " + std::string(file_json.type_name()) +
+                  ")");
     }
   }
   std::string env = "CartPole-v1";

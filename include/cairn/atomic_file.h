@@ -26,8 +26,11 @@
 
 namespace cairn {
 
-// Reads the whole regular file at `path`. Allocates the returned buffer. Throws
-// cairn::Error if the file does not exist, cannot be read, or is a directory.
+// Reads the whole regular file at `path` (symbolic links followed). Allocates the
+// returned buffer (the file's size). Throws cairn::Error if the file does not exist,
+// cannot be read, or is not a regular file (a directory, named pipe, device or socket;
+// checked without blocking on a pipe). For small untrusted text files, use
+// read_text_file (text_file.h), which also bounds the size.
 std::vector<std::byte> read_file(const std::filesystem::path& path);
 
 // fsync(2)s the folder `dir`, making renames and creations inside it durable.

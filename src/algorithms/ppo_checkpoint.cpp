@@ -9,6 +9,7 @@
 #include "cairn/error.h"
 #include "cairn/nn/finite.h"
 #include "cairn/policy_checkpoint.h"
+#include "cairn/text_file.h"
 #include "checkpoint/manifest.h"
 
 namespace cairn {
@@ -185,8 +186,140 @@ void PPO::save_checkpoint(const fs::path& dir, bool overwrite) {
       overwrite);
 }
 
-void PPO::verify_checkpoint(const fs::path& path) {
-  verify_folder(path, kManifest, "cairn.algorithm_checkpoint");
+namespace {
+
+constexpr int64_t kRecentEpisodes = 100;  // the last-100-episode ring buffers
+
+int64_t non_negative_integer(const json& counters, const char* key, const std::string& file) {
+  const json& v = require_field(counters, key, file);
+  if (!v.is_number_integer() || v.get<int64_t>() < 0) {
+    throw Error(file + ": field 'counters." + key + "' must be a non-negative integer, got " +
+                excerpt(v.dump()));
+  }
+  return v.get<int64_t>();
+}
+
+void check_rng_words(const TensorDict& in, const std::string& name) {
+  const std::vector<uint64_t> w = in.expect(name, DType::u64, {6}).to_vector<uint64_t>();
+  // PCG64's increment is odd; the cached-normal flag is 0 or 1.
+  if ((w[3] & 1) == 0 || w[4] > 1) {
+    throw Error(in.source() + ": tensor '" + name + "' is not a generator state");
+  }
+}
+
+// Everything PPO::from_checkpoint checks in the state before building anything from it,
+// so that verify_checkpoint (cairn inspect) refuses exactly what resuming would.
+void check_state(const TensorDict& in, const PPOConfig& config, const json& manifest,
+                 const std::string& manifest_name) {
+  const std::vector<int64_t> counters = in.expect("counters", DType::i64, {5}).to_vector<int64_t>();
+  const char* names[] = {"iteration", "timesteps", "episodes"};
+  const json& listed = require_field(manifest, "counters", manifest_name);
+  if (!listed.is_object()) throw Error(manifest_name + ": field 'counters' must be an object");
+  for (size_t i = 0; i < 3; ++i) {
+    if (counters[i] < 0) {
+      throw Error(in.source() + ": tensor 'counters' holds a negative " + names[i] + " (" +
+                  std::to_string(counters[i]) + ")");
+    }
+    if (non_negative_integer(listed, names[i], manifest_name) != counters[i]) {
+      throw Error(manifest_name + ": field 'counters." + names[i] + "' is " +
+                  listed[names[i]].dump() + ", " + in.source() + " says " +
+                  std::to_string(counters[i]));
+    }
+  }
+  if (counters[3] < 0 || counters[3] >= kRecentEpisodes || counters[4] < 0 ||
+      counters[4] > kRecentEpisodes) {
+    throw Error(in.source() + ": tensor 'counters' holds an invalid episode ring position");
+  }
+  const double seconds = in.expect("train_seconds", DType::f64, {}).to_vector<double>()[0];
+  if (!std::isfinite(seconds) || seconds < 0) {
+    throw Error(in.source() + ": tensor 'train_seconds' must be a finite non-negative number");
+  }
+  const json& train_seconds = require_field(listed, "train_seconds", manifest_name);
+  if (!train_seconds.is_number() || !(train_seconds.get<double>() >= 0)) {
+    throw Error(manifest_name + ": field 'counters.train_seconds' must be a non-negative number");
+  }
+  in.expect("recent_returns", DType::f64, {kRecentEpisodes});
+  in.expect("recent_lengths", DType::f64, {kRecentEpisodes});
+  check_rng_words(in, "rng/actions");
+  check_rng_words(in, "rng/shuffle");
+  for (const auto& [name, t] : in) {
+    if (name.rfind("optimizer/", 0) != 0) continue;
+    if (name.ends_with("/step_count")) {
+      if (in.expect(name, DType::i64, {}).to_vector<int64_t>()[0] < 0) {
+        throw Error(in.source() + ": tensor '" + name + "' is negative");
+      }
+    } else if (t.dtype() != DType::f32) {
+      throw Error(in.source() + ": tensor '" + name + "' must be F32");
+    }
+  }
+  in.expect("optimizer/model/step_count", DType::i64, {});
+  const int64_t num_envs = config.num_envs;
+  if (config.normalize_rewards) {
+    in.expect("reward_normalizer/mean", DType::f64, {1});
+    in.expect("reward_normalizer/var", DType::f64, {1});
+    in.expect("reward_normalizer/count", DType::f64, {});
+    in.expect("reward_normalizer/discounted_returns", DType::f64, {num_envs});
+  }
+  const json& saved = require_field(manifest, "environment_state_saved", manifest_name);
+  if (!saved.is_boolean()) {
+    throw Error(manifest_name + ": field 'environment_state_saved' must be true or false");
+  }
+  if (saved.get<bool>() != in.contains("envs/physical_state")) {
+    throw Error(manifest_name + ": field 'environment_state_saved' is " + saved.dump() + " but " +
+                in.source() + (saved.get<bool>() ? " has no" : " has") + " environment state");
+  }
+  for (const auto& [name, t] : in) {
+    if (name.rfind("envs/", 0) == 0 && (t.shape().empty() || t.shape()[0] != num_envs)) {
+      throw Error(in.source() + ": tensor '" + name + "' has shape " + shape_string(t.shape()) +
+                  ", expected " + std::to_string(num_envs) + " rows (the config's num_envs)");
+    }
+  }
+  if (manifest.contains("last_result") && !manifest["last_result"].is_object()) {
+    throw Error(manifest_name + ": field 'last_result' must be an object");
+  }
+}
+
+struct CheckedCheckpoint {
+  json manifest;
+  PPOConfig config;
+  std::vector<std::byte> state_bytes;
+};
+
+// The one validation of an algorithm checkpoint, shared by verify_checkpoint and
+// from_checkpoint: files and checksums, algorithm, config, policy list and state.
+CheckedCheckpoint check_checkpoint(const fs::path& path) {
+  std::map<std::string, std::vector<std::byte>> kept = {{kState, {}}};
+  CheckedCheckpoint out;
+  out.manifest = verify_folder(path, kManifest, "cairn.algorithm_checkpoint", &kept);
+  const json& manifest = out.manifest;
+  const std::string name = (path / kManifest).string();
+  const json& algorithm = require_field(manifest, "algorithm", name);
+  if (algorithm != "PPO") {
+    throw Error(name + ": field 'algorithm' is " + excerpt(algorithm.dump()) +
+                ", expected \"PPO\"");
+  }
+  if (!manifest["files"].contains(kState))
+    throw Error(name + ": does not list '" + std::string(kState) + "'");
+  if (read_policy_ids(manifest, name) != std::vector<std::string>{kPolicyId}) {
+    throw Error(name + ": field 'policy_ids' must be [\"" + std::string(kPolicyId) +
+                "\"] (a PPO checkpoint holds one policy)");
+  }
+  try {
+    out.config = PPOConfig::from_json(require_field(manifest, "config", name));
+    out.config.validate();  // sizes too, before the constructor allocates for them
+  } catch (const Error& e) {
+    throw Error(name + ": field 'config': " + e.what());
+  }
+  out.state_bytes = std::move(kept[kState]);
+  check_state(parse_safetensors(out.state_bytes, (path / kState).string()), out.config, manifest,
+              name);
+  return out;
+}
+
+}  // namespace
+
+json PPO::verify_checkpoint(const fs::path& path) {
+  return check_checkpoint(path).manifest;
 }
 
 std::unique_ptr<PPO> PPO::from_checkpoint(const fs::path& given) {
@@ -195,23 +328,10 @@ std::unique_ptr<PPO> PPO::from_checkpoint(const fs::path& given) {
   const fs::path path = !fs::exists(given / kManifest, ec) && fs::exists(given / "latest", ec)
                             ? resolve_checkpoint(given)
                             : given;
-  std::map<std::string, std::vector<std::byte>> kept = {{kState, {}}};
-  const json manifest = verify_folder(path, kManifest, "cairn.algorithm_checkpoint", &kept);
-  const std::string name = (path / kManifest).string();
-  const json& algorithm = require_field(manifest, "algorithm", name);
-  if (algorithm != "PPO")
-    throw Error(name + ": field 'algorithm' is " + algorithm.dump() + ", expected \"PPO\"");
-  if (!manifest["files"].contains(kState))
-    throw Error(name + ": does not list '" + std::string(kState) + "'");
-  const std::vector<std::byte>& state_bytes = kept[kState];
-
-  PPOConfig config;
-  try {
-    config = PPOConfig::from_json(require_field(manifest, "config", name));
-    config.validate();  // sizes too, before the constructor allocates for them
-  } catch (const Error& e) {
-    throw Error(name + ": field 'config': " + e.what());
-  }
+  const CheckedCheckpoint checked = check_checkpoint(path);
+  const json& manifest = checked.manifest;
+  const PPOConfig& config = checked.config;
+  const std::vector<std::byte>& state_bytes = checked.state_bytes;
   auto ppo = std::make_unique<PPO>(config);
   PolicyRestoreOptions options;
   options.policy_id = kPolicyId;

@@ -10,6 +10,7 @@
 #include "cairn/algorithms/ppo.h"
 #include "cairn/atomic_file.h"
 #include "cairn/error.h"
+#include "cairn/text_file.h"
 
 namespace cairn {
 namespace {
@@ -163,22 +164,27 @@ void CheckpointManager::apply_retention(const fs::path& newest) {
 }
 
 fs::path resolve_checkpoint(const fs::path& path) {
-  std::error_code ec;
-  if (!fs::exists(path, ec)) throw Error("checkpoint path '" + path.string() + "' does not exist");
-  if (fs::exists(path / "cairn_checkpoint.json", ec)) return path;
-  if (!fs::exists(path / kLatest, ec)) {
+  require_path(path, "checkpoint path");
+  // symlink_status: a link in the way (even a looping one) counts as present, and the
+  // reader it is handed to reports it by name.
+  auto present = [](const fs::path& p) {
+    std::error_code ec;
+    return fs::exists(fs::symlink_status(p, ec));
+  };
+  if (present(path / "cairn_checkpoint.json")) return path;
+  if (!present(path / kLatest)) {
     throw Error("'" + path.string() +
                 "' is neither a checkpoint (no cairn_checkpoint.json) nor a run "
                 "folder (no 'latest' marker)");
   }
-  std::ifstream in(path / kLatest);
-  std::string name;
-  std::getline(in, name);
+  // Bounded and regular files only: `latest` could be a pipe, /dev/zero or garbage.
+  const std::string text = read_text_file(path / kLatest, kMaxMarkerFileBytes, "a 'latest' marker");
+  const std::string name = text.substr(0, text.find('\n'));
   if (!is_checkpoint_name(name)) {
-    throw Error("'" + (path / kLatest).string() + "' does not name a checkpoint (holds '" + name +
-                "')");
+    throw Error("'" + (path / kLatest).string() + "' does not name a checkpoint (holds " +
+                excerpt(text) + ")");
   }
-  if (!fs::exists(path / name / "cairn_checkpoint.json", ec)) {
+  if (!present(path / name / "cairn_checkpoint.json")) {
     throw Error("'" + (path / kLatest).string() + "' names '" + name + "', which is missing");
   }
   return path / name;

@@ -10,6 +10,7 @@
 #include "cairn/checkpoint_manager.h"
 #include "cairn/error.h"
 #include "cairn/sha256.h"
+#include "cairn/text_file.h"
 #include "checkpoint/manifest.h"
 
 namespace cairn {
@@ -267,7 +268,7 @@ std::unique_ptr<Policy> load_policy_from_files(const PolicyFiles& files,
   if (!listed.is_object()) throw Error(manifest_name + ": field 'files' must be an object");
   for (const auto& [name, entry] : listed.items()) {
     if (name != kWeights && name != kExample) {
-      throw Error(manifest_name + ": lists unexpected file '" + name + "'");
+      throw Error(manifest_name + ": lists unexpected file " + excerpt(name, 200));
     }
   }
   if (options.verify_checksums) {
@@ -325,40 +326,69 @@ std::unique_ptr<Policy> load_policy_from_files(const PolicyFiles& files,
   return policy;
 }
 
+namespace {
+
+// Whether something (possibly a link, dangling or looping) is at `p`; links not followed.
+bool entry_exists(const fs::path& p) {
+  std::error_code ec;
+  return fs::exists(fs::symlink_status(p, ec));
+}
+
+}  // namespace
+
 std::unique_ptr<Policy> load_policy(const fs::path& path, const PolicyRestoreOptions& options,
                                     PolicyRestoreReport* report) {
-  std::error_code ec;
-  if (!fs::exists(path, ec)) throw Error("checkpoint path '" + path.string() + "' does not exist");
+  require_path(path, "checkpoint path");
   fs::path folder = path;
-  if (!fs::exists(path / kManifest, ec)) {
-    if (!fs::exists(path / "cairn_checkpoint.json", ec) && !fs::exists(path / "latest", ec)) {
+  if (!entry_exists(path / kManifest)) {
+    if (!entry_exists(path / "cairn_checkpoint.json") && !entry_exists(path / "latest")) {
       throw Error("'" + path.string() + "' is neither a policy folder (no " + kManifest +
                   "), an algorithm checkpoint (no cairn_checkpoint.json) nor a run folder (no "
                   "'latest' marker)");
     }
     // A run folder stands for its latest checkpoint, as everywhere in cairn.
     const fs::path checkpoint = resolve_checkpoint(path);
+    const fs::path algorithm_manifest = checkpoint / "cairn_checkpoint.json";
     validate_policy_id(options.policy_id);
+    // The checkpoint's own list of policies is checked by every reader, not only inspect.
+    require_plain_entry(checkpoint, algorithm_manifest);
+    const std::vector<std::string> ids =
+        read_policy_ids(read_manifest(algorithm_manifest, "cairn.algorithm_checkpoint"),
+                        algorithm_manifest.string());
+    if (std::find(ids.begin(), ids.end(), options.policy_id) == ids.end()) {
+      std::string listed;
+      for (const std::string& id : ids) listed += (listed.empty() ? "'" : ", '") + id + "'";
+      throw Error("algorithm checkpoint '" + checkpoint.string() + "' has no policy '" +
+                  options.policy_id + "' (its policy_ids are " + listed + ")");
+    }
     folder = checkpoint / "policies" / options.policy_id;
-    if (!fs::exists(folder / kManifest, ec)) {
+    require_plain_entry(checkpoint, checkpoint / "policies");
+    if (!entry_exists(folder / kManifest)) {
       throw Error("algorithm checkpoint '" + checkpoint.string() + "' has no policy '" +
                   options.policy_id + "' (no " + (folder / kManifest).string() + ")");
     }
+    require_plain_entry(checkpoint, folder);
   }
-  // Nothing but the three files (and temporaries of an interrupted write, which start with '.').
-  for (const fs::directory_entry& e : fs::directory_iterator(folder)) {
-    const std::string name = e.path().filename().string();
-    if (name != kManifest && name != kWeights && name != kExample && name.rfind('.', 0) != 0) {
-      throw Error(folder.string() + ": unexpected file '" + name + "' in the policy folder");
+  // Nothing but the three files (and temporaries of an interrupted write, which start with
+  // '.'), each a regular file itself: links, pipes and devices are refused, never opened.
+  std::error_code ec;
+  for (fs::directory_iterator it(folder, ec); !ec && it != fs::directory_iterator();
+       it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.rfind('.', 0) == 0) continue;
+    if (name != kManifest && name != kWeights && name != kExample) {
+      throw Error(folder.string() + ": unexpected file " + excerpt(name, 200) +
+                  " in the policy folder");
     }
+    require_plain_entry(folder, it->path());
   }
+  if (ec) throw Error("cannot list '" + folder.string() + "': " + ec.message());
   PolicyFiles files;
   files.source = folder.string();
-  const std::vector<std::byte> manifest_bytes = read_file(folder / kManifest);
-  files.manifest_json.assign(reinterpret_cast<const char*>(manifest_bytes.data()),
-                             manifest_bytes.size());
+  files.manifest_json =
+      read_text_file(folder / kManifest, kMaxJsonFileBytes, "a checkpoint manifest");
   for (const char* name : {kWeights, kExample}) {
-    if (!fs::exists(folder / name, ec)) {
+    if (!entry_exists(folder / name)) {
       throw Error(folder.string() + ": missing file '" + name + "' (listed in " + kManifest + ")");
     }
   }

@@ -59,10 +59,27 @@ void UniqueFd::close(const std::filesystem::path& path) {
   }
 }
 
+namespace {
+
+// What a non-regular file is, for messages.
+const char* file_type_name(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a named pipe";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
+
+}  // namespace
+
 UniqueFd open_for_reading(const std::filesystem::path& path) {
+  // O_NONBLOCK: opening a named pipe for reading would otherwise wait for a writer forever.
+  // The type is checked on the open descriptor (no race with a rename), then blocking
+  // reads are restored for the regular file.
   int fd;
   do {
-    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   } while (fd < 0 && errno == EINTR);
   if (fd < 0) {
     throw Error("cannot open " + quoted(path) + " for reading: " + errno_text(errno));
@@ -72,7 +89,14 @@ UniqueFd open_for_reading(const std::filesystem::path& path) {
   if (::fstat(fd, &info) != 0) {
     throw Error("cannot stat " + quoted(path) + ": " + errno_text(errno));
   }
-  if (S_ISDIR(info.st_mode)) throw Error("cannot read " + quoted(path) + ": it is a directory");
+  if (!S_ISREG(info.st_mode)) {
+    throw Error("cannot read " + quoted(path) + ": it is " + file_type_name(info.st_mode) +
+                ", not a regular file");
+  }
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
+    throw Error("cannot read " + quoted(path) + ": " + errno_text(errno));
+  }
   return owned;
 }
 

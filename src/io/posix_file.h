@@ -37,7 +37,10 @@ class UniqueFd {
   int fd_ = -1;
 };
 
-// Opens a regular file for reading. Throws if it is missing, unreadable or a directory.
+// Opens a regular file for reading (symbolic links followed). Throws if it is missing,
+// unreadable, or not a regular file (a directory, named pipe, device or socket: checked
+// without blocking, so a pipe with no writer cannot hang the caller). Every reader of
+// files goes through here.
 UniqueFd open_for_reading(const std::filesystem::path& path);
 
 // Size in bytes of the open file.

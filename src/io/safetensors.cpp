@@ -9,6 +9,7 @@
 
 #include "cairn/atomic_file.h"
 #include "cairn/error.h"
+#include "cairn/text_file.h"
 #include "io/posix_file.h"
 #include "io/utf8.h"
 
@@ -105,54 +106,6 @@ const char* json_type(const Json& value) {
 
 // ---------------------------------------------------------------------------
 // Header parsing
-
-// A JSON parse that rejects duplicate keys at any depth (nlohmann would keep
-// the last one silently, so a file could show one tensor to us and another to
-// a different reader) and absurd nesting (a valid header needs depth 3).
-Json parse_json_strictly(std::string_view text, std::string_view source) {
-  constexpr int kMaxDepth = 64;
-  struct OpenObject {
-    std::string owner;  // key under which this object sits ("" for the root)
-    std::set<std::string, std::less<>> keys;
-  };
-  std::vector<OpenObject> open;
-  std::string last_key;
-  auto callback = [&](int depth, Json::parse_event_t event, Json& parsed) {
-    switch (event) {
-      case Json::parse_event_t::object_start:
-      case Json::parse_event_t::array_start:
-        if (depth >= kMaxDepth) {
-          fail(source,
-               "header JSON is nested more than " + std::to_string(kMaxDepth) + " levels deep");
-        }
-        if (event == Json::parse_event_t::object_start) {
-          open.push_back({depth == 0 ? std::string() : last_key, {}});
-        }
-        break;
-      case Json::parse_event_t::key: {
-        const auto& key = parsed.get_ref<const std::string&>();
-        if (!open.back().keys.insert(key).second) {
-          if (open.size() == 1) fail(source, "header has duplicate key " + quote(key));
-          fail(source,
-               "header has duplicate key " + quote(key) + " in " + quote(open.back().owner));
-        }
-        last_key = key;
-        break;
-      }
-      case Json::parse_event_t::object_end:
-        open.pop_back();
-        break;
-      default:
-        break;
-    }
-    return true;
-  };
-  try {
-    return Json::parse(text.begin(), text.end(), callback);
-  } catch (const Json::exception& e) {
-    fail(source, "header is not valid JSON: " + abbreviate(e.what(), 400));
-  }
-}
 
 // A non-negative JSON integer, or std::nullopt.
 std::optional<uint64_t> as_non_negative(const Json& value) {
@@ -280,7 +233,7 @@ Header parse_header(std::string_view text, uint64_t buffer_size, std::string_vie
   if (text.starts_with("\xEF\xBB\xBF")) {
     fail(source, "header starts with a byte-order mark; it must be plain JSON");
   }
-  const Json root = parse_json_strictly(text, source);
+  const Json root = parse_json_strictly(text, label(source) + ": header");
   if (!root.is_object()) {
     fail(source, std::string("header must be a JSON object, found ") + json_type(root));
   }

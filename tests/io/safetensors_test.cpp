@@ -305,13 +305,13 @@ TEST(SafetensorsMalformed, HeaderNotUtf8) {
 }
 
 TEST(SafetensorsMalformed, HeaderNotJson) {
-  expect_rejected("{", 0, {"not valid JSON"});
-  expect_rejected("", 0, {"not valid JSON"});
-  expect_rejected("{} x", 0, {"not valid JSON"});
+  expect_rejected("{", 0, {"malformed JSON"});
+  expect_rejected("", 0, {"malformed JSON"});
+  expect_rejected("{} x", 0, {"malformed JSON"});
   expect_rejected(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},})", 8,
-                  {"not valid JSON"});
-  expect_rejected("{\"a\":NaN}", 0, {"not valid JSON"});
-  expect_rejected("{} /* comment */", 0, {"not valid JSON"});
+                  {"malformed JSON"});
+  expect_rejected("{\"a\":NaN}", 0, {"malformed JSON"});
+  expect_rejected("{} /* comment */", 0, {"malformed JSON"});
   expect_rejected(std::string(100, '[') + std::string(100, ']'), 0, {"nested more than"});
 }
 

@@ -119,9 +119,12 @@ class PPO {
   // Throws cairn::Error naming the file and the problem, including a config whose sizes
   // are out of range and any state tensor holding a NaN or infinity.
   static std::unique_ptr<PPO> from_checkpoint(const std::filesystem::path& path);
-  // Verifies an algorithm checkpoint's manifest, file list and checksums without
-  // restoring it. Throws cairn::Error naming the file and the problem.
-  static void verify_checkpoint(const std::filesystem::path& path);
+  // Verifies an algorithm checkpoint without restoring it (no environment is built): its
+  // manifest, file list and checksums, config, policy list, counters and algorithm state,
+  // with the same checks from_checkpoint makes. Returns the manifest
+  // (cairn_checkpoint.json), its fields checked. Throws cairn::Error naming the file and
+  // the problem.
+  static nlohmann::json verify_checkpoint(const std::filesystem::path& path);
 
   // The result of the last train() (iteration 0 before any).
   const TrainResult& last_result() const { return last_result_; }
