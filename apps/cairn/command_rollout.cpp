@@ -169,6 +169,26 @@ int run_rollout(int argc, char** argv, int first) {
   return 0;
 }
 
+namespace {
+
+// Whether `run_dir` holds a run the main job wrote: its latest checkpoint verifies and was
+// trained with the main job's config (CartPole-v1's preset; any seed). Anything else, or
+// anything unreadable, is not one.
+bool is_main_job_run(const std::filesystem::path& run_dir) {
+  if (!holds_run(run_dir)) return false;
+  try {
+    nlohmann::json saved = PPO::verify_checkpoint(resolve_checkpoint(run_dir))["config"];
+    nlohmann::json expected = ppo_preset("CartPole-v1").to_json();
+    saved.erase("seed");
+    expected.erase("seed");
+    return saved == expected;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
+}  // namespace
+
 int run_main_job(int argc, char** argv, int first) {
   const std::vector<FlagSpec> flags = {{"seed", true, "N", "seed (default 1)"},
                                        {"out", true, "DIR", "run folder (default runs/main-job)"},
@@ -201,10 +221,12 @@ int run_main_job(int argc, char** argv, int first) {
 
   // 1. Train until solved, with checkpoints.
   PPO ppo(config);
-  // Each main job is a fresh run: a previous one in the folder is replaced atomically
-  // (never mixed with this one), and the folder is locked while it is written.
-  CheckpointManager checkpoints(open_run_folder(run_dir, RunFolderUse::kReplaceRun),
-                                RetentionPolicy{.keep_last = 3});
+  // Each main job is a fresh run. A previous main job in the folder is replaced atomically
+  // (never mixed with this one); any other run there is refused, never deleted: --out may
+  // name a folder the user trained in. The folder is locked while it is written.
+  const RunFolderUse use =
+      is_main_job_run(run_dir) ? RunFolderUse::kReplaceRun : RunFolderUse::kNewRun;
+  CheckpointManager checkpoints(open_run_folder(run_dir, use), RetentionPolicy{.keep_last = 3});
   StopConditions stop;
   stop.mean_return = 475.0;
   stop.timesteps = config.total_timesteps;

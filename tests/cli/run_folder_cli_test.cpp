@@ -5,14 +5,17 @@
 #include <unistd.h>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <filesystem>
+#include <sstream>
 #include <thread>
 
 #include "cairn/run_folder.h"
 #include "cli/cli_runner.h"
 #include "support/scratch_dir.h"
+#include "support/unprivileged.h"
 
 namespace cairn {
 namespace {
@@ -133,12 +136,28 @@ TEST(RunFolderCli, MetricsFileErrorsSayWhy) {
   const fs::path run = dir / "run";
   ASSERT_EQ(run_cli("train --stop-iters 1 --out " + run.string() + kQuick).exit_code, 0);
   const std::string args = "train --resume " + run.string() + " --stop-iters 2" + kQuick;
-  // A metrics file that cannot be opened for appending (as in a read-only folder, which
-  // root could still write): the message gives the system's reason.
+  // A metrics file that cannot be opened for appending (read-only, in a folder the trainer
+  // may write; as `nobody` when the suite runs as root, which would write it anyway): the
+  // message gives the system's reason.
+  fs::permissions(run / "metrics.jsonl",
+                  fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
+  for (const char* writable : {".lock", "metrics.csv"}) {
+    fs::permissions(run / writable, fs::perms::others_write | fs::perms::others_read,
+                    fs::perm_options::add);
+  }
+  if (::geteuid() == 0) {
+    ASSERT_EQ(::chown(run.c_str(), testing_io::kNobody, testing_io::kNobody), 0);
+  }
+  const CliRun unwritable = testing_cli::run_shell(testing_io::unprivileged_command_prefix() +
+                                                   testing_cli::cairn_binary() + " " + args);
+  expect_one_line_error(unwritable, args, "metrics.jsonl' for appending: Permission denied");
+  if (::geteuid() == 0) {
+    ASSERT_EQ(::chown(run.c_str(), 0, 0), 0);
+  }
   fs::remove(run / "metrics.jsonl");
   fs::create_symlink(run / "nowhere" / "metrics.jsonl", run / "metrics.jsonl");
   expect_one_line_error(run_cli(args), args,
-                        "metrics.jsonl' for appending: No such file or directory");
+                        "metrics.jsonl' for reading: No such file or directory");
   // One that cannot be read is an error too, never taken for empty (its rows would go).
   fs::remove(run / "metrics.jsonl");
   fs::create_directory(run / "metrics.jsonl");
@@ -174,6 +193,33 @@ TEST(RunFolderCli, MeaninglessFlagValuesAndRepeatsAreRefused) {
   // Repeatable flags stay repeatable.
   EXPECT_EQ(run_cli("train --set num_steps=8 --set num_envs=2 --stop-iters 1" + kQuick).exit_code,
             0);
+}
+
+TEST(RunFolderCli, MainJobReplacesOnlyItsOwnEarlierRun) {
+  testing_io::ScratchDir dir;
+  const fs::path run = dir / "run";
+  // Another run in the folder (--out may name any folder): refused, and left whole.
+  ASSERT_EQ(
+      run_cli("train --env Acrobot-v1 --stop-iters 1 --out " + run.string() + kQuick).exit_code, 0);
+  const std::string before = read_text((run / "metrics.jsonl").string());
+  const std::string args = "main-job --out " + run.string() + " --json";
+  expect_one_line_error(run_cli(args), args, "already holds a run");
+  EXPECT_EQ(read_text((run / "metrics.jsonl").string()), before);
+  EXPECT_EQ(checkpoints_in(run).size(), 1u);
+  // The main job's own earlier run is replaced, not mixed: one run's rows after two jobs.
+  const fs::path main = dir / "main";
+  for (int i = 0; i < 2; ++i) {
+    const CliRun r =
+        run_cli("main-job --seed " + std::to_string(i + 1) + " --out " + main.string() + " --json");
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+  }
+  // Every row of metrics.jsonl belongs to the second job: iterations 1, 2, ... once each.
+  std::istringstream rows(read_text((main / "metrics.jsonl").string()));
+  int64_t expected = 1;
+  for (std::string line; std::getline(rows, line); ++expected) {
+    EXPECT_EQ(nlohmann::json::parse(line)["iteration"], expected) << line;
+  }
+  EXPECT_GT(expected, 2);
 }
 
 }  // namespace

@@ -52,7 +52,8 @@ std::string hex(std::span<const std::byte> bytes) {
 }
 
 TEST(SafetensorsInterop, NumpyReadsWhatCairnWrites) {
-  if (!numpy_available()) GTEST_SKIP() << kPython << " cannot import numpy (install python3-numpy)";
+  // scripts/test.sh installs python3-numpy: its absence is a failure, never a skip.
+  if (!numpy_available()) GTEST_FAIL() << kPython << " cannot import numpy (install python3-numpy)";
   testing_io::ScratchDir dir;
 
   // The values, kept apart from the tensors so the expectation does not come
@@ -116,7 +117,8 @@ TEST(SafetensorsInterop, NumpyReadsWhatCairnWrites) {
 }
 
 TEST(SafetensorsInterop, CairnReadsWhatPythonWrites) {
-  if (!numpy_available()) GTEST_SKIP() << kPython << " cannot import numpy (install python3-numpy)";
+  // scripts/test.sh installs python3-numpy: its absence is a failure, never a skip.
+  if (!numpy_available()) GTEST_FAIL() << kPython << " cannot import numpy (install python3-numpy)";
   testing_io::ScratchDir dir;
   const fs::path file = dir / "from_python.safetensors";
   const fs::path expectation = dir / "expected.json";
