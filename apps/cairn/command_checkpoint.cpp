@@ -152,8 +152,13 @@ int run_eval(int argc, char** argv, int first) {
     int64_t len = 0;
     for (;;) {
       const StepResult s = env->step(policy->compute_action(obs, explore, rng), obs);
-      ret += s.reward;
       ++len;
+      if (!std::isfinite(s.reward)) {  // a NaN return would be printed as a score
+        throw Error("environment '" + env_id + "' returned a non-finite reward (" +
+                    std::to_string(s.reward) + ") at step " + std::to_string(len) + " of episode " +
+                    std::to_string(i + 1));
+      }
+      ret += s.reward;
       if (s.terminated || s.truncated) break;
     }
     returns.push_back(ret);

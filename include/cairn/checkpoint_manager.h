@@ -55,7 +55,8 @@ class CheckpointManager {
   // (nothing is written then).
   std::filesystem::path save(PPO& ppo);
 
-  // The checkpoints present (complete ones, by name), oldest first. Allocates.
+  // The checkpoints present (complete ones, by name), oldest first. Allocates. Throws
+  // cairn::Error naming the run folder if it cannot be listed.
   std::vector<std::filesystem::path> checkpoints() const;
 
   const std::filesystem::path& run_dir() const { return run_dir_; }

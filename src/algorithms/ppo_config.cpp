@@ -7,6 +7,7 @@
 #include "cairn/error.h"
 #include "cairn/nn/model.h"
 #include "cairn/nn/model_zoo.h"
+#include "cairn/text_file.h"
 
 namespace cairn {
 namespace {
@@ -14,7 +15,7 @@ namespace {
 using json = nlohmann::json;
 
 [[noreturn]] void bad(const std::string& key, const std::string& what, const json& value) {
-  throw Error("PPO config: '" + key + "' " + what + ", got " + value.dump());
+  throw Error("PPO config: '" + key + "' " + what + ", got " + excerpt(value.dump()));
 }
 
 // One reader per field: checks the JSON type and range, and stores the value.
@@ -252,7 +253,9 @@ PPOConfig PPOConfig::from_json(const json& j) {
 }
 
 PPOConfig PPOConfig::from_json(const json& j, const PPOConfig& base) {
-  if (!j.is_object()) throw Error("PPO config: expected a JSON object, got " + j.dump());
+  if (!j.is_object()) {
+    throw Error("PPO config: expected a JSON object, got " + excerpt(j.dump()));
+  }
   PPOConfig c = base;
   for (const auto& [key, value] : j.items()) {
     auto it = readers().find(key);
@@ -269,11 +272,20 @@ PPOConfig PPOConfig::from_json(const json& j, const PPOConfig& base) {
 void PPOConfig::set(const std::string& assignment) {
   const size_t eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0) {
-    throw Error("PPO config: override '" + assignment + "' must look like key=value");
+    throw Error("PPO config: override " + excerpt(assignment) + " must look like key=value");
   }
   const std::string key = assignment.substr(0, eq), text = assignment.substr(eq + 1);
-  json value = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (value.is_discarded()) value = text;  // a bare word, e.g. env_id=Pendulum-v1
+  json value;
+  try {
+    // Strictly, as every JSON cairn reads: a duplicate key in an object value is an error.
+    value = parse_json_strictly(text, "PPO config: override '" + key + "'");
+  } catch (const Error& e) {
+    // A bare word, e.g. env_id=Pendulum-v1, is the string itself; JSON that only looks
+    // like an object or array but is malformed is an error, with the parser's position.
+    const size_t first = text.find_first_not_of(" \t");
+    if (first != std::string::npos && (text[first] == '{' || text[first] == '[')) throw;
+    value = text;
+  }
   *this = from_json(json{{key, value}}, *this);
 }
 

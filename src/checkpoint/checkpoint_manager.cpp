@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -26,9 +25,17 @@ bool is_checkpoint_name(const std::string& name) {
                      name.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+// The checkpoint's manifest, read as every untrusted file is (a regular file only, size
+// bounded, strict JSON), or a discarded value when it cannot be read: retention and the
+// run check then treat the checkpoint as belonging to no run and ranking last.
 nlohmann::json manifest_of(const fs::path& checkpoint) {
-  std::ifstream in(checkpoint / "cairn_checkpoint.json");
-  return nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  try {
+    const fs::path path = checkpoint / "cairn_checkpoint.json";
+    return parse_json_strictly(read_text_file(path, kMaxJsonFileBytes, "a checkpoint manifest"),
+                               path.string());
+  } catch (const Error&) {
+    return nlohmann::json(nlohmann::json::value_t::discarded);
+  }
 }
 
 // The metric a checkpoint was saved with, or nothing when it is missing or not finite:
@@ -100,12 +107,16 @@ CheckpointManager::CheckpointManager(RunLock lock, RetentionPolicy retention)
 
 std::vector<fs::path> CheckpointManager::checkpoints() const {
   std::vector<fs::path> out;
-  for (const fs::directory_entry& e : fs::directory_iterator(run_dir_)) {
-    if (e.is_directory() && is_checkpoint_name(e.path().filename().string()) &&
-        fs::exists(e.path() / "cairn_checkpoint.json")) {
-      out.push_back(e.path());
+  std::error_code ec;
+  for (fs::directory_iterator it(run_dir_, ec); !ec && it != fs::directory_iterator();
+       it.increment(ec)) {
+    std::error_code entry_ec;
+    if (it->is_directory(entry_ec) && is_checkpoint_name(it->path().filename().string()) &&
+        fs::exists(it->path() / "cairn_checkpoint.json", entry_ec)) {
+      out.push_back(it->path());
     }
   }
+  if (ec) throw Error("cannot list run folder '" + run_dir_.string() + "': " + ec.message());
   std::sort(out.begin(), out.end());
   return out;
 }

@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "cairn/error.h"
+#include "cairn/text_file.h"
 #include "cairn/time_limit.h"
 #include "envs/builtin_envs.h"
 
@@ -64,7 +65,8 @@ EnvOptions::EnvOptions(std::string env_id, nlohmann::json options)
     : env_id_(std::move(env_id)), options_(std::move(options)) {
   if (options_.is_null()) options_ = nlohmann::json::object();
   if (!options_.is_object()) {
-    throw Error("options for '" + env_id_ + "' must be a JSON object, got " + options_.dump());
+    throw Error("options for '" + env_id_ + "' must be a JSON object, got " +
+                excerpt(options_.dump()));
   }
 }
 
@@ -79,7 +81,8 @@ double EnvOptions::number(const std::string& key, double fallback) {
   const nlohmann::json* v = find(key);
   if (!v) return fallback;
   if (!v->is_number()) {
-    throw Error("option '" + key + "' of '" + env_id_ + "' must be a number, got " + v->dump());
+    throw Error("option '" + key + "' of '" + env_id_ + "' must be a number, got " +
+                excerpt(v->dump()));
   }
   return v->get<double>();
 }
@@ -88,7 +91,8 @@ int64_t EnvOptions::integer(const std::string& key, int64_t fallback) {
   const nlohmann::json* v = find(key);
   if (!v) return fallback;
   if (!v->is_number_integer()) {
-    throw Error("option '" + key + "' of '" + env_id_ + "' must be an integer, got " + v->dump());
+    throw Error("option '" + key + "' of '" + env_id_ + "' must be an integer, got " +
+                excerpt(v->dump()));
   }
   return v->get<int64_t>();
 }
@@ -98,7 +102,7 @@ bool EnvOptions::boolean(const std::string& key, bool fallback) {
   if (!v) return fallback;
   if (!v->is_boolean()) {
     throw Error("option '" + key + "' of '" + env_id_ + "' must be true or false, got " +
-                v->dump());
+                excerpt(v->dump()));
   }
   return v->get<bool>();
 }
@@ -107,7 +111,8 @@ std::string EnvOptions::string(const std::string& key, const std::string& fallba
   const nlohmann::json* v = find(key);
   if (!v) return fallback;
   if (!v->is_string()) {
-    throw Error("option '" + key + "' of '" + env_id_ + "' must be a string, got " + v->dump());
+    throw Error("option '" + key + "' of '" + env_id_ + "' must be a string, got " +
+                excerpt(v->dump()));
   }
   return v->get<std::string>();
 }
@@ -136,7 +141,7 @@ std::unique_ptr<Env> make(const std::string& id, const nlohmann::json& options) 
   }
   nlohmann::json env_options = options.is_null() ? nlohmann::json::object() : options;
   if (!env_options.is_object()) {
-    throw Error("options for '" + id + "' must be a JSON object, got " + options.dump());
+    throw Error("options for '" + id + "' must be a JSON object, got " + excerpt(options.dump()));
   }
   int64_t max_steps = spec.max_episode_steps.value_or(0);  // 0: no time limit
   if (auto it = env_options.find("max_episode_steps"); it != env_options.end()) {
@@ -146,7 +151,8 @@ std::unique_ptr<Env> make(const std::string& id, const nlohmann::json& options) 
       max_steps = it->get<int64_t>();
     } else {
       throw Error("option 'max_episode_steps' of '" + id +
-                  "' must be a positive integer (or 0/null for no limit), got " + it->dump());
+                  "' must be a positive integer (or 0/null for no limit), got " +
+                  excerpt(it->dump()));
     }
     env_options.erase(it);
   }

@@ -7,6 +7,7 @@
 #include "cairn/error.h"
 #include "cairn/random.h"
 #include "cairn/space.h"
+#include "cairn/text_file.h"
 
 namespace cairn {
 namespace {
@@ -298,7 +299,7 @@ ActionDistribution<T> ActionDistribution<T>::from_json(const nlohmann::json& j) 
   for (const auto& c : j["categories"]) {
     if (!c.is_number_integer() || c.get<int64_t>() <= 0) {
       throw Error("distribution JSON: field 'categories' must hold positive integers, got " +
-                  c.dump());
+                  excerpt(c.dump()));
     }
     d.categories_.push_back(c.get<int64_t>());
   }

@@ -5,6 +5,7 @@
 
 #include "cairn/error.h"
 #include "cairn/nn/finite.h"
+#include "cairn/text_file.h"
 
 namespace cairn {
 
@@ -16,7 +17,8 @@ nlohmann::json PolicyOptions::to_json() const {
 }
 
 PolicyOptions PolicyOptions::from_json(const nlohmann::json& j) {
-  if (!j.is_object()) throw Error("policy options: expected a JSON object, got " + j.dump());
+  if (!j.is_object())
+    throw Error("policy options: expected a JSON object, got " + excerpt(j.dump()));
   PolicyOptions o;
   for (const auto& [key, v] : j.items()) {
     if (key == "normalize_observations") {
@@ -26,7 +28,7 @@ PolicyOptions PolicyOptions::from_json(const nlohmann::json& j) {
     } else if (key == "observation_clip") {
       if (!v.is_number() || !(v.get<double>() > 0)) {
         throw Error("policy options: 'observation_clip' must be a positive number, got " +
-                    v.dump());
+                    excerpt(v.dump()));
       }
       o.observation_clip = v.get<float>();
     } else if (key == "normalization_epsilon") {

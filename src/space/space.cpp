@@ -8,6 +8,7 @@
 
 #include "cairn/error.h"
 #include "cairn/random.h"
+#include "cairn/text_file.h"
 
 namespace cairn {
 namespace {
@@ -47,16 +48,16 @@ float bound_from_json(const json& j, const char* field, size_t i) {
     const float f = static_cast<float>(d);
     if (static_cast<double>(f) != d) {
       throw Error("space JSON: field '" + std::string(field) + "[" + std::to_string(i) + "]' is " +
-                  j.dump() + ", which is not a float32 value");
+                  excerpt(j.dump()) + ", which is not a float32 value");
     }
     return f;
   }
   throw Error("space JSON: field '" + std::string(field) + "[" + std::to_string(i) +
-              "]' must be a number or \"inf\"/\"-inf\", got " + j.dump());
+              "]' must be a number or \"inf\"/\"-inf\", got " + excerpt(j.dump()));
 }
 
 const json& require(const json& j, const char* field) {
-  if (!j.is_object()) throw Error("space JSON: expected an object, got " + j.dump());
+  if (!j.is_object()) throw Error("space JSON: expected an object, got " + excerpt(j.dump()));
   auto it = j.find(field);
   if (it == j.end()) throw Error("space JSON: missing field '" + std::string(field) + "'");
   return *it;
@@ -69,7 +70,7 @@ std::vector<int64_t> int_array(const json& j, const char* field) {
   for (size_t i = 0; i < a.size(); ++i) {
     if (!a[i].is_number_integer()) {
       throw Error("space JSON: field '" + std::string(field) + "[" + std::to_string(i) +
-                  "]' must be an integer, got " + a[i].dump());
+                  "]' must be an integer, got " + excerpt(a[i].dump()));
     }
     out.push_back(a[i].get<int64_t>());
   }
@@ -297,7 +298,8 @@ Space Space::from_json(const json& j) {
   if (t == "Box") {
     std::vector<int64_t> shape = int_array(j, "shape");
     if (auto it = j.find("dtype"); it != j.end() && *it != "float32") {
-      throw Error("space JSON: field 'dtype' is " + it->dump() + "; Box supports only \"float32\"");
+      throw Error("space JSON: field 'dtype' is " + excerpt(it->dump()) +
+                  "; Box supports only \"float32\"");
     }
     const json& lo = require(j, "low");
     const json& hi = require(j, "high");

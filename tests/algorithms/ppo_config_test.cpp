@@ -85,5 +85,22 @@ TEST(PPOConfig, ShippedConfigFilesEqualThePresets) {
   EXPECT_FALSE(has_ppo_preset("MountainCar-v0"));
 }
 
+TEST(PPOConfig, OverridesAreParsedStrictlyAndQuotedShort) {
+  PPOConfig c;
+  // A bare word is a string; JSON values are JSON.
+  c.set("env_id=Pendulum-v1");
+  EXPECT_EQ(c.env_id, "Pendulum-v1");
+  c.set("hidden_sizes=[32, 32]");
+  EXPECT_EQ(c.hidden_sizes, (std::vector<int64_t>{32, 32}));
+  // An object or array that is malformed says where; a duplicate key is refused.
+  EXPECT_ERROR_CONTAINS(c.set("hidden_sizes=[32, 32"), "override 'hidden_sizes'");
+  EXPECT_ERROR_CONTAINS(c.set("env_options={\"a\": 1, \"a\": 2}"), "duplicate key 'a'");
+  // A huge value is quoted as a short excerpt, not echoed whole.
+  const std::string huge(100000, 'x');
+  const std::string message = testing::error_of([&] { c.set("gamma=\"" + huge + "\""); });
+  EXPECT_NE(message.find("'gamma' must be a number"), std::string::npos) << message;
+  EXPECT_LT(message.size(), 300u) << message.size();
+}
+
 }  // namespace
 }  // namespace cairn

@@ -136,5 +136,52 @@ TEST(CliPlugin, ALibraryThatIsNoGoodPluginIsRefusedNamingIt) {
   EXPECT_EQ(testing_cli::lines_of(r.out).size(), 1u) << r.out;
 }
 
+TEST(CliPlugin, EvalRefusesANonFiniteRewardNamingTheEnvironmentAndStep) {
+  testing_io::ScratchDir dir;
+  // CartPole's spaces, a NaN reward at step 3: eval must not print NaN as a score.
+  const std::string so = build_plugin(dir.path(), "nan_reward", R"(
+#include <cmath>
+#include <memory>
+#include <optional>
+#include "cairn/env.h"
+#include "cairn/env_registry.h"
+#include "cairn/plugin.h"
+namespace {
+class NanReward : public cairn::Env {
+ public:
+  NanReward()
+      : cairn::Env(cairn::make("CartPole-v1")->observation_space(), cairn::Space::discrete(2)) {}
+ protected:
+  void do_reset(std::optional<uint64_t>, std::span<float> obs) override {
+    steps_ = 0;
+    for (float& o : obs) o = 0.0f;
+  }
+  cairn::StepResult do_step(cairn::ActionRef, std::span<float> obs) override {
+    for (float& o : obs) o = 0.0f;
+    return {++steps_ == 3 ? std::nan("") : 1.0, false, false};
+  }
+ private:
+  int steps_ = 0;
+};
+}  // namespace
+CAIRN_PLUGIN_REGISTER() {
+  cairn::register_env({.id = "NanReward-v0",
+                       .factory = [](cairn::EnvOptions&) { return std::make_unique<NanReward>(); },
+                       .max_episode_steps = 10});
+}
+)");
+  const fs::path run = dir / "run";
+  ASSERT_EQ(
+      run_cli("train --stop-iters 1 --eval-episodes 0 --quiet --out " + run.string()).exit_code, 0);
+  const CliRun r =
+      run_cli("eval " + run.string() + " --env NanReward-v0 --episodes 2 --plugin " + so);
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_EQ(testing_cli::lines_of(r.out).size(), 1u) << r.out;
+  EXPECT_NE(r.out.find("environment 'NanReward-v0' returned a non-finite reward (nan) at step 3 "
+                       "of episode 1"),
+            std::string::npos)
+      << r.out;
+}
+
 }  // namespace
 }  // namespace cairn
