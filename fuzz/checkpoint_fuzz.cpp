@@ -14,22 +14,11 @@
 
 #include "cairn/error.h"
 #include "cairn/policy_checkpoint.h"
+#include "fuzz_input.h"
 
 namespace {
 
-std::span<const uint8_t> take(std::span<const uint8_t>& rest) {
-  uint32_t n = 0;
-  if (rest.size() >= 4) {
-    std::memcpy(&n, rest.data(), 4);
-    rest = rest.subspan(4);
-  } else {
-    rest = {};
-  }
-  const size_t len = std::min<size_t>(n, rest.size());
-  const std::span<const uint8_t> part = rest.first(len);
-  rest = rest.subspan(len);
-  return part;
-}
+using cairn::fuzzing::take;
 
 }  // namespace
 

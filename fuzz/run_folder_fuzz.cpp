@@ -27,26 +27,15 @@
 #include "cairn/checkpoint_manager.h"
 #include "cairn/error.h"
 #include "checkpoint/manifest.h"
+#include "fuzz_input.h"
 #include "learning_curve.h"
 #include "metrics_log.h"
 
 namespace {
 
-namespace fs = std::filesystem;
+using cairn::fuzzing::take;
 
-std::span<const uint8_t> take(std::span<const uint8_t>& rest) {
-  uint32_t n = 0;
-  if (rest.size() >= 4) {
-    std::memcpy(&n, rest.data(), 4);
-    rest = rest.subspan(4);
-  } else {
-    rest = {};
-  }
-  const size_t len = std::min<size_t>(n, rest.size());
-  const std::span<const uint8_t> part = rest.first(len);
-  rest = rest.subspan(len);
-  return part;
-}
+namespace fs = std::filesystem;
 
 // Plain writes (no fsync): the files are scratch, and the fuzzer wants speed.
 void write(const fs::path& path, std::span<const uint8_t> bytes) {

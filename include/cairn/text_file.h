@@ -45,6 +45,11 @@ std::vector<std::string> read_complete_lines(const std::filesystem::path& path,
 // \xNN), and "... (N bytes)" appended when cut. The one way cairn quotes file contents.
 std::string excerpt(std::string_view text, size_t limit = 64);
 
+// A JSON value for an error message: its JSON text as is (`7`, `"abc"`, `[1,2]`) when that
+// is at most `limit` bytes of printable ASCII, else excerpt() of it. For values read from
+// untrusted files or flags, which may be megabytes long or hold any bytes.
+std::string json_excerpt(const nlohmann::json& value, size_t limit = 64);
+
 // Parses `text` as one JSON document. Refuses, with a cairn::Error starting with
 // "<source>: ": malformed JSON ("malformed JSON at line L, column C: reason"), a
 // duplicate key in any object ("duplicate key 'k'", naming the enclosing key when nested;

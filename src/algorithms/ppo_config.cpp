@@ -15,7 +15,7 @@ namespace {
 using json = nlohmann::json;
 
 [[noreturn]] void bad(const std::string& key, const std::string& what, const json& value) {
-  throw Error("PPO config: '" + key + "' " + what + ", got " + excerpt(value.dump()));
+  throw Error("PPO config: '" + key + "' " + what + ", got " + json_excerpt(value));
 }
 
 // One reader per field: checks the JSON type and range, and stores the value.
@@ -254,7 +254,7 @@ PPOConfig PPOConfig::from_json(const json& j) {
 
 PPOConfig PPOConfig::from_json(const json& j, const PPOConfig& base) {
   if (!j.is_object()) {
-    throw Error("PPO config: expected a JSON object, got " + excerpt(j.dump()));
+    throw Error("PPO config: expected a JSON object, got " + json_excerpt(j));
   }
   PPOConfig c = base;
   for (const auto& [key, value] : j.items()) {

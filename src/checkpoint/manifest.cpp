@@ -31,10 +31,10 @@ nlohmann::json parse_manifest(const std::string& text, const std::string& file,
                 excerpt(v.dump()));
   }
   if (v.get<int64_t>() > kCheckpointFormatVersion) {
-    throw Error(file + ": format version " + excerpt(v.dump()) + " is newer than this cairn (" +
+    throw Error(file + ": format version " + json_excerpt(v) + " is newer than this cairn (" +
                 CAIRN_VERSION_STRING + ") reads (up to " +
                 std::to_string(kCheckpointFormatVersion) +
-                "); it needs a cairn that reads format version " + excerpt(v.dump()));
+                "); it needs a cairn that reads format version " + json_excerpt(v));
   }
   if (j.contains("cairn_version") && !j["cairn_version"].is_string()) {
     throw Error(file + ": field 'cairn_version' must be a string, got " +
@@ -92,7 +92,7 @@ void verify_file_entry(const nlohmann::json& files, const std::string& name,
                 " (needs \"sha256\" and \"bytes\")");
   }
   if (e["bytes"].get<uint64_t>() != contents.size()) {
-    throw Error(path + ": size mismatch: the manifest says " + excerpt(e["bytes"].dump()) +
+    throw Error(path + ": size mismatch: the manifest says " + json_excerpt(e["bytes"]) +
                 " bytes, the file has " + std::to_string(contents.size()) +
                 " (truncated or modified)");
   }

@@ -297,7 +297,7 @@ std::unique_ptr<Policy> load_policy_from_files(const PolicyFiles& files,
   const ActionDistribution<float> dist = with_context(
       "distribution", [](const json& j) { return ActionDistribution<float>::from_json(j); });
   if (!(dist == ActionDistribution<float>::for_action_space(act_space))) {
-    throw Error(manifest_name + ": field 'distribution' " + excerpt(dist.to_json().dump()) +
+    throw Error(manifest_name + ": field 'distribution' " + json_excerpt(dist.to_json()) +
                 " does not match the action space " + act_space.to_string());
   }
   // Every parameter is stored in the weights file, so a spec needing more than the file

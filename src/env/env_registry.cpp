@@ -66,7 +66,7 @@ EnvOptions::EnvOptions(std::string env_id, nlohmann::json options)
   if (options_.is_null()) options_ = nlohmann::json::object();
   if (!options_.is_object()) {
     throw Error("options for '" + env_id_ + "' must be a JSON object, got " +
-                excerpt(options_.dump()));
+                json_excerpt(options_));
   }
 }
 
@@ -141,7 +141,7 @@ std::unique_ptr<Env> make(const std::string& id, const nlohmann::json& options) 
   }
   nlohmann::json env_options = options.is_null() ? nlohmann::json::object() : options;
   if (!env_options.is_object()) {
-    throw Error("options for '" + id + "' must be a JSON object, got " + excerpt(options.dump()));
+    throw Error("options for '" + id + "' must be a JSON object, got " + json_excerpt(options));
   }
   int64_t max_steps = spec.max_episode_steps.value_or(0);  // 0: no time limit
   if (auto it = env_options.find("max_episode_steps"); it != env_options.end()) {

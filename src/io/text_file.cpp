@@ -116,6 +116,14 @@ std::string excerpt(std::string_view text, size_t limit) {
   return out;
 }
 
+std::string json_excerpt(const Json& value, size_t limit) {
+  const std::string text = value.dump();
+  const bool plain = text.size() <= limit && std::all_of(text.begin(), text.end(), [](char c) {
+                       return c >= 0x20 && c < 0x7f;
+                     });
+  return plain ? text : excerpt(text, limit);
+}
+
 Json parse_json_strictly(std::string_view text, const std::string& source) {
   struct OpenObject {
     std::string owner;  // key under which this object sits ("" for the root)

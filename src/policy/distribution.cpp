@@ -299,7 +299,7 @@ ActionDistribution<T> ActionDistribution<T>::from_json(const nlohmann::json& j) 
   for (const auto& c : j["categories"]) {
     if (!c.is_number_integer() || c.get<int64_t>() <= 0) {
       throw Error("distribution JSON: field 'categories' must hold positive integers, got " +
-                  excerpt(c.dump()));
+                  json_excerpt(c));
     }
     d.categories_.push_back(c.get<int64_t>());
   }

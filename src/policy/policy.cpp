@@ -17,8 +17,7 @@ nlohmann::json PolicyOptions::to_json() const {
 }
 
 PolicyOptions PolicyOptions::from_json(const nlohmann::json& j) {
-  if (!j.is_object())
-    throw Error("policy options: expected a JSON object, got " + excerpt(j.dump()));
+  if (!j.is_object()) throw Error("policy options: expected a JSON object, got " + json_excerpt(j));
   PolicyOptions o;
   for (const auto& [key, v] : j.items()) {
     if (key == "normalize_observations") {
@@ -28,7 +27,7 @@ PolicyOptions PolicyOptions::from_json(const nlohmann::json& j) {
     } else if (key == "observation_clip") {
       if (!v.is_number() || !(v.get<double>() > 0)) {
         throw Error("policy options: 'observation_clip' must be a positive number, got " +
-                    excerpt(v.dump()));
+                    json_excerpt(v));
       }
       o.observation_clip = v.get<float>();
     } else if (key == "normalization_epsilon") {

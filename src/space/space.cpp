@@ -48,16 +48,16 @@ float bound_from_json(const json& j, const char* field, size_t i) {
     const float f = static_cast<float>(d);
     if (static_cast<double>(f) != d) {
       throw Error("space JSON: field '" + std::string(field) + "[" + std::to_string(i) + "]' is " +
-                  excerpt(j.dump()) + ", which is not a float32 value");
+                  json_excerpt(j) + ", which is not a float32 value");
     }
     return f;
   }
   throw Error("space JSON: field '" + std::string(field) + "[" + std::to_string(i) +
-              "]' must be a number or \"inf\"/\"-inf\", got " + excerpt(j.dump()));
+              "]' must be a number or \"inf\"/\"-inf\", got " + json_excerpt(j));
 }
 
 const json& require(const json& j, const char* field) {
-  if (!j.is_object()) throw Error("space JSON: expected an object, got " + excerpt(j.dump()));
+  if (!j.is_object()) throw Error("space JSON: expected an object, got " + json_excerpt(j));
   auto it = j.find(field);
   if (it == j.end()) throw Error("space JSON: missing field '" + std::string(field) + "'");
   return *it;
@@ -70,7 +70,7 @@ std::vector<int64_t> int_array(const json& j, const char* field) {
   for (size_t i = 0; i < a.size(); ++i) {
     if (!a[i].is_number_integer()) {
       throw Error("space JSON: field '" + std::string(field) + "[" + std::to_string(i) +
-                  "]' must be an integer, got " + excerpt(a[i].dump()));
+                  "]' must be an integer, got " + json_excerpt(a[i]));
     }
     out.push_back(a[i].get<int64_t>());
   }

@@ -16,17 +16,14 @@
 #include "cairn/nn/model_zoo.h"
 #include "cairn/nn/sgd.h"
 #include "nn_test_helpers.h"
+#include "support/torch_reference.h"
 
 namespace cairn::nn {
 namespace {
 
-constexpr const char* kPython = "/usr/bin/python3";
-
-bool torch_available() {
-  static const bool ok =
-      std::system((std::string(kPython) + " -c 'import torch' > /dev/null 2>&1").c_str()) == 0;
-  return ok;
-}
+using testing_torch::kPython;
+using testing_torch::relative_error;
+using testing_torch::torch_available;
 
 struct Coefficients {
   double clip = 0.2, vf = 0.5, ent = 0.01;
@@ -109,8 +106,8 @@ std::vector<double> to_doubles(const Range& v) {
   return std::vector<double>(v.begin(), v.end());
 }
 
-// max_i |a_i - b_i| / max(|b_i|, floor * max_j |b_j|): relative error per element,
-// with elements far below the tensor's scale measured against that scale.
+// relative_error (support/torch_reference.h) is per element, with elements far below
+// the tensor's scale measured against that scale.
 //
 // float64 runs are compared element by element (floor 1e-2) at 1e-10: both sides then
 // compute the same formulas to ~1e-14, so this checks the maths. float32 runs are
@@ -118,17 +115,6 @@ std::vector<double> to_doubles(const Range& v) {
 // rounded in a different order by Eigen and by torch, so a gradient element that
 // cancels to 1% of its tensor's largest element carries ~1e-5 relative rounding
 // noise on either side, while errors against the scale stay ~1e-6.
-double relative_error(const std::vector<double>& a, const std::vector<double>& b, double floor) {
-  EXPECT_EQ(a.size(), b.size());
-  double scale = 0, worst = 0;
-  for (double v : b) scale = std::max(scale, std::abs(v));
-  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
-    const double denom = std::max({std::abs(b[i]), floor * scale, 1e-30});
-    worst = std::max(worst, std::abs(a[i] - b[i]) / denom);
-  }
-  return worst;
-}
-
 template <typename T>
 void run_conformance(const ModelSpec& spec, double tolerance, double floor) {
   if (!torch_available()) {

@@ -14,9 +14,14 @@
 #include "cairn/random.h"
 #include "cairn/space.h"
 #include "error_matchers.h"
+#include "support/torch_reference.h"
 
 namespace cairn {
 namespace {
+
+using testing_torch::kPython;
+using testing_torch::relative_error;
+using testing_torch::torch_available;
 
 // A batch of inputs: means, raw log-stds and noise, row-major [batch x d].
 template <typename T>
@@ -250,26 +255,6 @@ TEST(SquashedGaussian, BadSpacesAndSizesAreNamed) {
 }
 
 // --- Conformance with PyTorch ----------------------------------------------------------
-
-constexpr const char* kPython = "/usr/bin/python3";
-
-bool torch_available() {
-  static const bool ok =
-      std::system((std::string(kPython) + " -c 'import torch' > /dev/null 2>&1").c_str()) == 0;
-  return ok;
-}
-
-// max_i |a_i - b_i| / max(|b_i|, floor * max_j |b_j|), as tests/nn/torch_conformance_test.cpp.
-double relative_error(const std::vector<double>& a, const std::vector<double>& b, double floor) {
-  EXPECT_EQ(a.size(), b.size());
-  double scale = 0, worst = 0;
-  for (double v : b) scale = std::max(scale, std::abs(v));
-  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
-    const double denom = std::max({std::abs(b[i]), floor * scale, 1e-30});
-    worst = std::max(worst, std::abs(a[i] - b[i]) / denom);
-  }
-  return worst;
-}
 
 template <typename T>
 std::vector<double> to_doubles(const std::vector<T>& v) {
