@@ -8,7 +8,7 @@
 #include "bench_report.h"
 #include "cairn/nn/model_builder.h"
 #include "cairn/nn/model_zoo.h"
-#include "cairn/policy_checkpoint.h"
+#include "cairn/checkpoint/policy_checkpoint.h"
 
 namespace {
 

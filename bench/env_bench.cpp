@@ -6,8 +6,8 @@
 #include <vector>
 
 #include "bench_report.h"
-#include "cairn/env_registry.h"
-#include "cairn/vector_env.h"
+#include "cairn/env/env_registry.h"
+#include "cairn/env/vector_env.h"
 #include "simple_corridor.h"
 
 namespace {

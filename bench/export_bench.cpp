@@ -25,8 +25,8 @@
 #include "cairn/export/c_export.h"
 #include "cairn/export/onnx_export.h"
 #include "cairn/nn/model_zoo.h"
-#include "cairn/policy.h"
-#include "cairn/random.h"
+#include "cairn/policy/policy.h"
+#include "cairn/random/random.h"
 
 namespace {
 

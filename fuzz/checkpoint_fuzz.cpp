@@ -13,7 +13,7 @@
 #include <span>
 
 #include "cairn/error.h"
-#include "cairn/policy_checkpoint.h"
+#include "cairn/checkpoint/policy_checkpoint.h"
 #include "fuzz_input.h"
 
 namespace {

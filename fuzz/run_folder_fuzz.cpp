@@ -24,7 +24,7 @@
 #include <string>
 
 #include "cairn/algorithms/ppo.h"
-#include "cairn/checkpoint_manager.h"
+#include "cairn/checkpoint/checkpoint_manager.h"
 #include "cairn/error.h"
 #include "checkpoint/manifest.h"
 #include "fuzz_input.h"

@@ -12,7 +12,7 @@
 #include <span>
 
 #include "cairn/error.h"
-#include "cairn/safetensors.h"
+#include "cairn/io/safetensors.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(data), size);

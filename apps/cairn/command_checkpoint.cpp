@@ -6,11 +6,11 @@
 
 #include "arguments.h"
 #include "cairn/algorithms/ppo.h"
-#include "cairn/checkpoint_manager.h"
-#include "cairn/env_registry.h"
+#include "cairn/checkpoint/checkpoint_manager.h"
+#include "cairn/env/env_registry.h"
 #include "cairn/error.h"
-#include "cairn/policy_checkpoint.h"
-#include "cairn/text_file.h"
+#include "cairn/checkpoint/policy_checkpoint.h"
+#include "cairn/io/text_file.h"
 #include "commands.h"
 
 namespace cairn::cli {

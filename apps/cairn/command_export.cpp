@@ -7,12 +7,12 @@
 #include <filesystem>
 
 #include "arguments.h"
-#include "cairn/checkpoint_manager.h"
+#include "cairn/checkpoint/checkpoint_manager.h"
 #include "cairn/error.h"
 #include "cairn/export/c_export.h"
 #include "cairn/export/onnx_export.h"
-#include "cairn/policy_checkpoint.h"
-#include "cairn/text_file.h"
+#include "cairn/checkpoint/policy_checkpoint.h"
+#include "cairn/io/text_file.h"
 #include "commands.h"
 
 namespace cairn::cli {

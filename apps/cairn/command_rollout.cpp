@@ -5,12 +5,12 @@
 #include <nlohmann/json.hpp>
 
 #include "arguments.h"
-#include "cairn/checkpoint_manager.h"
-#include "cairn/env_registry.h"
+#include "cairn/checkpoint/checkpoint_manager.h"
+#include "cairn/env/env_registry.h"
 #include "cairn/error.h"
-#include "cairn/policy_checkpoint.h"
-#include "cairn/run_folder.h"
-#include "cairn/vector_env.h"
+#include "cairn/checkpoint/policy_checkpoint.h"
+#include "cairn/checkpoint/run_folder.h"
+#include "cairn/env/vector_env.h"
 #include "commands.h"
 #include "learning_curve.h"
 #include "metrics_log.h"

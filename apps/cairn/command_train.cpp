@@ -2,10 +2,10 @@
 #include <cstdio>
 
 #include "arguments.h"
-#include "cairn/checkpoint_manager.h"
-#include "cairn/env_registry.h"
+#include "cairn/checkpoint/checkpoint_manager.h"
+#include "cairn/env/env_registry.h"
 #include "cairn/error.h"
-#include "cairn/run_folder.h"
+#include "cairn/checkpoint/run_folder.h"
 #include "commands.h"
 #include "learning_curve.h"
 #include "metrics_log.h"

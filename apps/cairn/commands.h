@@ -8,7 +8,7 @@
 #include <string>
 
 #include "cairn/export/export_verification.h"
-#include "cairn/policy.h"
+#include "cairn/policy/policy.h"
 
 namespace cairn::cli {
 

@@ -11,9 +11,9 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "cairn/atomic_file.h"
+#include "cairn/io/atomic_file.h"
 #include "cairn/error.h"
-#include "cairn/text_file.h"
+#include "cairn/io/text_file.h"
 #include "metrics_log.h"
 
 extern char** environ;

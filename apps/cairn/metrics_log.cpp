@@ -3,9 +3,9 @@
 #include <cerrno>
 #include <cstring>
 
-#include "cairn/atomic_file.h"
+#include "cairn/io/atomic_file.h"
 #include "cairn/error.h"
-#include "cairn/text_file.h"
+#include "cairn/io/text_file.h"
 
 namespace cairn::cli {
 namespace {

@@ -12,7 +12,7 @@
 // Each row is flushed as soon as it is appended, so a crash loses at most the row being
 // written.
 //
-// The caller holds the run folder's lock (cairn/run_folder.h) while the log is open.
+// The caller holds the run folder's lock (cairn/checkpoint/run_folder.h) while the log is open.
 // Not thread-safe; one log per run folder.
 #pragma once
 

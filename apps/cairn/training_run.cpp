@@ -7,7 +7,7 @@
 #include <cmath>
 
 #include "cairn/error.h"
-#include "cairn/text_file.h"
+#include "cairn/io/text_file.h"
 
 namespace cairn::cli {
 

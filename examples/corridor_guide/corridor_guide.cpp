@@ -11,11 +11,11 @@
 #include <filesystem>
 
 #include "cairn/algorithms/ppo.h"
-#include "cairn/env_checker.h"
-#include "cairn/env_registry.h"
+#include "cairn/env/env_checker.h"
+#include "cairn/env/env_registry.h"
 #include "cairn/nn/model_builder.h"
 #include "cairn/nn/model_zoo.h"
-#include "cairn/policy.h"
+#include "cairn/policy/policy.h"
 #include "simple_corridor.h"
 
 // [model]

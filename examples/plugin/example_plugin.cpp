@@ -7,8 +7,8 @@
 #include <memory>
 #include <optional>
 
-#include "cairn/env.h"
-#include "cairn/env_registry.h"
+#include "cairn/env/env.h"
+#include "cairn/env/env_registry.h"
 #include "cairn/plugin.h"
 #include "scaled_tanh.h"
 

@@ -2,7 +2,7 @@
 #include <cstdio>
 
 #include "cairn/algorithms/ppo.h"
-#include "cairn/env_registry.h"
+#include "cairn/env/env_registry.h"
 
 int main() {
   cairn::PPO ppo(cairn::ppo_preset("CartPole-v1"));  // the tuned preset

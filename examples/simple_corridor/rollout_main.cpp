@@ -3,8 +3,8 @@
 #include <cstdio>
 #include <exception>
 
-#include "cairn/env_checker.h"
-#include "cairn/env_registry.h"
+#include "cairn/env/env_checker.h"
+#include "cairn/env/env_registry.h"
 #include "simple_corridor.h"
 
 int main() {

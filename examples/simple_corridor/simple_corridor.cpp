@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "cairn/env_registry.h"
+#include "cairn/env/env_registry.h"
 #include "cairn/error.h"
 
 namespace corridor {

@@ -10,7 +10,7 @@
 
 #include <cstdint>
 
-#include "cairn/env.h"
+#include "cairn/env/env.h"
 
 namespace corridor {
 

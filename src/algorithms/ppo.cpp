@@ -7,9 +7,9 @@
 #include <numeric>
 
 #include "cairn/algorithms/ppo_loss.h"
-#include "cairn/env_registry.h"
+#include "cairn/env/env_registry.h"
 #include "cairn/error.h"
-#include "cairn/gae.h"
+#include "cairn/algorithms/gae.h"
 #include "cairn/nn/finite.h"
 #include "cairn/nn/grad_clip.h"
 #include "cairn/nn/model.h"

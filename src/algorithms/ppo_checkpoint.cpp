@@ -4,12 +4,12 @@
 #include <map>
 
 #include "cairn/algorithms/ppo.h"
-#include "cairn/atomic_file.h"
-#include "cairn/checkpoint_manager.h"
+#include "cairn/io/atomic_file.h"
+#include "cairn/checkpoint/checkpoint_manager.h"
 #include "cairn/error.h"
 #include "cairn/nn/finite.h"
-#include "cairn/policy_checkpoint.h"
-#include "cairn/text_file.h"
+#include "cairn/checkpoint/policy_checkpoint.h"
+#include "cairn/io/text_file.h"
 #include "checkpoint/manifest.h"
 
 namespace cairn {

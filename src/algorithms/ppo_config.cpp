@@ -7,7 +7,7 @@
 #include "cairn/error.h"
 #include "cairn/nn/model.h"
 #include "cairn/nn/model_zoo.h"
-#include "cairn/text_file.h"
+#include "cairn/io/text_file.h"
 
 namespace cairn {
 namespace {

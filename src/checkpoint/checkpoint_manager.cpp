@@ -1,4 +1,4 @@
-#include "cairn/checkpoint_manager.h"
+#include "cairn/checkpoint/checkpoint_manager.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,9 +7,9 @@
 #include <nlohmann/json.hpp>
 
 #include "cairn/algorithms/ppo.h"
-#include "cairn/atomic_file.h"
+#include "cairn/io/atomic_file.h"
 #include "cairn/error.h"
-#include "cairn/text_file.h"
+#include "cairn/io/text_file.h"
 
 namespace cairn {
 namespace {

@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <set>
 
-#include "cairn/atomic_file.h"
+#include "cairn/io/atomic_file.h"
 #include "cairn/error.h"
-#include "cairn/policy_checkpoint.h"
-#include "cairn/sha256.h"
-#include "cairn/text_file.h"
+#include "cairn/checkpoint/policy_checkpoint.h"
+#include "cairn/io/sha256.h"
+#include "cairn/io/text_file.h"
 
 namespace cairn {
 

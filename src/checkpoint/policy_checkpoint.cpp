@@ -1,4 +1,4 @@
-#include "cairn/policy_checkpoint.h"
+#include "cairn/checkpoint/policy_checkpoint.h"
 
 #include <algorithm>
 #include <bit>
@@ -6,11 +6,11 @@
 #include <cstring>
 #include <set>
 
-#include "cairn/atomic_file.h"
-#include "cairn/checkpoint_manager.h"
+#include "cairn/io/atomic_file.h"
+#include "cairn/checkpoint/checkpoint_manager.h"
 #include "cairn/error.h"
-#include "cairn/sha256.h"
-#include "cairn/text_file.h"
+#include "cairn/io/sha256.h"
+#include "cairn/io/text_file.h"
 #include "checkpoint/manifest.h"
 
 namespace cairn {

@@ -1,4 +1,4 @@
-#include "cairn/run_folder.h"
+#include "cairn/checkpoint/run_folder.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -11,7 +11,7 @@
 #include <system_error>
 #include <vector>
 
-#include "cairn/atomic_file.h"
+#include "cairn/io/atomic_file.h"
 #include "cairn/error.h"
 #include "io/posix_file.h"
 

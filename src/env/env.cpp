@@ -1,4 +1,4 @@
-#include "cairn/env.h"
+#include "cairn/env/env.h"
 
 #include <cmath>
 #include <random>

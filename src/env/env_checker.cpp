@@ -1,4 +1,4 @@
-#include "cairn/env_checker.h"
+#include "cairn/env/env_checker.h"
 
 #include <bit>
 #include <cmath>

@@ -1,12 +1,12 @@
-#include "cairn/env_registry.h"
+#include "cairn/env/env_registry.h"
 
 #include <algorithm>
 #include <map>
 #include <mutex>
 
 #include "cairn/error.h"
-#include "cairn/text_file.h"
-#include "cairn/time_limit.h"
+#include "cairn/io/text_file.h"
+#include "cairn/env/time_limit.h"
 #include "envs/builtin_envs.h"
 
 namespace cairn {

@@ -1,4 +1,4 @@
-#include "cairn/time_limit.h"
+#include "cairn/env/time_limit.h"
 
 #include "cairn/error.h"
 

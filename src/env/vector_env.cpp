@@ -1,9 +1,9 @@
-#include "cairn/vector_env.h"
+#include "cairn/env/vector_env.h"
 
 #include <algorithm>
 #include <cmath>
 
-#include "cairn/env_registry.h"
+#include "cairn/env/env_registry.h"
 #include "cairn/error.h"
 
 namespace cairn {

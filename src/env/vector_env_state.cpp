@@ -3,8 +3,8 @@
 #include <bit>
 
 #include "cairn/error.h"
-#include "cairn/time_limit.h"
-#include "cairn/vector_env.h"
+#include "cairn/env/time_limit.h"
+#include "cairn/env/vector_env.h"
 
 namespace cairn {
 namespace {

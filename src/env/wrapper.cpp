@@ -1,4 +1,4 @@
-#include "cairn/wrapper.h"
+#include "cairn/env/wrapper.h"
 
 #include "cairn/error.h"
 

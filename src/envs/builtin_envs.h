@@ -3,7 +3,7 @@
 
 #include <vector>
 
-#include "cairn/env_registry.h"
+#include "cairn/env/env_registry.h"
 
 namespace cairn {
 

@@ -10,11 +10,11 @@
 #include <set>
 #include <sstream>
 
-#include "cairn/atomic_file.h"
+#include "cairn/io/atomic_file.h"
 #include "cairn/error.h"
 #include "cairn/export/layer_lowering.h"
 #include "cairn/nn/layers.h"
-#include "cairn/policy.h"
+#include "cairn/policy/policy.h"
 #include "export/child_process.h"
 #include "export/policy_graph.h"
 #include "export/verification_run.h"

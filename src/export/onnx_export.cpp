@@ -9,11 +9,11 @@
 #include <onnx/onnx_pb.h>
 #include <onnx/shape_inference/implementation.h>
 
-#include "cairn/atomic_file.h"
+#include "cairn/io/atomic_file.h"
 #include "cairn/error.h"
 #include "cairn/export/layer_lowering.h"
 #include "cairn/nn/layers.h"
-#include "cairn/policy.h"
+#include "cairn/policy/policy.h"
 #include "export/onnx_runtime_runner.h"
 #include "export/policy_graph.h"
 #include "export/verification_run.h"

@@ -8,7 +8,7 @@
 #include <sstream>
 #include <vector>
 
-#include "cairn/atomic_file.h"
+#include "cairn/io/atomic_file.h"
 #include "cairn/error.h"
 #include "export/child_process.h"
 #include "export/onnx_runtime_runner.h"

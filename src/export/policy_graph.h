@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "cairn/nn/layer.h"
-#include "cairn/policy.h"
+#include "cairn/policy/policy.h"
 
 namespace cairn::export_detail {
 

@@ -5,9 +5,9 @@
 #include <cstdio>
 #include <utility>
 
-#include "cairn/atomic_file.h"
+#include "cairn/io/atomic_file.h"
 #include "cairn/error.h"
-#include "cairn/random.h"
+#include "cairn/random/random.h"
 
 namespace cairn::export_detail {
 namespace {

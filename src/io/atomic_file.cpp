@@ -1,4 +1,4 @@
-#include "cairn/atomic_file.h"
+#include "cairn/io/atomic_file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

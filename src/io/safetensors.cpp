@@ -1,4 +1,4 @@
-#include "cairn/safetensors.h"
+#include "cairn/io/safetensors.h"
 
 #include <algorithm>
 #include <array>
@@ -7,9 +7,9 @@
 #include <set>
 #include <utility>
 
-#include "cairn/atomic_file.h"
+#include "cairn/io/atomic_file.h"
 #include "cairn/error.h"
-#include "cairn/text_file.h"
+#include "cairn/io/text_file.h"
 #include "io/posix_file.h"
 #include "io/utf8.h"
 

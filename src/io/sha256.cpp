@@ -1,4 +1,4 @@
-#include "cairn/sha256.h"
+#include "cairn/io/sha256.h"
 
 #include <algorithm>
 #include <bit>

@@ -1,4 +1,4 @@
-#include "cairn/text_file.h"
+#include "cairn/io/text_file.h"
 
 #include <algorithm>
 #include <set>

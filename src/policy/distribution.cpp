@@ -1,13 +1,13 @@
-#include "cairn/distribution.h"
+#include "cairn/policy/distribution.h"
 
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <numbers>
 
 #include "cairn/error.h"
-#include "cairn/random.h"
-#include "cairn/space.h"
-#include "cairn/text_file.h"
+#include "cairn/random/random.h"
+#include "cairn/space/space.h"
+#include "cairn/io/text_file.h"
 
 namespace cairn {
 namespace {

@@ -1,11 +1,11 @@
-#include "cairn/policy.h"
+#include "cairn/policy/policy.h"
 
 #include <algorithm>
 #include <cmath>
 
 #include "cairn/error.h"
 #include "cairn/nn/finite.h"
-#include "cairn/text_file.h"
+#include "cairn/io/text_file.h"
 
 namespace cairn {
 

@@ -1,4 +1,4 @@
-#include "cairn/running_mean_std.h"
+#include "cairn/policy/running_mean_std.h"
 
 #include <algorithm>
 #include <cmath>

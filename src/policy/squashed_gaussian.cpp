@@ -6,8 +6,8 @@
 #include <string>
 
 #include "cairn/error.h"
-#include "cairn/random.h"
-#include "cairn/space.h"
+#include "cairn/random/random.h"
+#include "cairn/space/space.h"
 
 namespace cairn {
 namespace {

@@ -1,4 +1,4 @@
-#include "cairn/random.h"
+#include "cairn/random/random.h"
 
 #include <bit>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "cairn/space.h"
+#include "cairn/space/space.h"
 
 #include <bit>
 #include <cmath>
@@ -7,8 +7,8 @@
 #include <sstream>
 
 #include "cairn/error.h"
-#include "cairn/random.h"
-#include "cairn/text_file.h"
+#include "cairn/random/random.h"
+#include "cairn/io/text_file.h"
 
 namespace cairn {
 namespace {

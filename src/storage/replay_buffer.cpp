@@ -5,7 +5,7 @@
 #include <limits>
 
 #include "cairn/error.h"
-#include "cairn/random.h"
+#include "cairn/random/random.h"
 
 namespace cairn {
 namespace {

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <vector>
 
-#include "cairn/random.h"
+#include "cairn/random/random.h"
 #include "error_matchers.h"
 
 namespace cairn {

@@ -3,7 +3,7 @@
 #include <cstring>
 
 #include "cairn/algorithms/ppo.h"
-#include "cairn/policy_checkpoint.h"
+#include "cairn/checkpoint/policy_checkpoint.h"
 #include "checkpoint/checkpoint_test_files.h"
 #include "error_matchers.h"
 #include "simple_corridor.h"

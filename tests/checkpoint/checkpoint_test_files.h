@@ -10,9 +10,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cairn/atomic_file.h"
-#include "cairn/safetensors.h"
-#include "cairn/sha256.h"
+#include "cairn/io/atomic_file.h"
+#include "cairn/io/safetensors.h"
+#include "cairn/io/sha256.h"
 
 namespace cairn::checkpoint_testing {
 

@@ -17,10 +17,10 @@
 #include <thread>
 
 #include "cairn/algorithms/ppo.h"
-#include "cairn/checkpoint_manager.h"
-#include "cairn/policy_checkpoint.h"
-#include "cairn/random.h"
-#include "cairn/run_folder.h"
+#include "cairn/checkpoint/checkpoint_manager.h"
+#include "cairn/checkpoint/policy_checkpoint.h"
+#include "cairn/random/random.h"
+#include "cairn/checkpoint/run_folder.h"
 #include "cli/cli_runner.h"
 #include "support/scratch_dir.h"
 

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "cairn/algorithms/ppo.h"
-#include "cairn/policy_checkpoint.h"
+#include "cairn/checkpoint/policy_checkpoint.h"
 
 namespace cairn {
 namespace {

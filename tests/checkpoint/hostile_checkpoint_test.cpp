@@ -13,7 +13,7 @@
 #include <future>
 
 #include "cairn/algorithms/ppo.h"
-#include "cairn/policy_checkpoint.h"
+#include "cairn/checkpoint/policy_checkpoint.h"
 #include "checkpoint/checkpoint_test_files.h"
 #include "error_matchers.h"
 #include "support/scratch_dir.h"

@@ -1,13 +1,13 @@
-#include "cairn/policy_checkpoint.h"
+#include "cairn/checkpoint/policy_checkpoint.h"
 
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <fstream>
 
-#include "cairn/atomic_file.h"
+#include "cairn/io/atomic_file.h"
 #include "cairn/nn/model_zoo.h"
-#include "cairn/sha256.h"
+#include "cairn/io/sha256.h"
 #include "checkpoint/checkpoint_test_files.h"
 #include "error_matchers.h"
 #include "support/scratch_dir.h"

@@ -6,8 +6,8 @@
 #include <fstream>
 
 #include "cairn/algorithms/ppo.h"
-#include "cairn/checkpoint_manager.h"
-#include "cairn/policy_checkpoint.h"
+#include "cairn/checkpoint/checkpoint_manager.h"
+#include "cairn/checkpoint/policy_checkpoint.h"
 #include "error_matchers.h"
 #include "support/scratch_dir.h"
 

@@ -1,6 +1,6 @@
 // Run folders: what holds a run, the writer's lock, replacing a run, debris, and a
 // CheckpointManager that never touches another run's checkpoints.
-#include "cairn/run_folder.h"
+#include "cairn/checkpoint/run_folder.h"
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -11,7 +11,7 @@
 #include <fstream>
 
 #include "cairn/algorithms/ppo.h"
-#include "cairn/checkpoint_manager.h"
+#include "cairn/checkpoint/checkpoint_manager.h"
 #include "checkpoint/checkpoint_test_files.h"
 #include "error_matchers.h"
 #include "support/scratch_dir.h"

@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "cairn/atomic_file.h"
+#include "cairn/io/atomic_file.h"
 #include "cli/cli_runner.h"
 #include "support/scratch_dir.h"
 #include "support/unprivileged.h"

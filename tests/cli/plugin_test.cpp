@@ -143,8 +143,8 @@ TEST(CliPlugin, EvalRefusesANonFiniteRewardNamingTheEnvironmentAndStep) {
 #include <cmath>
 #include <memory>
 #include <optional>
-#include "cairn/env.h"
-#include "cairn/env_registry.h"
+#include "cairn/env/env.h"
+#include "cairn/env/env_registry.h"
 #include "cairn/plugin.h"
 namespace {
 class NanReward : public cairn::Env {

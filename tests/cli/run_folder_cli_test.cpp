@@ -12,7 +12,7 @@
 #include <sstream>
 #include <thread>
 
-#include "cairn/run_folder.h"
+#include "cairn/checkpoint/run_folder.h"
 #include "cli/cli_runner.h"
 #include "support/scratch_dir.h"
 #include "support/unprivileged.h"

@@ -1,12 +1,12 @@
 // The Env protocol, TimeLimit, the registry and the checker, exercised with
 // small environments defined here and with the SimpleCorridor example.
-#include "cairn/env.h"
+#include "cairn/env/env.h"
 
 #include <gtest/gtest.h>
 
-#include "cairn/env_checker.h"
-#include "cairn/env_registry.h"
-#include "cairn/time_limit.h"
+#include "cairn/env/env_checker.h"
+#include "cairn/env/env_registry.h"
+#include "cairn/env/time_limit.h"
 #include "error_matchers.h"
 #include "simple_corridor.h"
 

@@ -15,8 +15,8 @@
 #include <optional>
 #include <string>
 
-#include "cairn/env.h"
-#include "cairn/env_registry.h"
+#include "cairn/env/env.h"
+#include "cairn/env/env_registry.h"
 
 namespace cairn::testing_env {
 

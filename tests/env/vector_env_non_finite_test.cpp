@@ -3,7 +3,7 @@
 
 #include <cmath>
 
-#include "cairn/vector_env.h"
+#include "cairn/env/vector_env.h"
 #include "env/faulty_env.h"
 #include "error_matchers.h"
 

@@ -1,8 +1,8 @@
-#include "cairn/vector_env.h"
+#include "cairn/env/vector_env.h"
 
 #include <gtest/gtest.h>
 
-#include "cairn/env_registry.h"
+#include "cairn/env/env_registry.h"
 #include "error_matchers.h"
 #include "simple_corridor.h"
 

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "cairn/env_checker.h"
-#include "cairn/env_registry.h"
+#include "cairn/env/env_checker.h"
+#include "cairn/env/env_registry.h"
 #include "cairn/envs/acrobot.h"
 #include "cairn/envs/cartpole.h"
 #include "cairn/envs/mountain_car.h"

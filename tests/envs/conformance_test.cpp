@@ -42,7 +42,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cairn/env_registry.h"
+#include "cairn/env/env_registry.h"
 
 namespace cairn {
 namespace {

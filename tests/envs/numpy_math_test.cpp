@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <limits>
 
-#include "cairn/random.h"
+#include "cairn/random/random.h"
 
 namespace cairn::envs_detail {
 namespace {

@@ -9,10 +9,10 @@
 #include <onnx/onnx_pb.h>
 
 #include "cairn/algorithms/ppo.h"
-#include "cairn/atomic_file.h"
+#include "cairn/io/atomic_file.h"
 #include "cairn/export/c_export.h"
 #include "cairn/export/onnx_export.h"
-#include "cairn/policy_checkpoint.h"
+#include "cairn/checkpoint/policy_checkpoint.h"
 #include "error_matchers.h"
 #include "simple_corridor.h"
 #include "support/scratch_dir.h"

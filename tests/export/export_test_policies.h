@@ -12,9 +12,9 @@
 
 #include "cairn/nn/model_spec.h"
 #include "cairn/nn/model_zoo.h"
-#include "cairn/policy.h"
-#include "cairn/random.h"
-#include "cairn/space.h"
+#include "cairn/policy/policy.h"
+#include "cairn/random/random.h"
+#include "cairn/space/space.h"
 
 namespace cairn::export_testing {
 

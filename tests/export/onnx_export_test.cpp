@@ -10,7 +10,7 @@
 
 #include <onnx/onnx_pb.h>
 
-#include "cairn/atomic_file.h"
+#include "cairn/io/atomic_file.h"
 #include "cairn/error.h"
 #include "cairn/export/onnx_export.h"
 #include "error_matchers.h"

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "cairn/atomic_file.h"
-#include "cairn/safetensors.h"
+#include "cairn/io/atomic_file.h"
+#include "cairn/io/safetensors.h"
 #include "support/scratch_dir.h"
 
 namespace cairn {

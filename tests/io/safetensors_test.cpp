@@ -1,4 +1,4 @@
-#include "cairn/safetensors.h"
+#include "cairn/io/safetensors.h"
 
 #include <gtest/gtest.h>
 
@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "cairn/atomic_file.h"
+#include "cairn/io/atomic_file.h"
 #include "cairn/error.h"
 #include "support/scratch_dir.h"
 

@@ -1,4 +1,4 @@
-#include "cairn/sha256.h"
+#include "cairn/io/sha256.h"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "cairn/error.h"
-#include "cairn/random.h"
+#include "cairn/random/random.h"
 #include "support/scratch_dir.h"
 #include "io/sha256_compress.h"
 

@@ -1,5 +1,5 @@
 // Reading small untrusted files: regular files only, bounded, strict JSON, escaped excerpts.
-#include "cairn/text_file.h"
+#include "cairn/io/text_file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -13,9 +13,9 @@
 #include <future>
 #include <string>
 
-#include "cairn/atomic_file.h"
-#include "cairn/safetensors.h"
-#include "cairn/sha256.h"
+#include "cairn/io/atomic_file.h"
+#include "cairn/io/safetensors.h"
+#include "cairn/io/sha256.h"
 #include "error_matchers.h"
 #include "support/scratch_dir.h"
 

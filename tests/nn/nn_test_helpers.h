@@ -6,7 +6,7 @@
 #include "cairn/error.h"
 #include "cairn/nn/layer_registry.h"
 #include "cairn/nn/model.h"
-#include "cairn/random.h"
+#include "cairn/random/random.h"
 
 namespace cairn::nn::testing {
 

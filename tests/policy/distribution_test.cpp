@@ -1,12 +1,12 @@
-#include "cairn/distribution.h"
+#include "cairn/policy/distribution.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <nlohmann/json.hpp>
 
-#include "cairn/random.h"
-#include "cairn/space.h"
+#include "cairn/random/random.h"
+#include "cairn/space/space.h"
 #include "error_matchers.h"
 
 namespace cairn {

@@ -1,10 +1,10 @@
-#include "cairn/gae.h"
+#include "cairn/algorithms/gae.h"
 
 #include <gtest/gtest.h>
 
 #include <vector>
 
-#include "cairn/random.h"
+#include "cairn/random/random.h"
 #include "error_matchers.h"
 
 namespace cairn {

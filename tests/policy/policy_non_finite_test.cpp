@@ -4,8 +4,8 @@
 #include <limits>
 
 #include "cairn/nn/model_zoo.h"
-#include "cairn/policy.h"
-#include "cairn/policy_checkpoint.h"
+#include "cairn/policy/policy.h"
+#include "cairn/checkpoint/policy_checkpoint.h"
 #include "checkpoint/checkpoint_test_files.h"
 #include "error_matchers.h"
 #include "support/scratch_dir.h"

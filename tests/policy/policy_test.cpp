@@ -1,4 +1,4 @@
-#include "cairn/policy.h"
+#include "cairn/policy/policy.h"
 
 #include <gtest/gtest.h>
 

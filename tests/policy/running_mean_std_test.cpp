@@ -1,11 +1,11 @@
-#include "cairn/running_mean_std.h"
+#include "cairn/policy/running_mean_std.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <vector>
 
-#include "cairn/random.h"
+#include "cairn/random/random.h"
 #include "error_matchers.h"
 
 namespace cairn {

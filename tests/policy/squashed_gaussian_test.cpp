@@ -11,8 +11,8 @@
 #include <nlohmann/json.hpp>
 #include <numbers>
 
-#include "cairn/random.h"
-#include "cairn/space.h"
+#include "cairn/random/random.h"
+#include "cairn/space/space.h"
 #include "error_matchers.h"
 #include "support/torch_reference.h"
 

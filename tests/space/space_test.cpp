@@ -1,4 +1,4 @@
-#include "cairn/space.h"
+#include "cairn/space/space.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cairn/error.h"
-#include "cairn/random.h"
+#include "cairn/random/random.h"
 #include "error_matchers.h"
 
 namespace cairn {

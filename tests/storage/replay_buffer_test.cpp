@@ -5,8 +5,8 @@
 #include <cmath>
 #include <limits>
 
-#include "cairn/random.h"
-#include "cairn/vector_env.h"
+#include "cairn/random/random.h"
+#include "cairn/env/vector_env.h"
 #include "error_matchers.h"
 #include "support/allocation_counter.h"
 

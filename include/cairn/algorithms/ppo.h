@@ -31,9 +31,9 @@
 #include <nlohmann/json.hpp>
 
 #include "cairn/algorithms/ppo_config.h"
+#include "cairn/env/vector_env.h"
 #include "cairn/nn/adam.h"
-#include "cairn/policy.h"
-#include "cairn/vector_env.h"
+#include "cairn/policy/policy.h"
 
 namespace cairn {
 
@@ -58,8 +58,8 @@ struct TrainResult {
   // (their update was skipped).
   int64_t non_finite_transitions_skipped = 0;
   int64_t non_finite_minibatches_skipped = 0;
-  double steps_per_second = 0;    // of this iteration, collection and update
-  double time_elapsed = 0;        // seconds of train() so far
+  double steps_per_second = 0;  // of this iteration, collection and update
+  double time_elapsed = 0;      // seconds of train() so far
 
   nlohmann::json to_json() const;
 };

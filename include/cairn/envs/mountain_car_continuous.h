@@ -30,7 +30,7 @@
 #include <span>
 #include <vector>
 
-#include "cairn/env.h"
+#include "cairn/env/env.h"
 
 namespace cairn {
 

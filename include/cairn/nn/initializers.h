@@ -17,7 +17,7 @@
 #include <string>
 
 #include "cairn/nn/tensor.h"
-#include "cairn/random.h"
+#include "cairn/random/random.h"
 
 namespace cairn::nn {
 

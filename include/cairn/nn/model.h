@@ -30,7 +30,7 @@
 #include "cairn/nn/layer.h"
 #include "cairn/nn/model_spec.h"
 #include "cairn/nn/tensor.h"
-#include "cairn/random.h"
+#include "cairn/random/random.h"
 
 namespace cairn::nn {
 

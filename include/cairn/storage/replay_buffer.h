@@ -1,5 +1,5 @@
 // ReplayBuffer: the off-policy algorithms' (SAC, TD3, DQN) store of past transitions,
-// a preallocated ring for a vector of N environments stepped together (cairn/vector_env.h).
+// a preallocated ring for a vector of N environments stepped together (cairn/env/vector_env.h).
 //
 // One stored transition is
 //   observation   obs_size floats   (integer observation spaces as exact floats)
@@ -46,8 +46,8 @@
 #include <string>
 #include <vector>
 
-#include "cairn/safetensors.h"
-#include "cairn/space.h"
+#include "cairn/io/safetensors.h"
+#include "cairn/space/space.h"
 
 namespace cairn {
 

@@ -5,7 +5,7 @@
 // restarts at reset(). Not thread-safe, like Env; does not allocate.
 #pragma once
 
-#include "cairn/wrapper.h"
+#include "cairn/env/wrapper.h"
 
 namespace cairn {
 

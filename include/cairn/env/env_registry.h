@@ -16,7 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cairn/env.h"
+#include "cairn/env/env.h"
 
 namespace cairn {
 

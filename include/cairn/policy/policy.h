@@ -32,11 +32,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cairn/distribution.h"
-#include "cairn/env.h"
+#include "cairn/policy/distribution.h"
+#include "cairn/env/env.h"
 #include "cairn/nn/model.h"
-#include "cairn/running_mean_std.h"
-#include "cairn/space.h"
+#include "cairn/policy/running_mean_std.h"
+#include "cairn/space/space.h"
 
 namespace cairn {
 

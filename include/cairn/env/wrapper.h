@@ -7,7 +7,7 @@
 
 #include <memory>
 
-#include "cairn/env.h"
+#include "cairn/env/env.h"
 
 namespace cairn {
 

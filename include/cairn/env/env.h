@@ -36,8 +36,8 @@
 #include <string>
 #include <vector>
 
-#include "cairn/random.h"
-#include "cairn/space.h"
+#include "cairn/random/random.h"
+#include "cairn/space/space.h"
 
 namespace cairn {
 

@@ -14,7 +14,7 @@
 
 #include <cstdint>
 
-#include "cairn/env.h"
+#include "cairn/env/env.h"
 
 namespace cairn {
 

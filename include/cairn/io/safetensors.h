@@ -268,7 +268,7 @@ inline constexpr uint64_t kSafetensorsMaxHeaderBytes = 100'000'000;
 // would exceed kSafetensorsMaxHeaderBytes. Allocates the whole file in memory.
 std::vector<std::byte> serialize_safetensors(const TensorDict& dict);
 
-// Writes `dict` to `path` atomically (see cairn/atomic_file.h), streaming tensor
+// Writes `dict` to `path` atomically (see cairn/io/atomic_file.h), streaming tensor
 // bytes without building the file in memory. Throws cairn::Error as
 // serialize_safetensors does (messages name `path`) or on any I/O failure, in
 // which case `path` keeps its previous contents.

@@ -26,13 +26,11 @@
 #include <string>
 #include <vector>
 
-#include "cairn/policy.h"
-#include "cairn/safetensors.h"
+#include "cairn/checkpoint/checkpoint_format.h"
+#include "cairn/policy/policy.h"
+#include "cairn/io/safetensors.h"
 
 namespace cairn {
-
-// The checkpoint format this cairn writes, and the newest it reads.
-constexpr int64_t kCheckpointFormatVersion = 1;
 
 // Throws cairn::Error unless `id` is a usable policy id: non-empty, at most 128
 // characters of [A-Za-z0-9_.-], not "." or "..".

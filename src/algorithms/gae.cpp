@@ -1,4 +1,4 @@
-#include "cairn/gae.h"
+#include "cairn/algorithms/gae.h"
 
 #include <string>
 

@@ -46,9 +46,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cairn/env.h"
+#include "cairn/env/env.h"
 #include "cairn/nn/finite.h"
-#include "cairn/safetensors.h"
+#include "cairn/io/safetensors.h"
 
 namespace cairn {
 

@@ -10,7 +10,7 @@
 // and never the newest. A crash at any point leaves complete checkpoints only; at
 // worst `latest` still names the previous one.
 //
-// A manager holds the run folder's RunLock (cairn/run_folder.h) for its lifetime, so a
+// A manager holds the run folder's RunLock (cairn/checkpoint/run_folder.h) for its lifetime, so a
 // second writer is refused at once, and it removes the debris killed writers left when
 // it opens the folder. It never overwrites or deletes another run's checkpoints: a
 // checkpoint belongs to this run when its config equals the run's (a run is determined
@@ -27,7 +27,7 @@
 #include <string>
 #include <vector>
 
-#include "cairn/run_folder.h"
+#include "cairn/checkpoint/run_folder.h"
 
 namespace cairn {
 
