@@ -1,157 +1,63 @@
 #include "cairn/algorithms/ppo_config.h"
 
-#include <functional>
-#include <limits>
-#include <map>
-
 #include "cairn/error.h"
+#include "cairn/io/text_file.h"
 #include "cairn/nn/model.h"
 #include "cairn/nn/model_zoo.h"
-#include "cairn/io/text_file.h"
 
 namespace cairn {
 namespace {
 
 using json = nlohmann::json;
 
-[[noreturn]] void bad(const std::string& key, const std::string& what, const json& value) {
-  throw Error("PPO config: '" + key + "' " + what + ", got " + json_excerpt(value));
-}
-
-// One reader per field: checks the JSON type and range, and stores the value.
-using FieldReader = std::function<void(PPOConfig&, const json&)>;
-
-FieldReader integer(int64_t PPOConfig::*field, const std::string& key, int64_t min,
-                    int64_t max = std::numeric_limits<int64_t>::max()) {
-  return [field, key, min, max](PPOConfig& c, const json& v) {
-    // An unsigned value above INT64_MAX would wrap to a negative int64_t.
-    if (!v.is_number_integer() ||
-        (v.is_number_unsigned() &&
-         v.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))) {
-      bad(key, "must be an integer of at most " + std::to_string(max), v);
-    }
-    if (v.get<int64_t>() < min) bad(key, "must be at least " + std::to_string(min), v);
-    if (v.get<int64_t>() > max) bad(key, "must be at most " + std::to_string(max), v);
-    c.*field = v.get<int64_t>();
-  };
-}
-
-FieldReader number(double PPOConfig::*field, const std::string& key, double min, double max,
-                   bool min_exclusive = false) {
-  return [=](PPOConfig& c, const json& v) {
-    if (!v.is_number()) bad(key, "must be a number", v);
-    const double d = v.get<double>();
-    if (!(min_exclusive ? d > min : d >= min) || !(d <= max)) {
-      bad(key,
-          std::string("must be in ") + (min_exclusive ? "(" : "[") + std::to_string(min) + ", " +
-              std::to_string(max) + "]",
-          v);
-    }
-    c.*field = d;
-  };
-}
-
-FieldReader boolean(bool PPOConfig::*field, const std::string& key) {
-  return [field, key](PPOConfig& c, const json& v) {
-    if (!v.is_boolean()) bad(key, "must be true or false", v);
-    c.*field = v.get<bool>();
-  };
-}
-
-const std::map<std::string, FieldReader>& readers() {
-  static const std::map<std::string, FieldReader> r = {
-      {"env_id",
-       [](PPOConfig& c, const json& v) {
-         if (!v.is_string() || v.get<std::string>().empty())
-           bad("env_id", "must be a non-empty string", v);
-         c.env_id = v.get<std::string>();
-       }},
-      {"env_options",
-       [](PPOConfig& c, const json& v) {
-         if (!v.is_object()) bad("env_options", "must be an object", v);
-         c.env_options = v;
-       }},
-      {"num_envs", integer(&PPOConfig::num_envs, "num_envs", 1, kMaxNumEnvs)},
-      {"num_env_threads",
-       integer(&PPOConfig::num_env_threads, "num_env_threads", 1, kMaxNumEnvThreads)},
-      {"num_steps", integer(&PPOConfig::num_steps, "num_steps", 1, kMaxNumSteps)},
-      {"num_epochs", integer(&PPOConfig::num_epochs, "num_epochs", 1)},
-      {"num_minibatches", integer(&PPOConfig::num_minibatches, "num_minibatches", 1)},
-      {"gamma", number(&PPOConfig::gamma, "gamma", 0.0, 1.0)},
-      {"gae_lambda", number(&PPOConfig::gae_lambda, "gae_lambda", 0.0, 1.0)},
-      {"clip_coef", number(&PPOConfig::clip_coef, "clip_coef", 0.0, 1e9, true)},
-      {"clip_value_loss", boolean(&PPOConfig::clip_value_loss, "clip_value_loss")},
-      {"value_clip_coef", number(&PPOConfig::value_clip_coef, "value_clip_coef", 0.0, 1e9, true)},
-      {"ent_coef", number(&PPOConfig::ent_coef, "ent_coef", 0.0, 1e9)},
-      {"vf_coef", number(&PPOConfig::vf_coef, "vf_coef", 0.0, 1e9)},
-      {"normalize_advantages", boolean(&PPOConfig::normalize_advantages, "normalize_advantages")},
-      {"target_kl",
-       [](PPOConfig& c, const json& v) {
-         if (v.is_null()) {
-           c.target_kl.reset();
-           return;
-         }
-         if (!v.is_number() || !(v.get<double>() > 0))
-           bad("target_kl", "must be a positive number or null", v);
-         c.target_kl = v.get<double>();
-       }},
-      {"learning_rate", number(&PPOConfig::learning_rate, "learning_rate", 0.0, 1.0, true)},
-      {"anneal_lr", boolean(&PPOConfig::anneal_lr, "anneal_lr")},
-      {"adam_eps", number(&PPOConfig::adam_eps, "adam_eps", 0.0, 1.0, true)},
-      {"max_grad_norm", number(&PPOConfig::max_grad_norm, "max_grad_norm", 0.0, 1e9, true)},
-      {"total_timesteps", integer(&PPOConfig::total_timesteps, "total_timesteps", 1)},
-      {"model",
-       [](PPOConfig& c, const json& v) {
-         if (!(v.is_string() && v.get<std::string>() == "default") && !v.is_object()) {
-           bad("model", "must be \"default\" or a model spec object", v);
-         }
-         c.model = v;
-       }},
-      {"activation",
-       [](PPOConfig& c, const json& v) {
-         if (!v.is_string()) bad("activation", "must be a string", v);
-         c.activation = v.get<std::string>();
-       }},
-      {"hidden_sizes",
-       [](PPOConfig& c, const json& v) {
-         if (!v.is_array() || v.empty()) bad("hidden_sizes", "must be a non-empty array", v);
-         std::vector<int64_t> sizes;
-         for (const json& s : v) {
-           if (!s.is_number_integer() || s.get<int64_t>() <= 0 ||
-               (s.is_number_unsigned() && s.get<uint64_t>() > uint64_t{kMaxModelParameters}) ||
-               s.get<int64_t>() > kMaxModelParameters) {
-             bad("hidden_sizes",
-                 "must hold positive integers of at most " + std::to_string(kMaxModelParameters),
-                 v);
-           }
-           sizes.push_back(s.get<int64_t>());
-         }
-         c.hidden_sizes = sizes;
-       }},
-      {"log_std_init", number(&PPOConfig::log_std_init, "log_std_init", -20.0, 5.0)},
-      {"normalize_observations",
-       boolean(&PPOConfig::normalize_observations, "normalize_observations")},
-      {"observation_clip",
-       number(&PPOConfig::observation_clip, "observation_clip", 0.0, 1e9, true)},
-      {"normalize_rewards", boolean(&PPOConfig::normalize_rewards, "normalize_rewards")},
-      {"reward_clip", number(&PPOConfig::reward_clip, "reward_clip", 0.0, 1e9, true)},
-      {"seed",
-       [](PPOConfig& c, const json& v) {
-         if (!v.is_number_unsigned()) bad("seed", "must be a non-negative integer", v);
-         c.seed = v.get<uint64_t>();
-       }},
-      {"non_finite",
-       [](PPOConfig& c, const json& v) {
-         if (v == "error") {
-           c.non_finite = NonFiniteHandling::kError;
-         } else if (v == "skip") {
-           c.non_finite = NonFiniteHandling::kSkip;
-         } else {
-           bad("non_finite", "must be \"error\" or \"skip\"", v);
-         }
-       }},
-  };
-  return r;
+const ConfigFields<PPOConfig>& fields() {
+  using C = PPOConfig;
+  static const ConfigFields<C> table = [] {
+    ConfigFields<C> t("PPO config");
+    t.add_shared_fields()
+        .integer("num_steps", &C::num_steps, 1, kMaxNumSteps)
+        .integer("num_epochs", &C::num_epochs, 1)
+        .integer("num_minibatches", &C::num_minibatches, 1)
+        .number("gamma", &C::gamma, 0.0, 1.0)
+        .number("gae_lambda", &C::gae_lambda, 0.0, 1.0)
+        .number("clip_coef", &C::clip_coef, 0.0, 1e9, true)
+        .boolean("clip_value_loss", &C::clip_value_loss)
+        .number("value_clip_coef", &C::value_clip_coef, 0.0, 1e9, true)
+        .number("ent_coef", &C::ent_coef, 0.0, 1e9)
+        .number("vf_coef", &C::vf_coef, 0.0, 1e9)
+        .boolean("normalize_advantages", &C::normalize_advantages)
+        .number("learning_rate", &C::learning_rate, 0.0, 1.0, true)
+        .boolean("anneal_lr", &C::anneal_lr)
+        .number("adam_eps", &C::adam_eps, 0.0, 1.0, true)
+        .number("max_grad_norm", &C::max_grad_norm, 0.0, 1e9, true)
+        .number("log_std_init", &C::log_std_init, -20.0, 5.0)
+        .boolean("normalize_rewards", &C::normalize_rewards)
+        .number("reward_clip", &C::reward_clip, 0.0, 1e9, true);
+    t.custom(
+        "target_kl",
+        [](C& c, const json& v) {
+          if (v.is_null()) {
+            c.target_kl.reset();
+            return;
+          }
+          if (!v.is_number() || !(v.get<double>() > 0))
+            ConfigFields<C>::bad("PPO config", "target_kl", "must be a positive number or null", v);
+          c.target_kl = v.get<double>();
+        },
+        [](const C& c) { return c.target_kl ? json(*c.target_kl) : json(nullptr); });
+    t.custom(
+        "model",
+        [](C& c, const json& v) {
+          if (!(v.is_string() && v.get<std::string>() == "default") && !v.is_object()) {
+            ConfigFields<C>::bad("PPO config", "model",
+                                 "must be \"default\" or a model spec object", v);
+          }
+          c.model = v;
+        },
+        [](const C& c) { return c.model; });
+    return t;
+  }();
+  return table;
 }
 
 // The model's parameter count against kMaxModelParameters. The default model's input
@@ -174,19 +80,8 @@ void check_model_size(const PPOConfig& c) {
     }
     return;
   }
-  // Two networks (policy and value) of hidden_sizes; the products between consecutive
-  // hidden layers dominate.
-  int64_t params = 0;
-  for (size_t i = 0; i + 1 < c.hidden_sizes.size(); ++i) {
-    int64_t layer = 0;
-    if (__builtin_mul_overflow(c.hidden_sizes[i], c.hidden_sizes[i + 1], &layer) ||
-        __builtin_mul_overflow(layer, int64_t{2}, &layer) ||
-        __builtin_add_overflow(params, layer, &params) || params > kMaxModelParameters) {
-      throw Error("PPO config: 'hidden_sizes' " + json(c.hidden_sizes).dump() +
-                  " makes a model of more than " + std::to_string(kMaxModelParameters) +
-                  " parameters");
-    }
-  }
+  // Two networks (policy and value) of hidden_sizes.
+  check_hidden_sizes("PPO config", c.hidden_sizes, 2);
 }
 
 }  // namespace
@@ -215,37 +110,7 @@ void PPOConfig::validate() const {
 }
 
 json PPOConfig::to_json() const {
-  return {{"env_id", env_id},
-          {"env_options", env_options},
-          {"num_envs", num_envs},
-          {"num_env_threads", num_env_threads},
-          {"num_steps", num_steps},
-          {"num_epochs", num_epochs},
-          {"num_minibatches", num_minibatches},
-          {"gamma", gamma},
-          {"gae_lambda", gae_lambda},
-          {"clip_coef", clip_coef},
-          {"clip_value_loss", clip_value_loss},
-          {"value_clip_coef", value_clip_coef},
-          {"ent_coef", ent_coef},
-          {"vf_coef", vf_coef},
-          {"normalize_advantages", normalize_advantages},
-          {"target_kl", target_kl ? json(*target_kl) : json(nullptr)},
-          {"learning_rate", learning_rate},
-          {"anneal_lr", anneal_lr},
-          {"adam_eps", adam_eps},
-          {"max_grad_norm", max_grad_norm},
-          {"total_timesteps", total_timesteps},
-          {"model", model},
-          {"activation", activation},
-          {"hidden_sizes", hidden_sizes},
-          {"log_std_init", log_std_init},
-          {"normalize_observations", normalize_observations},
-          {"observation_clip", observation_clip},
-          {"normalize_rewards", normalize_rewards},
-          {"reward_clip", reward_clip},
-          {"seed", seed},
-          {"non_finite", non_finite == NonFiniteHandling::kSkip ? "skip" : "error"}};
+  return fields().write(*this);
 }
 
 PPOConfig PPOConfig::from_json(const json& j) {
@@ -253,40 +118,11 @@ PPOConfig PPOConfig::from_json(const json& j) {
 }
 
 PPOConfig PPOConfig::from_json(const json& j, const PPOConfig& base) {
-  if (!j.is_object()) {
-    throw Error("PPO config: expected a JSON object, got " + json_excerpt(j));
-  }
-  PPOConfig c = base;
-  for (const auto& [key, value] : j.items()) {
-    auto it = readers().find(key);
-    if (it == readers().end()) {
-      std::string known;
-      for (const auto& [k, r] : readers()) known += (known.empty() ? "" : ", ") + k;
-      throw Error("PPO config: unknown key '" + key + "' (known keys: " + known + ")");
-    }
-    it->second(c, value);
-  }
-  return c;
+  return fields().read(j, base);
 }
 
 void PPOConfig::set(const std::string& assignment) {
-  const size_t eq = assignment.find('=');
-  if (eq == std::string::npos || eq == 0) {
-    throw Error("PPO config: override " + excerpt(assignment) + " must look like key=value");
-  }
-  const std::string key = assignment.substr(0, eq), text = assignment.substr(eq + 1);
-  json value;
-  try {
-    // Strictly, as every JSON cairn reads: a duplicate key in an object value is an error.
-    value = parse_json_strictly(text, "PPO config: override '" + key + "'");
-  } catch (const Error& e) {
-    // A bare word, e.g. env_id=Pendulum-v1, is the string itself; JSON that only looks
-    // like an object or array but is malformed is an error, with the parser's position.
-    const size_t first = text.find_first_not_of(" \t");
-    if (first != std::string::npos && (text[first] == '{' || text[first] == '[')) throw;
-    value = text;
-  }
-  *this = from_json(json{{key, value}}, *this);
+  fields().set(*this, assignment);
 }
 
 bool has_ppo_preset(const std::string& env_id) {

@@ -19,24 +19,14 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cairn/nn/finite.h"
+#include "cairn/algorithms/config_fields.h"
 
 namespace cairn {
 
-// Size limits of a config, checked by validate() (with overflow-safe products) so that
-// an absurd size is an error naming the key rather than std::bad_alloc.
-inline constexpr int64_t kMaxNumEnvs = int64_t{1} << 20;
-inline constexpr int64_t kMaxNumEnvThreads = 1024;
-inline constexpr int64_t kMaxNumSteps = int64_t{1} << 24;
-inline constexpr int64_t kMaxBatchSize = int64_t{1} << 26;        // num_envs * num_steps
-inline constexpr int64_t kMaxModelParameters = int64_t{1} << 28;  // 1 GiB of float32
-
-struct PPOConfig {
-  // Environment
-  std::string env_id = "CartPole-v1";
-  nlohmann::json env_options = nlohmann::json::object();  // keyword arguments of make()
-  int64_t num_envs = 4;
-  int64_t num_env_threads = 1;  // threads stepping the environments
+// The shared fields (env_id, env_options, num_envs, num_env_threads, total_timesteps,
+// activation, hidden_sizes, normalize_observations, observation_clip, seed, non_finite)
+// are AlgorithmConfig's, with its defaults.
+struct PPOConfig : AlgorithmConfig {
   // Rollouts and updates
   int64_t num_steps = 128;  // steps per environment per iteration
   int64_t num_epochs = 4;
@@ -56,24 +46,13 @@ struct PPOConfig {
   bool anneal_lr = true;  // linear decay to 0 over total_timesteps
   double adam_eps = 1e-5;
   double max_grad_norm = 0.5;
-  int64_t total_timesteps = 500000;  // the horizon of the learning-rate schedule
   // Policy
-  nlohmann::json model = "default";  // "default" (64x64 tanh actor-critic) or a model spec
-  std::string activation = "tanh";   // of the default model
-  std::vector<int64_t> hidden_sizes = {64, 64};  // of the default model
-  double log_std_init = 0.0;                     // Gaussian policies
-  bool normalize_observations = false;
-  double observation_clip = 10.0;
+  nlohmann::json model = "default";  // "default" (hidden_sizes, activation) or a model spec
+  double log_std_init = 0.0;         // Gaussian policies
   // Training rewards divided by the running std of the discounted return, then clipped
   // (Stable-Baselines3's VecNormalize). Affects learning only, never the policy.
   bool normalize_rewards = false;
   double reward_clip = 10.0;
-  // Reproducibility
-  uint64_t seed = 1;
-  // Non-finite data: JSON "error" or "skip" (see NonFiniteHandling and
-  // docs/architecture.md).
-  NonFiniteHandling non_finite = NonFiniteHandling::kError;
-
   // Valid once validate() passed (the product is then bounded by kMaxBatchSize).
   int64_t batch_size() const { return num_envs * num_steps; }
   int64_t minibatch_size() const { return batch_size() / num_minibatches; }
