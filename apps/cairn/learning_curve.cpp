@@ -11,8 +11,8 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "cairn/io/atomic_file.h"
 #include "cairn/error.h"
+#include "cairn/io/atomic_file.h"
 #include "cairn/io/text_file.h"
 #include "metrics_log.h"
 

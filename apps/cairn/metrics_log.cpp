@@ -3,8 +3,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "cairn/io/atomic_file.h"
 #include "cairn/error.h"
+#include "cairn/io/atomic_file.h"
 #include "cairn/io/text_file.h"
 
 namespace cairn::cli {
