@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "cairn/checkpoint/checkpoint_format.h"
 #include "cairn/error.h"
 #include "cairn/io/atomic_file.h"
 #include "cairn/io/text_file.h"
@@ -119,7 +120,7 @@ const std::vector<std::string>& metric_columns() {
 }
 
 MetricsLog::MetricsLog(const fs::path& run_dir, int64_t iteration)
-    : csv_path_(run_dir / "metrics.csv"), jsonl_path_(run_dir / "metrics.jsonl") {
+    : csv_path_(run_dir / kMetricsCsvFile), jsonl_path_(run_dir / kMetricsJsonlFile) {
   std::error_code ec;
   fs::create_directories(run_dir, ec);
   if (ec) throw Error("cannot create run folder '" + run_dir.string() + "': " + ec.message());
