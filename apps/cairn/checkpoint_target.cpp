@@ -1,5 +1,6 @@
 #include "checkpoint_target.h"
 
+#include "cairn/checkpoint/checkpoint_format.h"
 #include "cairn/checkpoint/checkpoint_manager.h"
 #include "cairn/error.h"
 #include "cairn/io/text_file.h"
@@ -30,7 +31,7 @@ json config_of(const json& manifest, const fs::path& file) {
 TargetLocation locate_target(const std::string& given) {
   const fs::path p(given);
   require_path(p, "path");
-  if (entry_exists(p / "cairn_policy.json")) return {p, true};
+  if (entry_exists(p / kPolicyManifestFile)) return {p, true};
   return {resolve_checkpoint(p), false};
 }
 
@@ -41,14 +42,15 @@ CheckpointTarget resolve_target(const std::string& given) {
     CheckpointTarget t{p, false, std::nullopt, json()};
     // A policy folder inside an algorithm checkpoint knows its environment from there.
     const fs::path owner = p.parent_path().parent_path();
-    if (p.parent_path().filename() == "policies" && entry_exists(owner / "cairn_checkpoint.json")) {
-      t.config = config_of(verify_algorithm_checkpoint(owner), owner / "cairn_checkpoint.json");
+    if (p.parent_path().filename() == kPoliciesFolder &&
+        entry_exists(owner / kCheckpointManifestFile)) {
+      t.config = config_of(verify_algorithm_checkpoint(owner), owner / kCheckpointManifestFile);
     }
     return t;
   }
   // Verified as resuming would verify it (files, config, policy list, state).
   json manifest = verify_algorithm_checkpoint(p);
-  json config = config_of(manifest, p / "cairn_checkpoint.json");
+  json config = config_of(manifest, p / kCheckpointManifestFile);
   return {p, true, std::move(config), std::move(manifest)};
 }
 

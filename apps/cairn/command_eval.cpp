@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "arguments.h"
+#include "cairn/checkpoint/checkpoint_format.h"
 #include "cairn/checkpoint/policy_checkpoint.h"
 #include "cairn/env/env_registry.h"
 #include "cairn/error.h"
@@ -17,7 +18,8 @@ namespace {
 using json = nlohmann::json;
 
 const std::vector<FlagSpec> kEvalFlags = {
-    {"policy", true, "ID", "policy id inside an algorithm checkpoint (default default_policy)"},
+    {"policy", true, "ID",
+     std::string("policy id inside an algorithm checkpoint (default ") + kDefaultPolicyId + ")"},
     {"episodes", true, "N", "episodes (default 100)"},
     {"seed", true, "N", "episode i is reset with seed N + i (default 0)"},
     {"env", true, "ID", "environment (default: the checkpoint's)"},
@@ -45,7 +47,7 @@ int run_eval(int argc, char** argv, int first) {
   if (args.positional().size() != 1) throw Error("expected one PATH (see --help)");
   const CheckpointTarget target = resolve_target(args.positional()[0]);
   PolicyRestoreOptions options;
-  options.policy_id = args.get_or("policy", "default_policy");
+  options.policy_id = args.get_or("policy", kDefaultPolicyId);
   PolicyRestoreReport report;
   std::unique_ptr<Policy> policy = Policy::from_checkpoint(target.path, options, &report);
 

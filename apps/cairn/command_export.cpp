@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "arguments.h"
+#include "cairn/checkpoint/checkpoint_format.h"
 #include "cairn/checkpoint/policy_checkpoint.h"
 #include "cairn/error.h"
 #include "checkpoint_target.h"
@@ -15,7 +16,8 @@ namespace {
 namespace fs = std::filesystem;
 
 const std::vector<FlagSpec> kExportFlags = {
-    {"policy", true, "ID", "policy id inside an algorithm checkpoint (default default_policy)"},
+    {"policy", true, "ID",
+     std::string("policy id inside an algorithm checkpoint (default ") + kDefaultPolicyId + ")"},
     {"format", true, "onnx|c", "what to write"},
     {"out", true, "OUT", "the .onnx file (onnx), or the folder for the .h and .c files (c)"},
     {"opset", true, "N", "ONNX opset (default 17)"},
@@ -48,7 +50,7 @@ int run_export(int argc, char** argv, int first) {
   if (!args.has("out")) throw Error("--out is required");
   const fs::path path = locate_target(args.positional()[0]).path;
   PolicyRestoreOptions options;
-  options.policy_id = args.get_or("policy", "default_policy");
+  options.policy_id = args.get_or("policy", kDefaultPolicyId);
   PolicyRestoreReport report;
   const std::unique_ptr<Policy> policy = Policy::from_checkpoint(path, options, &report);
   ExportSettings settings;

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "arguments.h"
+#include "cairn/checkpoint/checkpoint_format.h"
 #include "cairn/checkpoint/policy_checkpoint.h"
 #include "cairn/error.h"
 #include "checkpoint_target.h"
@@ -60,7 +61,7 @@ int run_inspect(int argc, char** argv, int first) {
   if (args.positional().size() != 1) throw Error("expected one PATH (see --help)");
   const CheckpointTarget target = resolve_target(args.positional()[0]);
   json out = {{"path", target.path.string()}};
-  std::vector<std::string> ids = {"default_policy"};
+  std::vector<std::string> ids = {kDefaultPolicyId};
   if (target.algorithm) {
     // resolve_target() verified every file, the config, the policy list and the algorithm state,
     // as resuming would (restoring the algorithm would also build its environments).
@@ -88,7 +89,7 @@ int run_inspect(int argc, char** argv, int first) {
     policies[id] = policy_summary(report.folder, report, *policy);
     if (!target.algorithm) {
       // Read from the manifest the restore just checked.
-      out["kind"] = "cairn.policy";
+      out["kind"] = kPolicyKind;
       out["format_version"] = report.format_version;
       out["cairn_version"] = report.cairn_version;
     }

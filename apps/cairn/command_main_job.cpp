@@ -6,6 +6,7 @@
 #include "arguments.h"
 #include "cairn/algorithms/algorithm_registry.h"
 #include "cairn/algorithms/ppo.h"
+#include "cairn/checkpoint/checkpoint_format.h"
 #include "cairn/checkpoint/checkpoint_manager.h"
 #include "cairn/checkpoint/policy_checkpoint.h"
 #include "cairn/checkpoint/run_folder.h"
@@ -100,7 +101,7 @@ int run_main_job(int argc, char** argv, int first) {
   say("2. checkpoint %s (latest of %zu kept)\n", last.c_str(), checkpoints.checkpoints().size());
 
   // 2. The policy alone, from its folder: no algorithm, no training config.
-  const std::filesystem::path policy_dir = last / "policies" / "default_policy";
+  const std::filesystem::path policy_dir = last / kPoliciesFolder / kDefaultPolicyId;
   PolicyRestoreReport report;
   std::unique_ptr<Policy> policy =
       Policy::from_checkpoint(policy_dir, PolicyRestoreOptions(), &report);

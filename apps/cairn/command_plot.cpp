@@ -3,6 +3,7 @@
 #include <set>
 
 #include "arguments.h"
+#include "cairn/checkpoint/checkpoint_format.h"
 #include "cairn/error.h"
 #include "commands.h"
 #include "learning_curve.h"
@@ -30,10 +31,11 @@ int run_plot(int argc, char** argv, int first) {
     for (const std::string& m : plottable_metrics()) metrics += (metrics.empty() ? "" : ", ") + m;
     std::fputs(
         help_text("cairn plot RUN_DIR [RUN_DIR...] [--out FILE] [--metric NAME]... [--json]",
-                  "Draws the learning curves of runs (their metrics.jsonl, written by 'cairn "
-                  "train --out')\nagainst timesteps as an SVG, one colour per run, one "
-                  "panel per metric. Also writes\na PNG next to it when rsvg-convert or "
-                  "ImageMagick's convert is installed.\nMetrics: " +
+                  std::string("Draws the learning curves of runs (their ") + kMetricsJsonlFile +
+                      ", written by 'cairn train --out')\nagainst timesteps as an SVG, one colour "
+                      "per run, one "
+                      "panel per metric. Also writes\na PNG next to it when rsvg-convert or "
+                      "ImageMagick's convert is installed.\nMetrics: " +
                       metrics + ".",
                   kPlotFlags)
             .c_str(),

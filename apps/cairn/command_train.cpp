@@ -4,6 +4,7 @@
 
 #include "arguments.h"
 #include "cairn/algorithms/algorithm_registry.h"
+#include "cairn/checkpoint/checkpoint_format.h"
 #include "cairn/checkpoint/checkpoint_manager.h"
 #include "cairn/checkpoint/run_folder.h"
 #include "cairn/env/env_registry.h"
@@ -32,9 +33,10 @@ const std::vector<FlagSpec> kTrainFlags = {
     {"eval-episodes", true, "N",
      "deterministic evaluation episodes at the end (default 100; 0: none)"},
     {"out", true, "DIR",
-     "run folder for checkpoints, metrics.csv, metrics.jsonl and learning_curve.svg;\n"
-     "                           refused if it holds another run (with --resume: default\n"
-     "                           the checkpoint's run folder)"},
+     std::string("run folder for checkpoints, ") + kMetricsCsvFile + ", " + kMetricsJsonlFile +
+         " and learning_curve.svg;\n"
+         "                           refused if it holds another run (with --resume: default\n"
+         "                           the checkpoint's run folder)"},
     {"overwrite", false, "",
      "replace the run --out DIR holds (atomically: the old run is removed, never mixed)"},
     {"checkpoint-every", true, "K",
@@ -72,13 +74,15 @@ int run_train(int argc, char** argv, int first) {
             "[--keep-best N]] [--json]\n"
             "       cairn train --resume CHECKPOINT [--out DIR [--overwrite]] [stop options] "
             "[--json]",
-            "Trains an algorithm, printing progress (one updating line on a terminal, else a line\n"
-            "at most every second), then evaluates the policy deterministically.\n"
-            "Stop conditions count over the whole run, across resumes. With a run folder,\n"
-            "every iteration's metrics are appended to metrics.csv and metrics.jsonl and\n"
-            "the learning curve is drawn at the end (see 'cairn plot'). A run folder is\n"
-            "locked while it is written and holds one run: --out on a folder holding a run\n"
-            "is refused (resume it with --resume DIR, or replace it with --overwrite).",
+            std::string("Trains an algorithm, printing progress (one updating line on a terminal,\n"
+                        "else a line at most every second), then evaluates the policy\n"
+                        "deterministically. Stop conditions count over the whole run, across\n"
+                        "resumes. With a run folder, every iteration's metrics are appended to ") +
+                kMetricsCsvFile + " and " + kMetricsJsonlFile +
+                " and\n"
+                "the learning curve is drawn at the end (see 'cairn plot'). A run folder is\n"
+                "locked while it is written and holds one run: --out on a folder holding a run\n"
+                "is refused (resume it with --resume DIR, or replace it with --overwrite).",
             kTrainFlags)
             .c_str(),
         stdout);

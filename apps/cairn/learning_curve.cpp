@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "cairn/checkpoint/checkpoint_format.h"
 #include "cairn/error.h"
 #include "cairn/io/atomic_file.h"
 #include "cairn/io/text_file.h"
@@ -159,7 +160,7 @@ std::vector<Series> read_series(const fs::path& run_dir, const std::vector<std::
       throw Error("unknown metric '" + m + "' (known: " + known + ")");
     }
   }
-  const fs::path file = run_dir / "metrics.jsonl";
+  const fs::path file = run_dir / kMetricsJsonlFile;
   std::error_code ec;
   if (!fs::exists(fs::symlink_status(file, ec))) {
     throw Error("cannot read '" + file.string() + "' (is it a run folder of cairn train?)");

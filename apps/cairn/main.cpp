@@ -8,7 +8,6 @@
 #include "cairn/error.h"
 #include "commands.h"
 #include "plugin_loader.h"
-#include "simple_corridor.h"
 
 namespace {
 
@@ -71,7 +70,6 @@ std::string with_plugin_hint(const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  corridor::register_simple_corridor();
   if (!load_plugins(argc, argv)) return 2;
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
       !std::strcmp(argv[1], "help")) {

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "cairn/checkpoint/checkpoint_format.h"
 #include "cairn/error.h"
 #include "cairn/io/atomic_file.h"
 #include "cairn/io/text_file.h"
@@ -112,8 +113,8 @@ std::vector<std::string> metric_columns(const std::vector<std::string>& metric_n
 }
 
 MetricsLog::MetricsLog(const fs::path& run_dir, int64_t iteration, std::vector<std::string> columns)
-    : csv_path_(run_dir / "metrics.csv"),
-      jsonl_path_(run_dir / "metrics.jsonl"),
+    : csv_path_(run_dir / kMetricsCsvFile),
+      jsonl_path_(run_dir / kMetricsJsonlFile),
       columns_(std::move(columns)) {
   const std::string header = csv_header(columns_);
   std::error_code ec;

@@ -8,6 +8,8 @@
 
 #include "cairn/algorithms/algorithm.h"
 #include "cairn/algorithms/algorithm_registry.h"
+#include "cairn/checkpoint/checkpoint_format.h"
+#include "cairn/checkpoint/run_folder.h"
 #include "cairn/error.h"
 #include "cairn/io/atomic_file.h"
 #include "cairn/io/text_file.h"
@@ -17,21 +19,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kLatest = "latest";
-constexpr const char* kPrefix = "checkpoint_";
-
-bool is_checkpoint_name(const std::string& name) {
-  if (name.rfind(kPrefix, 0) != 0 || name.size() == std::string(kPrefix).size()) return false;
-  return std::all_of(name.begin() + static_cast<std::ptrdiff_t>(std::string(kPrefix).size()),
-                     name.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
 // The checkpoint's manifest, read as every untrusted file is (a regular file only, size
 // bounded, strict JSON), or a discarded value when it cannot be read: retention and the
 // run check then treat the checkpoint as belonging to no run and ranking last.
 nlohmann::json manifest_of(const fs::path& checkpoint) {
   try {
-    const fs::path path = checkpoint / "cairn_checkpoint.json";
+    const fs::path path = checkpoint / kCheckpointManifestFile;
     return parse_json_strictly(read_text_file(path, kMaxJsonFileBytes, "a checkpoint manifest"),
                                path.string());
   } catch (const Error&) {
@@ -118,8 +111,8 @@ std::vector<fs::path> CheckpointManager::checkpoints() const {
   for (fs::directory_iterator it(run_dir_, ec); !ec && it != fs::directory_iterator();
        it.increment(ec)) {
     std::error_code entry_ec;
-    if (it->is_directory(entry_ec) && is_checkpoint_name(it->path().filename().string()) &&
-        fs::exists(it->path() / "cairn_checkpoint.json", entry_ec)) {
+    if (it->is_directory(entry_ec) && is_checkpoint_folder_name(it->path().filename().string()) &&
+        fs::exists(it->path() / kCheckpointManifestFile, entry_ec)) {
       out.push_back(it->path());
     }
   }
@@ -130,12 +123,12 @@ std::vector<fs::path> CheckpointManager::checkpoints() const {
 
 fs::path CheckpointManager::save(Algorithm& algorithm) {
   char name[64];
-  std::snprintf(name, sizeof name, "%s%06lld", kPrefix,
+  std::snprintf(name, sizeof name, "%s%06lld", kCheckpointFolderPrefix,
                 static_cast<long long>(algorithm.iteration()));
   const fs::path path = run_dir_ / name;
   refuse_other_runs(algorithm, path);
   algorithm.save_checkpoint(path, /*overwrite=*/true);
-  write_file_atomically(run_dir_ / kLatest, std::string(name) + "\n");
+  write_file_atomically(run_dir_ / kLatestFile, std::string(name) + "\n");
   apply_retention(path);
   return path;
 }
@@ -190,21 +183,21 @@ fs::path resolve_checkpoint(const fs::path& path) {
     std::error_code ec;
     return fs::exists(fs::symlink_status(p, ec));
   };
-  if (present(path / "cairn_checkpoint.json")) return path;
-  if (!present(path / kLatest)) {
-    throw Error("'" + path.string() +
-                "' is neither a checkpoint (no cairn_checkpoint.json) nor a run "
-                "folder (no 'latest' marker)");
+  if (present(path / kCheckpointManifestFile)) return path;
+  if (!present(path / kLatestFile)) {
+    throw Error("'" + path.string() + "' is neither a checkpoint (no " + kCheckpointManifestFile +
+                ") nor a run folder (no '" + kLatestFile + "' marker)");
   }
   // Bounded and regular files only: `latest` could be a pipe, /dev/zero or garbage.
-  const std::string text = read_text_file(path / kLatest, kMaxMarkerFileBytes, "a 'latest' marker");
+  const std::string text = read_text_file(path / kLatestFile, kMaxMarkerFileBytes,
+                                          std::string("a '") + kLatestFile + "' marker");
   const std::string name = text.substr(0, text.find('\n'));
-  if (!is_checkpoint_name(name)) {
-    throw Error("'" + (path / kLatest).string() + "' does not name a checkpoint (holds " +
+  if (!is_checkpoint_folder_name(name)) {
+    throw Error("'" + (path / kLatestFile).string() + "' does not name a checkpoint (holds " +
                 excerpt(text) + ")");
   }
-  if (!present(path / name / "cairn_checkpoint.json")) {
-    throw Error("'" + (path / kLatest).string() + "' names '" + name + "', which is missing");
+  if (!present(path / name / kCheckpointManifestFile)) {
+    throw Error("'" + (path / kLatestFile).string() + "' names '" + name + "', which is missing");
   }
   return path / name;
 }

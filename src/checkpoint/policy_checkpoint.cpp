@@ -6,9 +6,10 @@
 #include <cstring>
 #include <set>
 
-#include "cairn/io/atomic_file.h"
+#include "cairn/checkpoint/checkpoint_format.h"
 #include "cairn/checkpoint/checkpoint_manager.h"
 #include "cairn/error.h"
+#include "cairn/io/atomic_file.h"
 #include "cairn/io/sha256.h"
 #include "cairn/io/text_file.h"
 #include "checkpoint/manifest.h"
@@ -19,9 +20,6 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-constexpr const char* kManifest = "cairn_policy.json";
-constexpr const char* kWeights = "weights.safetensors";
-constexpr const char* kExample = "example.safetensors";
 constexpr const char* kStatsMean = "observation_normalizer/mean";
 constexpr const char* kStatsVar = "observation_normalizer/var";
 constexpr const char* kStatsCount = "observation_normalizer/count";
@@ -52,7 +50,7 @@ TensorDict policy_weights(const Policy& policy) {
 }
 
 json policy_manifest(const Policy& policy) {
-  return {{"kind", "cairn.policy"},
+  return {{"kind", kPolicyKind},
           {"format_version", kCheckpointFormatVersion},
           {"cairn_version", CAIRN_VERSION_STRING},
           {"observation_space", policy.observation_space().to_json()},
@@ -239,10 +237,11 @@ void write_policy_files(Policy& policy, const fs::path& dir,
   const std::vector<std::byte> example =
       serialize_safetensors(record_policy_example(policy, example_observations));
   json manifest = policy_manifest(policy);
-  manifest["files"] = {{kWeights, file_entry(weights)}, {kExample, file_entry(example)}};
-  write_file_atomically(dir / kWeights, weights);
-  write_file_atomically(dir / kExample, example);
-  write_file_atomically(dir / kManifest, manifest.dump(2) + "\n");
+  manifest["files"] = {{kPolicyWeightsFile, file_entry(weights)},
+                       {kPolicyExampleFile, file_entry(example)}};
+  write_file_atomically(dir / kPolicyWeightsFile, weights);
+  write_file_atomically(dir / kPolicyExampleFile, example);
+  write_file_atomically(dir / kPolicyManifestFile, manifest.dump(2) + "\n");
 }
 
 void save_policy(Policy& policy, const fs::path& dir, std::span<const float> example_observations,
@@ -256,8 +255,8 @@ void save_policy(Policy& policy, const fs::path& dir, std::span<const float> exa
 std::unique_ptr<Policy> load_policy_from_files(const PolicyFiles& files,
                                                const PolicyRestoreOptions& options,
                                                PolicyRestoreReport* report) {
-  const std::string manifest_name = files.source + "/" + kManifest;
-  const json manifest = parse_manifest(files.manifest_json, manifest_name, "cairn.policy");
+  const std::string manifest_name = files.source + "/" + kPolicyManifestFile;
+  const json manifest = parse_manifest(files.manifest_json, manifest_name, kPolicyKind);
   PolicyRestoreReport local;
   PolicyRestoreReport& r = report ? *report : local;
   r.format_version = manifest["format_version"].get<int64_t>();
@@ -267,13 +266,13 @@ std::unique_ptr<Policy> load_policy_from_files(const PolicyFiles& files,
   const json& listed = require_field(manifest, "files", manifest_name);
   if (!listed.is_object()) throw Error(manifest_name + ": field 'files' must be an object");
   for (const auto& [name, entry] : listed.items()) {
-    if (name != kWeights && name != kExample) {
+    if (name != kPolicyWeightsFile && name != kPolicyExampleFile) {
       throw Error(manifest_name + ": lists unexpected file " + excerpt(name, 200));
     }
   }
   if (options.verify_checksums) {
-    verify_file_entry(listed, kWeights, files.weights, files.source);
-    verify_file_entry(listed, kExample, files.example, files.source);
+    verify_file_entry(listed, kPolicyWeightsFile, files.weights, files.source);
+    verify_file_entry(listed, kPolicyExampleFile, files.example, files.source);
   }
 
   auto read = [&](const char* field) -> const json& {
@@ -307,7 +306,7 @@ std::unique_ptr<Policy> load_policy_from_files(const PolicyFiles& files,
     throw Error(
         manifest_name + ": field 'model' needs " +
         (params == SIZE_MAX ? std::string("an impossible number of") : std::to_string(params)) +
-        " parameters, more than " + files.source + "/" + kWeights + " (" +
+        " parameters, more than " + files.source + "/" + kPolicyWeightsFile + " (" +
         std::to_string(files.weights.size()) + " bytes) can hold");
   }
   std::unique_ptr<Policy> policy;
@@ -316,10 +315,10 @@ std::unique_ptr<Policy> load_policy_from_files(const PolicyFiles& files,
   } catch (const Error& e) {
     throw Error(manifest_name + ": " + e.what());
   }
-  const std::string weights_name = files.source + "/" + kWeights;
+  const std::string weights_name = files.source + "/" + kPolicyWeightsFile;
   load_weights(*policy, parse_safetensors(files.weights, weights_name), weights_name);
   if (options.verify_example) {
-    const std::string example_name = files.source + "/" + kExample;
+    const std::string example_name = files.source + "/" + kPolicyExampleFile;
     verify_example(*policy, parse_safetensors(files.example, example_name), example_name, options,
                    r);
   }
@@ -340,32 +339,31 @@ std::unique_ptr<Policy> load_policy(const fs::path& path, const PolicyRestoreOpt
                                     PolicyRestoreReport* report) {
   require_path(path, "checkpoint path");
   fs::path folder = path;
-  if (!entry_exists(path / kManifest)) {
-    if (!entry_exists(path / "cairn_checkpoint.json") && !entry_exists(path / "latest")) {
-      throw Error("'" + path.string() + "' is neither a policy folder (no " + kManifest +
-                  "), an algorithm checkpoint (no cairn_checkpoint.json) nor a run folder (no "
-                  "'latest' marker)");
+  if (!entry_exists(path / kPolicyManifestFile)) {
+    if (!entry_exists(path / kCheckpointManifestFile) && !entry_exists(path / kLatestFile)) {
+      throw Error("'" + path.string() + "' is neither a policy folder (no " + kPolicyManifestFile +
+                  "), an algorithm checkpoint (no " + kCheckpointManifestFile +
+                  ") nor a run folder (no '" + kLatestFile + "' marker)");
     }
     // A run folder stands for its latest checkpoint, as everywhere in cairn.
     const fs::path checkpoint = resolve_checkpoint(path);
-    const fs::path algorithm_manifest = checkpoint / "cairn_checkpoint.json";
+    const fs::path algorithm_manifest = checkpoint / kCheckpointManifestFile;
     validate_policy_id(options.policy_id);
     // The checkpoint's own list of policies is checked by every reader, not only inspect.
     require_plain_entry(checkpoint, algorithm_manifest);
-    const std::vector<std::string> ids =
-        read_policy_ids(read_manifest(algorithm_manifest, "cairn.algorithm_checkpoint"),
-                        algorithm_manifest.string());
+    const std::vector<std::string> ids = read_policy_ids(
+        read_manifest(algorithm_manifest, kAlgorithmCheckpointKind), algorithm_manifest.string());
     if (std::find(ids.begin(), ids.end(), options.policy_id) == ids.end()) {
       std::string listed;
       for (const std::string& id : ids) listed += (listed.empty() ? "'" : ", '") + id + "'";
       throw Error("algorithm checkpoint '" + checkpoint.string() + "' has no policy '" +
                   options.policy_id + "' (its policy_ids are " + listed + ")");
     }
-    folder = checkpoint / "policies" / options.policy_id;
-    require_plain_entry(checkpoint, checkpoint / "policies");
-    if (!entry_exists(folder / kManifest)) {
+    folder = checkpoint / kPoliciesFolder / options.policy_id;
+    require_plain_entry(checkpoint, checkpoint / kPoliciesFolder);
+    if (!entry_exists(folder / kPolicyManifestFile)) {
       throw Error("algorithm checkpoint '" + checkpoint.string() + "' has no policy '" +
-                  options.policy_id + "' (no " + (folder / kManifest).string() + ")");
+                  options.policy_id + "' (no " + (folder / kPolicyManifestFile).string() + ")");
     }
     require_plain_entry(checkpoint, folder);
   }
@@ -376,7 +374,7 @@ std::unique_ptr<Policy> load_policy(const fs::path& path, const PolicyRestoreOpt
        it.increment(ec)) {
     const std::string name = it->path().filename().string();
     if (name.rfind('.', 0) == 0) continue;
-    if (name != kManifest && name != kWeights && name != kExample) {
+    if (name != kPolicyManifestFile && name != kPolicyWeightsFile && name != kPolicyExampleFile) {
       throw Error(folder.string() + ": unexpected file " + excerpt(name, 200) +
                   " in the policy folder");
     }
@@ -386,14 +384,15 @@ std::unique_ptr<Policy> load_policy(const fs::path& path, const PolicyRestoreOpt
   PolicyFiles files;
   files.source = folder.string();
   files.manifest_json =
-      read_text_file(folder / kManifest, kMaxJsonFileBytes, "a checkpoint manifest");
-  for (const char* name : {kWeights, kExample}) {
+      read_text_file(folder / kPolicyManifestFile, kMaxJsonFileBytes, "a checkpoint manifest");
+  for (const char* name : {kPolicyWeightsFile, kPolicyExampleFile}) {
     if (!entry_exists(folder / name)) {
-      throw Error(folder.string() + ": missing file '" + name + "' (listed in " + kManifest + ")");
+      throw Error(folder.string() + ": missing file '" + name + "' (listed in " +
+                  kPolicyManifestFile + ")");
     }
   }
-  files.weights = read_file(folder / kWeights);
-  files.example = read_file(folder / kExample);
+  files.weights = read_file(folder / kPolicyWeightsFile);
+  files.example = read_file(folder / kPolicyExampleFile);
   PolicyRestoreReport local;
   PolicyRestoreReport& r = report ? *report : local;
   r.folder = folder;
@@ -401,8 +400,8 @@ std::unique_ptr<Policy> load_policy(const fs::path& path, const PolicyRestoreOpt
 }
 
 std::vector<float> read_example_observations(const fs::path& policy_folder) {
-  const TensorDict example = read_safetensors(policy_folder / kExample);
-  const std::string file = (policy_folder / kExample).string();
+  const TensorDict example = read_safetensors(policy_folder / kPolicyExampleFile);
+  const std::string file = (policy_folder / kPolicyExampleFile).string();
   if (!example.contains("obs")) throw Error(file + ": missing tensor 'obs'");
   if (example.at("obs").dtype() != DType::f32) throw Error(file + ": tensor 'obs' must be F32");
   return example.values<float>("obs");

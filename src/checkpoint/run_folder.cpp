@@ -11,8 +11,9 @@
 #include <system_error>
 #include <vector>
 
-#include "cairn/io/atomic_file.h"
+#include "cairn/checkpoint/checkpoint_format.h"
 #include "cairn/error.h"
+#include "cairn/io/atomic_file.h"
 #include "io/posix_file.h"
 
 namespace cairn {
@@ -22,17 +23,8 @@ namespace fs = std::filesystem;
 using io::errno_text;
 using io::quoted;
 
-constexpr const char* kLockFile = ".lock";
-
 bool starts_with(const std::string& s, const std::string& prefix) {
   return s.rfind(prefix, 0) == 0;
-}
-
-bool is_checkpoint_name(const std::string& name) {
-  const std::string prefix = "checkpoint_";
-  return starts_with(name, prefix) && name.size() > prefix.size() &&
-         std::all_of(name.begin() + static_cast<std::ptrdiff_t>(prefix.size()), name.end(),
-                     [](char c) { return c >= '0' && c <= '9'; });
 }
 
 // The entries that make a folder hold a run, in the order found.
@@ -43,8 +35,8 @@ std::vector<std::string> run_entries(const fs::path& dir) {
   fs::directory_iterator it(dir, ec);
   for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
     const std::string name = it->path().filename().string();
-    if (name == "latest" || name == "metrics.csv" || name == "metrics.jsonl" ||
-        is_checkpoint_name(name)) {
+    if (name == kLatestFile || name == kMetricsCsvFile || name == kMetricsJsonlFile ||
+        is_checkpoint_folder_name(name)) {
       found.push_back(name);
     }
   }
@@ -55,16 +47,19 @@ std::vector<std::string> run_entries(const fs::path& dir) {
 
 // The temporaries and half-deleted folders of the run folder's own writers (see the header).
 bool is_debris_name(const std::string& name) {
-  if (starts_with(name, ".deleting-checkpoint_")) return true;
-  if (name == "metrics.csv.tmp" || name == "metrics.jsonl.tmp") return true;  // cairn 0.1.0
-  for (const char* file : {".latest.tmp-", ".metrics.csv.tmp-", ".metrics.jsonl.tmp-",
-                           ".learning_curve.svg.tmp-", ".learning_curve.png.tmp-"}) {
-    if (starts_with(name, file)) return true;
+  if (starts_with(name, std::string(".deleting-") + kCheckpointFolderPrefix)) return true;
+  if (name == std::string(kMetricsCsvFile) + ".tmp" ||
+      name == std::string(kMetricsJsonlFile) + ".tmp") {
+    return true;  // cairn 0.1.0
+  }
+  for (const std::string file : {kLatestFile, kMetricsCsvFile, kMetricsJsonlFile,
+                                 "learning_curve.svg", "learning_curve.png"}) {
+    if (starts_with(name, "." + file + ".tmp-")) return true;
   }
   // write_directory_atomically's staging folder: ".checkpoint_<digits>.tmp-<...>".
-  if (!starts_with(name, ".checkpoint_")) return false;
+  if (!starts_with(name, std::string(".") + kCheckpointFolderPrefix)) return false;
   const size_t tmp = name.find(".tmp-");
-  return tmp != std::string::npos && is_checkpoint_name(name.substr(1, tmp - 1));
+  return tmp != std::string::npos && is_checkpoint_folder_name(name.substr(1, tmp - 1));
 }
 
 std::string joined(const std::vector<std::string>& names) {
@@ -74,6 +69,13 @@ std::string joined(const std::vector<std::string>& names) {
 }
 
 }  // namespace
+
+bool is_checkpoint_folder_name(std::string_view name) {
+  const std::string_view prefix = kCheckpointFolderPrefix;
+  return name.starts_with(prefix) && name.size() > prefix.size() &&
+         std::all_of(name.begin() + static_cast<std::ptrdiff_t>(prefix.size()), name.end(),
+                     [](char c) { return c >= '0' && c <= '9'; });
+}
 
 bool holds_run(const fs::path& dir) {
   return !run_entries(dir).empty();
@@ -86,7 +88,7 @@ RunLock::RunLock(const fs::path& run_dir) : run_dir_(run_dir) {
     throw Error("cannot create run folder " + quoted(run_dir_) + ": " +
                 (ec ? ec.message() : std::string("a non-folder with that name exists")));
   }
-  const fs::path lock_file = run_dir_ / kLockFile;
+  const fs::path lock_file = run_dir_ / kRunLockFile;
   do {
     fd_ = ::open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
   } while (fd_ < 0 && errno == EINTR);
@@ -144,7 +146,7 @@ RunLock& RunLock::operator=(RunLock&& other) noexcept {
 }
 
 std::optional<long> RunLock::holder(const fs::path& run_dir) {
-  const fs::path lock_file = run_dir / kLockFile;
+  const fs::path lock_file = run_dir / kRunLockFile;
   const int fd = ::open(lock_file.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return std::nullopt;
   std::optional<long> pid;
@@ -161,7 +163,7 @@ RunLock open_run_folder(const fs::path& run_dir, RunFolderUse use) {
   RunLock lock(run_dir);
   const std::vector<std::string> found = run_entries(run_dir);
   if (!found.empty() && use == RunFolderUse::kNewRun) {
-    const bool resumable = std::find(found.begin(), found.end(), "latest") != found.end();
+    const bool resumable = std::find(found.begin(), found.end(), kLatestFile) != found.end();
     throw Error("run folder " + quoted(run_dir) + " already holds a run (" + joined(found) + "): " +
                 (resumable ? "continue it with 'cairn train --resume " + run_dir.string() +
                                  "', choose another folder, or pass --overwrite to replace it"

@@ -22,6 +22,8 @@ using testing_cli::run_shell;
 
 const std::string kExamplePlugin =
     std::string(CAIRN_BINARY_DIR) + "/examples/plugin/libcairn_example_plugin.so";
+// examples/simple_corridor/'s plugin (tests/CMakeLists.txt passes its path).
+const std::string kCorridorPlugin = CAIRN_SIMPLE_CORRIDOR_PLUGIN;
 
 // Compiles `source` into the shared library `dir/name.so` with cairn's headers and
 // `defines`, and returns its path.
@@ -60,6 +62,37 @@ TEST(CliPlugin, TheExamplePluginsEnvironmentIsKnownToEveryCommand) {
   EXPECT_NE(r.out.find("unknown environment id 'LineWalk-v0'"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("from a plugin: --plugin LIB"), std::string::npos) << r.out;
   EXPECT_EQ(testing_cli::lines_of(r.out).size(), 1u) << r.out;
+}
+
+// The program does not know the example environment: SimpleCorridor reaches it as any
+// user's environment does, through its plugin, and trains with its tuned preset.
+TEST(CliPlugin, SimpleCorridorReachesTheProgramOnlyThroughItsPlugin) {
+  ASSERT_TRUE(fs::exists(kCorridorPlugin)) << kCorridorPlugin;
+  CliRun r = run_cli("envs --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  for (const auto& e : json_of(r)["environments"]) EXPECT_NE(e["id"], "SimpleCorridor-v0");
+  r = run_cli("rollout --env SimpleCorridor-v0 --episodes 1");
+  EXPECT_EQ(r.exit_code, 2) << r.out;
+  EXPECT_NE(r.out.find("unknown environment id 'SimpleCorridor-v0'"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("from a plugin: --plugin LIB"), std::string::npos) << r.out;
+
+  testing_io::ScratchDir dir;
+  const fs::path run = dir / "run";
+  r = run_cli("train --plugin " + kCorridorPlugin +
+              " --env SimpleCorridor-v0 --stop-iters 1 --eval-episodes 2 --out " + run.string() +
+              " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const nlohmann::json trained = json_of(r);
+  EXPECT_EQ(trained["config"]["env_id"], "SimpleCorridor-v0") << r.out;
+  r = run_cli("config show ppo --env SimpleCorridor-v0 --json --plugin " + kCorridorPlugin);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(trained["config"], json_of(r)) << "trained with the tuned preset";
+  EXPECT_EQ(trained["final"]["iteration"], 1) << r.out;
+  r = run_shell("CAIRN_PLUGINS=" + kCorridorPlugin + " " + testing_cli::cairn_binary() + " eval " +
+                run.string() + " --episodes 2 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(json_of(r)["env"], "SimpleCorridor-v0") << r.out;
+  EXPECT_EQ(json_of(r)["episodes"], 2) << r.out;
 }
 
 TEST(CliPlugin, AMissingOrForeignFileIsOneErrorNamingIt) {

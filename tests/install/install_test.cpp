@@ -45,6 +45,9 @@ class Install : public ::testing::Test {
   static fs::path prefix() { return dir_->path() / "prefix"; }
   static fs::path build() { return dir_->path() / "build"; }
   static fs::path plugin() { return build() / "plugin/libcairn_example_plugin.so"; }
+  static fs::path corridor_plugin() {
+    return build() / "simple_corridor/libcairn_simple_corridor_plugin.so";
+  }
   // The installed program, run with the example plugin.
   static CliRun cairn(const std::string& args) {
     return run_shell((prefix() / "bin/cairn").string() + " " + args);
@@ -150,10 +153,11 @@ TEST_F(Install, TheInstalledProgramFindsOnnxRuntimeInItsPrefix) {
   ASSERT_TRUE(fs::exists(share / "run_policy.js"));
   ASSERT_TRUE(fs::exists(share / "package-lock.json"));
   testing_io::ScratchDir work;
-  // A run of the corridor (registered by the program itself).
-  CliRun r = (run_shell((prefix() / "bin/cairn").string() +
-                        " train --env SimpleCorridor-v0 --stop-iters 1 --eval-episodes 0 --out " +
-                        (work / "run").string() + " --json"));
+  // A run of the corridor, whose plugin was built outside the tree.
+  CliRun r =
+      (run_shell((prefix() / "bin/cairn").string() + " --plugin " + corridor_plugin().string() +
+                 " train --env SimpleCorridor-v0 --stop-iters 1 --eval-episodes 0 --out " +
+                 (work / "run").string() + " --json"));
   ASSERT_EQ(r.exit_code, 0) << r.out;
   const std::string export_onnx =
       (prefix() / "bin/cairn").string() + " export " + (work / "run").string() +

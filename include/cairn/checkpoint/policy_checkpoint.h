@@ -27,8 +27,8 @@
 #include <vector>
 
 #include "cairn/checkpoint/checkpoint_format.h"
-#include "cairn/policy/policy.h"
 #include "cairn/io/safetensors.h"
+#include "cairn/policy/policy.h"
 
 namespace cairn {
 
@@ -56,7 +56,7 @@ void save_policy(Policy& policy, const std::filesystem::path& dir,
                  std::span<const float> example_observations = {}, bool overwrite = false);
 
 struct PolicyRestoreOptions {
-  std::string policy_id = "default_policy";  // used when the path is an algorithm checkpoint
+  std::string policy_id = kDefaultPolicyId;  // used when the path is an algorithm checkpoint
   bool verify_example = true;
   double tolerance = 1e-5;  // |a - b| <= tolerance * max(1, |b|) off the saving machine
   // Off only for fuzzing and diagnostics: every other check still runs.

@@ -21,8 +21,13 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace cairn {
+
+// Whether `name` is a checkpoint folder's name: kCheckpointFolderPrefix followed by at
+// least one digit and nothing else ("checkpoint_000010").
+bool is_checkpoint_folder_name(std::string_view name);
 
 // Whether `dir` holds a run (see above). False when `dir` does not exist. Throws
 // cairn::Error if it exists but cannot be listed.
