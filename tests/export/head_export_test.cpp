@@ -86,7 +86,9 @@ TEST(HeadExport, OnnxCarriesEveryHeadsDeterministicPathAndIsProvenInOnnxRuntime)
       for (const auto& n : m.graph().node()) {
         if (n.op_type() != "ArgMax") continue;
         for (const auto& a : n.attribute()) {
-          if (a.name() == "select_last_index") EXPECT_EQ(a.i(), 0);
+          if (a.name() == "select_last_index") {
+            EXPECT_EQ(a.i(), 0);
+          }
         }
       }
     } else {

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <set>
 
+#include "cairn/checkpoint/policy_checkpoint.h"
 #include "cairn/error.h"
 #include "cairn/nn/model_zoo.h"
 #include "cairn/policy/policy.h"
