@@ -338,3 +338,51 @@ TEST(PolicyHead, EpsilonGreedyExtremesAndReproducibility) {
 
 }  // namespace
 }  // namespace cairn
+
+namespace cairn {
+namespace {
+
+// The off-policy model zoo: outputs per head, and PyTorch's default nn.Linear
+// initialisation (kernel and bias uniform(+-1/sqrt(fan_in)), kernel variance 1/(3 fan_in)).
+TEST(OffPolicyModelZoo, SpecsHaveTheHeadsOutputsAndTorchLinearInit) {
+  struct Case {
+    nn::ModelSpec spec;
+    const char* output;
+    nn::Index columns;
+  };
+  const std::vector<Case> cases = {
+      {nn::squashed_gaussian_actor_spec(3, 2), "pi", 4},
+      {nn::deterministic_actor_spec(3, 2), "pi", 2},
+      {nn::q_network_spec(4, 5), "q", 5},
+      {nn::q_critic_spec(3 + 2), "q", 1},
+  };
+  for (const Case& c : cases) {
+    nn::Model<float> model(c.spec);
+    model.initialize(3);
+    ASSERT_EQ(model.num_outputs(), 1u);
+    EXPECT_EQ(model.output_size(model.output_index(c.output)), c.columns);
+    for (const nn::TensorInfo& info : model.parameters()) {
+      if (!info.name.ends_with("/kernel")) continue;
+      const double fan_in = static_cast<double>(info.shape[0]);
+      const double bound = 1.0 / std::sqrt(fan_in);
+      const std::string bias_name = info.name.substr(0, info.name.size() - 6) + "bias";
+      double sum2 = 0;
+      const auto kernel = model.parameter(info.name);
+      for (float v : kernel) {
+        EXPECT_LE(std::abs(v), bound * (1 + 1e-6)) << info.name;
+        sum2 += static_cast<double>(v) * v;
+      }
+      for (float v : model.parameter(bias_name)) EXPECT_LE(std::abs(v), bound * (1 + 1e-6));
+      if (kernel.size() >= 1000) {
+        EXPECT_NEAR(sum2 / static_cast<double>(kernel.size()), 1.0 / (3.0 * fan_in),
+                    0.1 / (3.0 * fan_in))
+            << info.name;
+      }
+    }
+  }
+  EXPECT_ERROR_CONTAINS(nn::q_network_spec(4, 0), "q_network_spec");
+  EXPECT_ERROR_CONTAINS(nn::q_critic_spec(5, {64, 0}), "hidden_sizes");
+}
+
+}  // namespace
+}  // namespace cairn
