@@ -276,13 +276,15 @@ TEST(PolicyHead, ContinuousExplorationIsSeededAndStaysWithinTheBounds) {
       EXPECT_GE(a[i], p.action_space().low()[i % n]);
       EXPECT_LE(a[i], p.action_space().high()[i % n]);
     }
-    // One action at a time draws the same as the batch (row-major draws).
+    // One action at a time draws the same noise as the batch (row-major draws). The
+    // network's output for a batch of 1 may differ from a batch of 200 in the last bits
+    // (different matrix kernels), hence the tolerance.
     Rng rng(11);
     for (size_t r = 0; r < 3; ++r) {
       const ActionRef one = p.compute_action(
           std::span<const float>(obs.data() + r * p.observation_size(), p.observation_size()), true,
           rng);
-      for (size_t j = 0; j < n; ++j) EXPECT_EQ(one.continuous[j], a[r * n + j]);
+      for (size_t j = 0; j < n; ++j) EXPECT_NEAR(one.continuous[j], a[r * n + j], 1e-5);
     }
   }
 }
