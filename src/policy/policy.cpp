@@ -113,13 +113,15 @@ Policy::Policy(Space observation_space, Space action_space, const nn::ModelSpec&
                   "\": " + e.what());
     }
   };
+  // `who` needs `want` columns; `why` (may be empty) says what they are.
   const auto require_columns = [&](const char* name, size_t index, size_t want,
-                                   const std::string& why) {
+                                   const std::string& who, const std::string& why) {
     const auto got = static_cast<size_t>(model_.output_size(index));
     if (got != want) {
       throw Error("Policy: the model's \"" + std::string(name) + "\" output has " +
-                  std::to_string(got) + " columns but the " + head + " head for " +
-                  action_space_.to_string() + " needs " + std::to_string(want) + " (" + why + ")");
+                  std::to_string(got) + " columns but the " + who + " for " +
+                  action_space_.to_string() + " needs " + std::to_string(want) +
+                  (why.empty() ? "" : " (" + why + ")"));
     }
   };
   const size_t action_size = action_space_.size();
@@ -127,9 +129,12 @@ Policy::Policy(Space observation_space, Space action_space, const nn::ModelSpec&
     case PolicyHead::kStochastic:
       pi_output_ = output(kPolicyOutput);
       require_columns(kPolicyOutput, pi_output_, distribution_.num_inputs(),
-                      "the inputs of the " + to_string(distribution_.kind()) + " distribution");
+                      to_string(distribution_.kind()) + " distribution", "");
       vf_output_ = output(kValueOutput);
-      require_columns(kValueOutput, vf_output_, 1, "one value per observation");
+      if (model_.output_size(vf_output_) != 1) {
+        throw Error("Policy: the model's \"vf\" output has " +
+                    std::to_string(model_.output_size(vf_output_)) + " columns; it must have 1");
+      }
       has_value_ = true;
       break;
     case PolicyHead::kSquashedGaussian:
@@ -143,9 +148,11 @@ Policy::Policy(Space observation_space, Space action_space, const nn::ModelSpec&
       }
       pi_output_ = output(kPolicyOutput);
       if (options_.head == PolicyHead::kSquashedGaussian) {
-        require_columns(kPolicyOutput, pi_output_, 2 * action_size, "the means, then the log-stds");
+        require_columns(kPolicyOutput, pi_output_, 2 * action_size, head + " head",
+                        "the means, then the log-stds");
       } else {
-        require_columns(kPolicyOutput, pi_output_, action_size, "one per action element");
+        require_columns(kPolicyOutput, pi_output_, action_size, head + " head",
+                        "one per action element");
       }
       break;
     }
@@ -156,7 +163,7 @@ Policy::Policy(Space observation_space, Space action_space, const nn::ModelSpec&
       }
       pi_output_ = output(kQOutput);
       require_columns(kQOutput, pi_output_, static_cast<size_t>(action_space_.nvec()[0]),
-                      "one Q-value per action");
+                      head + " head", "one Q-value per action");
       break;
   }
   if (options_.normalize_observations) {
