@@ -211,9 +211,10 @@ TensorDict record_policy_example(Policy& policy, std::span<const float> observat
   const nn::MatrixSpan<const float> inputs = policy.distribution_inputs();
   example.insert("dist_inputs",
                  Tensor::f32(inputs.flat(), shape_of(rows, static_cast<size_t>(inputs.cols))));
-  std::vector<float> values(policy.value_outputs().flat().begin(),
-                            policy.value_outputs().flat().end());
-  example.insert("value", Tensor::f32(values, shape_of(rows, 1)));
+  if (policy.has_value()) {
+    const std::span<const float> v = policy.value_outputs().flat();
+    example.insert("value", Tensor::f32(v, shape_of(rows, 1)));
+  }
   if (!policy.log_std().empty()) {
     std::vector<float> log_std;
     for (size_t r = 0; r < rows; ++r)
