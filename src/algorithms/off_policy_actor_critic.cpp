@@ -4,7 +4,7 @@
 #include <cmath>
 #include <limits>
 
-#include "cairn/checkpoint/training_state.h"
+#include "cairn/checkpoint/state_tensors.h"
 #include "cairn/error.h"
 #include "cairn/nn/finite.h"
 #include "cairn/nn/model.h"
@@ -24,12 +24,12 @@ std::vector<nn::Index> hidden_of(const OffPolicyConfig& c) {
 
 }  // namespace
 
-OffPolicyActorCritic::OffPolicyActorCritic(std::string name, std::string label,
+OffPolicyActorCritic::OffPolicyActorCritic(std::string name, std::string label_text,
                                            const OffPolicyConfig& config,
                                            PolicyOptions policy_options,
-                                           const nn::ModelSpec& actor_spec)
-    : Algorithm(std::move(name), config.env_id, config.env_options),
-      label_(std::move(label)),
+                                           const nn::ModelSpec& actor_spec,
+                                           const std::vector<std::string>& metric_names)
+    : Algorithm(std::move(name), std::move(label_text), config),
       config_(config),
       bounds_(1),
       actor_lr_(schedule_of(config.actor_learning_rate, config)),
@@ -45,7 +45,7 @@ OffPolicyActorCritic::OffPolicyActorCritic(std::string name, std::string label,
   try {
     bounds_ = SquashedGaussian<float>::for_action_space(act_space);
   } catch (const Error& e) {
-    throw Error(label_ + " needs a Box action space with finite bounds (" + config_.env_id +
+    throw Error(label() + " needs a Box action space with finite bounds (" + config_.env_id +
                 "): " + e.what());
   }
   obs_size_ = envs_->observation_size();
@@ -61,7 +61,7 @@ OffPolicyActorCritic::OffPolicyActorCritic(std::string name, std::string label,
 
   const nn::ModelSpec critic_spec = nn::q_critic_spec(
       static_cast<nn::Index>(feature_size_ + action_dim_), hidden_of(config_),
-      nn::Activation::from_name(config_.activation, label_ + " config 'activation'"));
+      nn::Activation::from_name(config_.activation, label() + " config 'activation'"));
   Rng critic_rng = Rng::stream(config_.seed, kCriticInit);
   critics_ =
       std::make_unique<TwinCritic>(critic_spec, adam(config_.critic_learning_rate), critic_rng);
@@ -75,7 +75,7 @@ OffPolicyActorCritic::OffPolicyActorCritic(std::string name, std::string label,
   try {
     replay_ = std::make_unique<ReplayBuffer>(obs_space, act_space, num_envs_, replay);
   } catch (const Error& e) {
-    throw Error(label_ + " config: 'buffer_size' (" + std::to_string(config_.buffer_size) +
+    throw Error(label() + " config: 'buffer_size' (" + std::to_string(config_.buffer_size) +
                 "): " + e.what());
   }
   batch_ = replay_->make_batch(batch);
@@ -85,6 +85,9 @@ OffPolicyActorCritic::OffPolicyActorCritic(std::string name, std::string label,
   observations_.resize(num_envs_ * obs_size_);
   env_actions_.resize(num_envs_ * action_dim_);
   envs_->reset(config_.seed);
+  metric_names_ = metric_names;
+  metric_sums_.assign(metric_names_.size(), 0.0);
+  metric_counts_.assign(metric_names_.size(), 0);
 }
 
 OffPolicyActorCritic::~OffPolicyActorCritic() = default;
@@ -118,6 +121,7 @@ TrainResult OffPolicyActorCritic::train() {
   }
   result.metrics.set("gradient_steps", static_cast<double>(gradient_steps_));
   result.metrics.set("replay_size", static_cast<double>(replay_->size()));
+
   result.learning_rate = actor_lr_(timesteps());
   return finish_iteration(result);
 }
@@ -143,7 +147,7 @@ void OffPolicyActorCritic::act(TrainResult& result) {
     throw Error(
         where() + ", vector step " + std::to_string(vector_steps_) + ": " + e.what() +
         (config_.non_finite == NonFiniteHandling::kError
-             ? " (set the " + label_ + " config's \"non_finite\" to \"skip\" to drop such data)"
+             ? " (set the " + label() + " config's \"non_finite\" to \"skip\" to drop such data)"
              : ""));
   }
   count_steps(static_cast<int64_t>(num_envs_));
@@ -197,7 +201,7 @@ void OffPolicyActorCritic::run_gradient_steps(TrainResult& result) {
     if (gradient_step(view)) continue;
     if (config_.non_finite == NonFiniteHandling::kError) {
       throw Error(where() + ", gradient step " + std::to_string(gradient_steps_) +
-                  ": a loss or gradient is not finite (set the " + label_ +
+                  ": a loss or gradient is not finite (set the " + label() +
                   " config's \"non_finite\" to \"skip\" to drop such minibatches)");
     }
     ++result.non_finite_minibatches_skipped;
@@ -211,41 +215,30 @@ std::vector<float> OffPolicyActorCritic::example_observations() const {
   return {obs.begin(), obs.end()};
 }
 
-void OffPolicyActorCritic::restore_policy(std::unique_ptr<Policy> policy,
-                                          const std::string& source) {
-  if (policy->observation_space() != policy_->observation_space() ||
-      policy->action_space() != policy_->action_space() ||
-      policy->model().parameters() != policy_->model().parameters() ||
-      policy->options().head != policy_->options().head) {
-    throw Error(source + ": the policy does not match the " + label_ +
-                " config (spaces, head or parameters differ)");
-  }
-  policy->reserve(std::max(batch_.size(), num_envs_));
-  policy_ = std::move(policy);
-}
-
 bool OffPolicyActorCritic::checkpoint_is_complete() const {
-  return config_.checkpoint_replay_buffer && envs_->can_save_state() && envs_restored_;
+  return config_.checkpoint_replay_buffer && envs_->can_save_state();
 }
 
 void OffPolicyActorCritic::save_state(TensorDict& out) const {
-  training_state::save_rng(action_rng_, "rng/actions", out);
-  training_state::save_rng(update_rng_, "rng/update", out);
-  training_state::save_integer(vector_steps_, "counters/vector_steps", out);
-  training_state::save_integer(gradient_steps_, "counters/gradient_steps", out);
+  save_rng_state(action_rng_, "rng/actions", out);
+  save_rng_state(update_rng_, "rng/update", out);
+  const int64_t counters[] = {vector_steps_, gradient_steps_};
+  out.insert("off_policy/vector_steps", Tensor::i64(std::span<const int64_t>(counters, 1), {}));
+  out.insert("off_policy/gradient_steps",
+             Tensor::i64(std::span<const int64_t>(counters + 1, 1), {}));
   critics_->save_state(out, "critics/");
-  if (envs_->can_save_state()) envs_->save_state(out, "envs/");
   if (config_.checkpoint_replay_buffer) replay_->save_state(out, "replay/");
   save_update_state(out);
 }
 
 void OffPolicyActorCritic::restore_state(const TensorDict& in) {
-  training_state::restore_rng(action_rng_, "rng/actions", in);
-  training_state::restore_rng(update_rng_, "rng/update", in);
-  vector_steps_ = training_state::restore_integer("counters/vector_steps", in);
-  gradient_steps_ = training_state::restore_integer("counters/gradient_steps", in);
-  if (vector_steps_ < 0 || gradient_steps_ < 0)
-    throw Error(in.source() + ": tensor 'counters/...' is negative");
+  check_off_policy_state(in, config_.checkpoint_replay_buffer);
+  restore_rng_state(action_rng_, "rng/actions", in);
+  restore_rng_state(update_rng_, "rng/update", in);
+  in.expect("off_policy/vector_steps", DType::i64, {})
+      .copy_to(std::span<int64_t>(&vector_steps_, 1));
+  in.expect("off_policy/gradient_steps", DType::i64, {})
+      .copy_to(std::span<int64_t>(&gradient_steps_, 1));
   critics_->restore_state(in, "critics/");
   restore_update_state(in);
   if (config_.checkpoint_replay_buffer) {
@@ -253,12 +246,18 @@ void OffPolicyActorCritic::restore_state(const TensorDict& in) {
   } else {
     replay_->clear();
   }
-  if (envs_->can_save_state() && in.contains("envs/observations")) {
-    envs_->restore_state(in, "envs/");
-  } else {
-    // Fresh episodes, seeded apart from the run's first reset.
-    envs_->reset(config_.seed + static_cast<uint64_t>(iteration()) * num_envs_ + 1);
-    envs_restored_ = false;
+}
+
+void check_off_policy_state(const TensorDict& in, bool replay_buffer) {
+  check_rng_state(in, "rng/actions");
+  check_rng_state(in, "rng/update");
+  for (const char* name : {"off_policy/vector_steps", "off_policy/gradient_steps"}) {
+    if (in.expect(name, DType::i64, {}).to_vector<int64_t>()[0] < 0)
+      throw Error(in.source() + ": tensor '" + name + "' is negative");
+  }
+  if (replay_buffer && !in.contains("replay/size")) {
+    throw Error(in.source() +
+                ": missing tensor 'replay/size' (the config's checkpoint_replay_buffer is true)");
   }
 }
 

@@ -23,6 +23,10 @@ nn::ModelSpec actor_spec(const SACConfig& c) {
       nn::Activation::from_name(c.activation, "SAC config 'activation'"));
 }
 
+// Averaged over the iteration's gradient steps by OffPolicyActorCritic.
+const std::vector<std::string> kStepMetrics = {"critic_loss", "actor_loss", "alpha_loss",
+                                               "alpha",       "entropy",    "q_mean"};
+
 PolicyOptions sac_policy_options() {
   PolicyOptions o;
   o.head = PolicyHead::kSquashedGaussian;
@@ -33,7 +37,7 @@ PolicyOptions sac_policy_options() {
 
 SAC::SAC(const SACConfig& config)
     : OffPolicyActorCritic("sac", "SAC", validated(config), sac_policy_options(),
-                           actor_spec(config)),
+                           actor_spec(config), kStepMetrics),
       config_(config) {
   SACUpdateSettings s;
   s.autotune = config_.autotune;
@@ -50,6 +54,12 @@ SAC::SAC(const SACConfig& config)
 }
 
 SAC::~SAC() = default;
+
+std::vector<std::string> SAC::metric_names() {
+  std::vector<std::string> names = kStepMetrics;
+  names.insert(names.end(), {"gradient_steps", "replay_size"});
+  return names;
+}
 
 bool SAC::gradient_step(const TransitionBatchView& batch) {
   // Polyak update of the target critics every target_update_interval gradient steps.

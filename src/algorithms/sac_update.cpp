@@ -3,7 +3,7 @@
 #include <cmath>
 #include <limits>
 
-#include "cairn/checkpoint/training_state.h"
+#include "cairn/checkpoint/state_tensors.h"
 #include "cairn/error.h"
 #include "cairn/nn/finite.h"
 #include "cairn/nn/grad_clip.h"
@@ -195,15 +195,15 @@ SACStepResult SACUpdate::step(nn::Model<float>& actor, TwinCritic& critics,
 }
 
 void SACUpdate::save_state(TensorDict& out, const std::string& prefix) const {
-  training_state::save_optimizer(actor_optimizer_, prefix + "actor_optimizer/", out);
-  training_state::save_optimizer(alpha_optimizer_, prefix + "alpha_optimizer/", out);
+  save_optimizer_state(actor_optimizer_, "optimizer/" + prefix + "actor/", out);
+  save_optimizer_state(alpha_optimizer_, "optimizer/" + prefix + "alpha/", out);
   out.insert(prefix + "log_alpha", Tensor::f32(log_alpha_, {1}));
 }
 
 void SACUpdate::restore_state(const TensorDict& in, const std::string& prefix) {
   nn::Adam<float> actor = actor_optimizer_, alpha = alpha_optimizer_;
-  training_state::restore_optimizer(actor, prefix + "actor_optimizer/", in);
-  training_state::restore_optimizer(alpha, prefix + "alpha_optimizer/", in);
+  restore_optimizer_state(actor, "optimizer/" + prefix + "actor/", in);
+  restore_optimizer_state(alpha, "optimizer/" + prefix + "alpha/", in);
   std::vector<float> log_alpha =
       in.expect(prefix + "log_alpha", DType::f32, {1}).to_vector<float>();
   if (!std::isfinite(log_alpha[0])) {

@@ -1,6 +1,6 @@
 #include "cairn/algorithms/td3.h"
 
-#include "cairn/checkpoint/training_state.h"
+#include "cairn/checkpoint/state_tensors.h"
 #include "cairn/env/env_registry.h"
 #include "cairn/error.h"
 #include "cairn/nn/model_zoo.h"
@@ -23,6 +23,9 @@ nn::ModelSpec actor_spec(const TD3Config& c) {
       nn::Activation::from_name(c.activation, "TD3 config 'activation'"));
 }
 
+// Averaged over the iteration's gradient steps (actor_loss: its actor updates).
+const std::vector<std::string> kStepMetrics = {"critic_loss", "actor_loss", "q_mean"};
+
 PolicyOptions td3_policy_options(const TD3Config& c) {
   PolicyOptions o;
   o.head = PolicyHead::kDeterministic;
@@ -34,7 +37,7 @@ PolicyOptions td3_policy_options(const TD3Config& c) {
 
 TD3::TD3(const TD3Config& config)
     : OffPolicyActorCritic("td3", "TD3", validated(config), td3_policy_options(config),
-                           actor_spec(config)),
+                           actor_spec(config), kStepMetrics),
       config_(config) {
   TD3UpdateSettings s;
   s.policy_noise = config_.policy_noise;
@@ -49,6 +52,12 @@ TD3::TD3(const TD3Config& config)
 }
 
 TD3::~TD3() = default;
+
+std::vector<std::string> TD3::metric_names() {
+  std::vector<std::string> names = kStepMetrics;
+  names.insert(names.end(), {"gradient_steps", "replay_size"});
+  return names;
+}
 
 bool TD3::gradient_step(const TransitionBatchView& batch) {
   // Delayed policy updates: the actor and the targets every policy_delay critic updates
@@ -70,12 +79,12 @@ void TD3::set_learning_rates(double actor_lr, double critic_lr) {
 
 void TD3::save_update_state(TensorDict& out) const {
   update_->save_state(out, "td3/");
-  training_state::save_parameters(*target_actor_, "td3/target_actor/", out);
+  save_model_parameters(*target_actor_, "td3/target_actor/", out);
 }
 
 void TD3::restore_update_state(const TensorDict& in) {
   nn::Model<float> target = *target_actor_;
-  training_state::restore_parameters(target, "td3/target_actor/", in);
+  restore_model_parameters(target, "td3/target_actor/", in);
   update_->restore_state(in, "td3/");
   *target_actor_ = std::move(target);
 }

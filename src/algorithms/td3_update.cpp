@@ -4,7 +4,7 @@
 #include <cmath>
 #include <limits>
 
-#include "cairn/checkpoint/training_state.h"
+#include "cairn/checkpoint/state_tensors.h"
 #include "cairn/error.h"
 #include "cairn/nn/finite.h"
 #include "cairn/nn/grad_clip.h"
@@ -133,12 +133,12 @@ TD3StepResult TD3Update::step(nn::Model<float>& actor, nn::Model<float>& target_
 }
 
 void TD3Update::save_state(TensorDict& out, const std::string& prefix) const {
-  training_state::save_optimizer(actor_optimizer_, prefix + "actor_optimizer/", out);
+  save_optimizer_state(actor_optimizer_, "optimizer/" + prefix + "actor/", out);
 }
 
 void TD3Update::restore_state(const TensorDict& in, const std::string& prefix) {
   nn::Adam<float> actor = actor_optimizer_;
-  training_state::restore_optimizer(actor, prefix + "actor_optimizer/", in);
+  restore_optimizer_state(actor, "optimizer/" + prefix + "actor/", in);
   actor_optimizer_ = std::move(actor);
 }
 

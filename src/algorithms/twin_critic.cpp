@@ -1,6 +1,6 @@
 #include "cairn/algorithms/twin_critic.h"
 
-#include "cairn/checkpoint/training_state.h"
+#include "cairn/checkpoint/state_tensors.h"
 #include "cairn/error.h"
 #include "cairn/nn/finite.h"
 #include "cairn/nn/grad_clip.h"
@@ -148,9 +148,9 @@ void polyak_update(std::span<const float> online, std::span<float> target, doubl
 void TwinCritic::save_state(TensorDict& out, const std::string& prefix) const {
   for (size_t i = 0; i < kCritics; ++i) {
     const std::string n = std::to_string(i);
-    training_state::save_parameters(critics_[i], prefix + "critic_" + n + "/", out);
-    training_state::save_parameters(targets_[i], prefix + "target_" + n + "/", out);
-    training_state::save_optimizer(optimizers_[i], prefix + "optimizer_" + n + "/", out);
+    save_model_parameters(critics_[i], prefix + "critic_" + n + "/", out);
+    save_model_parameters(targets_[i], prefix + "target_" + n + "/", out);
+    save_optimizer_state(optimizers_[i], "optimizer/" + prefix + "critic_" + n + "/", out);
   }
 }
 
@@ -160,9 +160,9 @@ void TwinCritic::restore_state(const TensorDict& in, const std::string& prefix) 
   std::array<nn::Adam<float>, 2> optimizers = optimizers_;
   for (size_t i = 0; i < kCritics; ++i) {
     const std::string n = std::to_string(i);
-    training_state::restore_parameters(critics[i], prefix + "critic_" + n + "/", in);
-    training_state::restore_parameters(targets[i], prefix + "target_" + n + "/", in);
-    training_state::restore_optimizer(optimizers[i], prefix + "optimizer_" + n + "/", in);
+    restore_model_parameters(critics[i], prefix + "critic_" + n + "/", in);
+    restore_model_parameters(targets[i], prefix + "target_" + n + "/", in);
+    restore_optimizer_state(optimizers[i], "optimizer/" + prefix + "critic_" + n + "/", in);
   }
   critics_ = std::move(critics);
   targets_ = std::move(targets);

@@ -142,7 +142,7 @@ TEST(OffPolicy, PoliciesHaveTheirHeadsAndActWithinTheBounds) {
     Rng rng(3);
     const std::vector<float> obs = {0.5f, -0.8f, 3.0f};
     for (int k = 0; k < 50; ++k) {
-      const float a = p->compute_action(obs, true, rng).floats[0];
+      const float a = p->compute_action(obs, true, rng).continuous[0];
       EXPECT_GE(a, -2.0f);
       EXPECT_LE(a, 2.0f);
     }
@@ -195,7 +195,7 @@ TEST(OffPolicy, PolicyFolderRestoresAloneBitExactly) {
         << c.name;
     EXPECT_EQ(p->options().head, a->policy().options().head) << c.name;
     const std::vector<float> obs = {1.0f, 0.0f, -2.0f};
-    EXPECT_EQ(p->compute_action(obs).floats[0], a->policy().compute_action(obs).floats[0])
+    EXPECT_EQ(p->compute_action(obs).continuous[0], a->policy().compute_action(obs).continuous[0])
         << c.name;
   }
 }

@@ -23,13 +23,11 @@
 // observation is the last finite one) and it is counted; a gradient step whose loss or
 // gradient is not finite then changes nothing and is counted as a skipped minibatch.
 //
-// State (save_state): "rng/actions", "rng/update", "counters/vector_steps",
-// "counters/gradient_steps", "critics/..." (TwinCritic), "envs/..." (VectorEnv),
-// "replay/..." (ReplayBuffer, unless checkpoint_replay_buffer is false: then the
-// checkpoint is not complete and a resumed run starts from an empty buffer), plus the
-// algorithm's own (save_update_state). Environments that cannot save their state are
-// reset on restore (seeded from the seed and the iteration), and the checkpoint is not
-// complete.
+// State (save_state): "rng/actions", "rng/update", "off_policy/vector_steps",
+// "off_policy/gradient_steps", "critics/..." (TwinCritic), "replay/..." (ReplayBuffer,
+// unless checkpoint_replay_buffer is false: then the checkpoint is not complete and a
+// resumed run starts from an empty buffer), plus the algorithm's own
+// (save_update_state). The frame saves the environments ("envs/...").
 //
 // Thread safety: not thread-safe. train() does not allocate in steady state (apart from
 // the returned result).
@@ -61,8 +59,8 @@ class OffPolicyActorCritic : public Algorithm {
   TrainResult train() override;
   Policy& policy() override { return *policy_; }
   const Policy& policy() const override { return *policy_; }
-  void restore_policy(std::unique_ptr<Policy> policy, const std::string& source) override;
   void restore_state(const TensorDict& in) override;
+  VectorEnv* training_environments() override { return envs_.get(); }
   bool checkpoint_is_complete() const override;
 
   TwinCritic& critics() { return *critics_; }
@@ -73,12 +71,14 @@ class OffPolicyActorCritic : public Algorithm {
   // Streams of config.seed: the frame's draws come from these only.
   enum Stream : uint64_t { kModelInit = 0, kActions = 1, kUpdate = 2, kCriticInit = 3 };
 
-  // Builds the environments (reset with config.seed), the policy (`head`, the actor spec
-  // built by `actor_spec` from (obs features, action_dim)), the critics and the replay
-  // buffer. Throws cairn::Error naming the config key or the space (a Box with finite
-  // bounds is required), or when the replay buffer would exceed the memory budget.
+  // Builds the environments (reset with config.seed), the policy (with the head of
+  // `policy_options` and `actor_spec`), the critics and the replay buffer. Every train()
+  // reports each of `metric_names` (NaN when not measured). Throws cairn::Error naming
+  // the config key or the space (a Box with finite bounds is required), or when the
+  // replay buffer would exceed the memory budget.
   OffPolicyActorCritic(std::string name, std::string label, const OffPolicyConfig& config,
-                       PolicyOptions policy_options, const nn::ModelSpec& actor_spec);
+                       PolicyOptions policy_options, const nn::ModelSpec& actor_spec,
+                       const std::vector<std::string>& metric_names);
 
   // One gradient step on `batch`, reporting its metrics with accumulate(). Returns false
   // if a loss or gradient was not finite (nothing was updated after it).
@@ -95,7 +95,6 @@ class OffPolicyActorCritic : public Algorithm {
   std::vector<float> example_observations() const override;
 
   const OffPolicyConfig& base_config() const { return config_; }
-  const std::string& label() const { return label_; }
   size_t feature_size() const { return feature_size_; }
   size_t action_dim() const { return action_dim_; }
   Rng& update_rng() { return update_rng_; }
@@ -108,7 +107,6 @@ class OffPolicyActorCritic : public Algorithm {
   void act(TrainResult& result);
   void run_gradient_steps(TrainResult& result);
 
-  std::string label_;
   OffPolicyConfig config_;
   std::unique_ptr<VectorEnv> envs_;
   std::unique_ptr<ReplayBuffer> replay_;
@@ -116,7 +114,6 @@ class OffPolicyActorCritic : public Algorithm {
   nn::LrSchedule actor_lr_, critic_lr_;
   Rng action_rng_, update_rng_;
   int64_t vector_steps_ = 0, gradient_steps_ = 0;
-  bool envs_restored_ = true;  // false after a restore that had to reset them
 
   size_t num_envs_ = 0, obs_size_ = 0, feature_size_ = 0, action_dim_ = 0;
   std::vector<float> observations_, env_actions_;
@@ -127,5 +124,10 @@ class OffPolicyActorCritic : public Algorithm {
   std::vector<double> metric_sums_;
   std::vector<int64_t> metric_counts_;
 };
+
+// The checks restore_state() makes before restoring anything, for
+// AlgorithmInfo::check_state: the generators, the counters and, when the config keeps
+// it, the replay buffer's presence. Throws cairn::Error naming the tensor.
+void check_off_policy_state(const TensorDict& in, bool replay_buffer);
 
 }  // namespace cairn

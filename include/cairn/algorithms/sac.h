@@ -12,7 +12,7 @@
 // Metrics (TrainResult::metrics, means over the iteration's gradient steps): critic_loss,
 // actor_loss, alpha_loss, alpha, entropy, q_mean; gradient_steps and replay_size (totals).
 //
-// State besides the loop's: "sac/actor_optimizer/...", "sac/alpha_optimizer/...",
+// State besides the loop's: "optimizer/sac/actor/...", "optimizer/sac/alpha/...",
 // "sac/log_alpha".
 //
 // Thread safety: not thread-safe.
@@ -20,6 +20,7 @@
 
 #include <memory>
 
+#include "cairn/algorithms/algorithm_registry.h"
 #include "cairn/algorithms/off_policy_actor_critic.h"
 #include "cairn/algorithms/sac_config.h"
 #include "cairn/algorithms/sac_update.h"
@@ -36,6 +37,8 @@ class SAC final : public OffPolicyActorCritic {
   const SACConfig& config() const { return config_; }
   nlohmann::json config_json() const override { return config_.to_json(); }
   const SACUpdate& update() const { return *update_; }
+  // The metrics every train() reports, in order.
+  static std::vector<std::string> metric_names();
 
  protected:
   bool gradient_step(const TransitionBatchView& batch) override;
@@ -48,8 +51,9 @@ class SAC final : public OffPolicyActorCritic {
   std::unique_ptr<SACUpdate> update_;
 };
 
-// Registers "sac" and "td3" (with their presets) in the algorithm registry. Called from
-// the registry's built-in list; safe to call more than once.
-void register_sac_algorithms();
+// The registry's entries for "sac" and "td3" (builtin_algorithms.cpp lists them), with
+// their presets.
+AlgorithmInfo sac_algorithm_info();
+AlgorithmInfo td3_algorithm_info();
 
 }  // namespace cairn

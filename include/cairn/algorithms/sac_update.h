@@ -92,7 +92,8 @@ class SACUpdate {
   std::span<const float> last_next_noise() const { return {next_eps_.data(), last_batch_ * d_}; }
   std::span<const float> last_noise() const { return {eps_.data(), last_batch_ * d_}; }
 
-  // State: prefix + "actor_optimizer/...", "alpha_optimizer/...", "log_alpha" (F32 [1]).
+  // State: "optimizer/" + prefix + "actor/...", "optimizer/" + prefix + "alpha/..." and
+  // prefix + "log_alpha" (F32 [1]).
   void save_state(TensorDict& out, const std::string& prefix) const;
   void restore_state(const TensorDict& in, const std::string& prefix);
 

@@ -11,7 +11,7 @@
 // Metrics: critic_loss, actor_loss (over the steps that updated the actor), q_mean;
 // gradient_steps and replay_size.
 //
-// State besides the loop's: "td3/actor_optimizer/...", "td3/target_actor/<parameter>".
+// State besides the loop's: "optimizer/td3/actor/..." and "td3/target_actor/<parameter>".
 #pragma once
 
 #include <memory>
@@ -30,6 +30,8 @@ class TD3 final : public OffPolicyActorCritic {
   const TD3Config& config() const { return config_; }
   nlohmann::json config_json() const override { return config_.to_json(); }
   const nn::Model<float>& target_actor() const { return *target_actor_; }
+  // The metrics every train() reports, in order.
+  static std::vector<std::string> metric_names();
 
  protected:
   bool gradient_step(const TransitionBatchView& batch) override;
@@ -41,7 +43,6 @@ class TD3 final : public OffPolicyActorCritic {
   TD3Config config_;
   std::unique_ptr<TD3Update> update_;
   std::unique_ptr<nn::Model<float>> target_actor_;
-  double actor_loss_sum_ = 0;  // over the iteration's actor updates
 };
 
 }  // namespace cairn

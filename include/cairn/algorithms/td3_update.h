@@ -62,7 +62,7 @@ class TD3Update {
   nn::Adam<float>& actor_optimizer() { return actor_optimizer_; }
   std::span<const float> last_noise() const { return {eps_.data(), last_batch_ * d_}; }
 
-  // State: prefix + "actor_optimizer/...".
+  // State: "optimizer/" + prefix + "actor/...".
   void save_state(TensorDict& out, const std::string& prefix) const;
   void restore_state(const TensorDict& in, const std::string& prefix);
 

@@ -14,8 +14,9 @@
 // spec is nn::q_critic_spec's. Both critics share one spec; they are initialised one
 // after the other from one generator, and the targets start as copies.
 //
-// State (save_state): prefix + "critic_<i>/<parameter>", "target_<i>/<parameter>",
-// "optimizer_<i>/<slot>/<parameter>" and "optimizer_<i>/step_count" for i = 0, 1.
+// State (save_state, state_tensors.h): prefix + "critic_<i>/<parameter>" and
+// "target_<i>/<parameter>", and the optimisers under "optimizer/" + prefix + "critic_<i>/"
+// for i = 0, 1 (the frame checks every "optimizer/" tensor).
 //
 // Allocation: the constructor and reserve() allocate; every other method at or below
 // the reserved batch does not (save_state/restore_state do). Thread safety: not
@@ -86,7 +87,7 @@ class TwinCritic {
   void polyak_update(double tau);
 
   void save_state(TensorDict& out, const std::string& prefix) const;
-  // Throws cairn::Error naming the tensor (training_state.h).
+  // Throws cairn::Error naming the tensor; on error the critics are unchanged.
   void restore_state(const TensorDict& in, const std::string& prefix);
 
  private:
