@@ -45,12 +45,16 @@ void TD3Config::set(const std::string& assignment) {
 // Measured on 5 seeds each (docs/off-policy.md has the figures).
 const std::vector<std::pair<std::string, json>>& td3_presets() {
   static const std::vector<std::pair<std::string, json>> presets = {
+      // As SAC's Pendulum preset, with 1000 uniform warm-up steps (the deterministic
+      // actor explores less than SAC's).
       {"Pendulum-v1",
        {{"hidden_sizes", {64, 64}},
+        {"batch_size", 100},
         {"learning_starts", 1000},
-        {"total_timesteps", 20000},
+        {"buffer_size", 20000},
         {"actor_learning_rate", 1e-3},
-        {"critic_learning_rate", 1e-3}}},
+        {"critic_learning_rate", 1e-3},
+        {"total_timesteps", 20000}}},
   };
   return presets;
 }
