@@ -269,7 +269,7 @@ TEST(TwinCritic, PolyakUpdateWithTauOneCopiesAndZeroKeeps) {
   EXPECT_ERROR_CONTAINS(polyak_update(online, shorter, 0.5), "sizes differ");
 }
 
-TEST(TwinCritic, StateRoundTripsExactlyAndRefusesNonFiniteTensors) {
+TEST(TwinCritic, StateRoundTripsExactlyAndRefusesMismatchedTensors) {
   Rng rng(3);
   TwinCritic a(mlp("q", 4, 1), {}, rng), b(mlp("q", 4, 1), {}, rng);
   std::vector<float> inputs(8 * 4, 0.5f), targets(8, 1.0f);
@@ -282,14 +282,15 @@ TEST(TwinCritic, StateRoundTripsExactlyAndRefusesNonFiniteTensors) {
   TensorDict again("again");
   b.save_state(again, "critics/");
   EXPECT_TRUE(state == again);
-  // A NaN weight is refused, naming the tensor, and leaves the critics unchanged.
+  // A tensor of the wrong shape is refused, naming it, and leaves the critics unchanged
+  // (the algorithm frame refuses non-finite state tensors before any restore_state).
   TensorDict bad = state;
-  std::vector<float> w = bad.values<float>("critics/critic_1/q/dense_0/kernel");
-  w[2] = std::nanf("");
-  bad.insert_or_assign("critics/critic_1/q/dense_0/kernel",
-                       Tensor::f32(w, bad.at("critics/critic_1/q/dense_0/kernel").shape()));
+  std::vector<float> w = bad.values<float>("critics/target_1/q/dense_0/kernel");
+  w.pop_back();
+  bad.insert_or_assign("critics/target_1/q/dense_0/kernel",
+                       Tensor::f32(w, {static_cast<int64_t>(w.size())}));
   EXPECT_ERROR_CONTAINS(b.restore_state(bad, "critics/"),
-                        "tensor 'critics/critic_1/q/dense_0/kernel' element 2 is nan");
+                        "tensor 'critics/target_1/q/dense_0/kernel' has shape");
   TensorDict after("after");
   b.save_state(after, "critics/");
   EXPECT_TRUE(after == state);
