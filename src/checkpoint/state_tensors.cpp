@@ -71,3 +71,22 @@ void check_state_finite(const TensorDict& in) {
 }
 
 }  // namespace cairn
+
+namespace cairn {
+
+void save_model_parameters(const nn::Model<float>& model, const std::string& prefix,
+                           TensorDict& out) {
+  for (const nn::TensorInfo& t : model.parameters())
+    out.insert(prefix + t.name, Tensor::f32(model.parameter(t.name), t.shape));
+}
+
+void restore_model_parameters(nn::Model<float>& model, const std::string& prefix,
+                              const TensorDict& in) {
+  // Every tensor checked before anything is copied.
+  for (const nn::TensorInfo& t : model.parameters())
+    in.expect(prefix + t.name, DType::f32, t.shape);
+  for (const nn::TensorInfo& t : model.parameters())
+    model.set_parameter(t.name, t.shape, in.at(prefix + t.name).to_vector<float>());
+}
+
+}  // namespace cairn

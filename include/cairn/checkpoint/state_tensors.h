@@ -11,6 +11,7 @@
 #include <string>
 
 #include "cairn/io/safetensors.h"
+#include "cairn/nn/model.h"
 #include "cairn/nn/optimizer.h"
 #include "cairn/random/random.h"
 
@@ -31,5 +32,18 @@ void check_rng_state(const TensorDict& in, const std::string& name);
 // Every F32 or F64 tensor of `in` is finite; else throws naming the tensor and element.
 // One NaN in a restored state would spread to every weight in the first update.
 void check_state_finite(const TensorDict& in);
+
+}  // namespace cairn
+
+namespace cairn {
+
+// A network's weights as tensors "<prefix><parameter name>" (F32, the parameter's shape),
+// e.g. the target networks of SAC, TD3 and DQN, which are not part of the policy folder.
+void save_model_parameters(const nn::Model<float>& model, const std::string& prefix,
+                           TensorDict& out);
+// Throws if a tensor is missing or of the wrong dtype or shape; on error the model is
+// unchanged.
+void restore_model_parameters(nn::Model<float>& model, const std::string& prefix,
+                              const TensorDict& in);
 
 }  // namespace cairn

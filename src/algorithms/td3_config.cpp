@@ -1,0 +1,69 @@
+#include "cairn/algorithms/td3_config.h"
+
+#include "cairn/error.h"
+
+namespace cairn {
+namespace {
+
+using json = nlohmann::json;
+
+const ConfigFields<TD3Config>& fields() {
+  using C = TD3Config;
+  static const ConfigFields<C> table = [] {
+    ConfigFields<C> t("TD3 config");
+    off_policy_config::add_fields(t);
+    t.integer("policy_delay", &C::policy_delay, 1)
+        .number("policy_noise", &C::policy_noise, 0.0, 1e9)
+        .number("noise_clip", &C::noise_clip, 0.0, 1e9)
+        .number("exploration_noise", &C::exploration_noise, 0.0, 1e9);
+    return t;
+  }();
+  return table;
+}
+
+}  // namespace
+
+void TD3Config::validate() const {
+  from_json(to_json());
+  // Actor, two critics and their targets' copies.
+  off_policy_config::validate("TD3 config", *this, 3);
+}
+
+json TD3Config::to_json() const {
+  return fields().write(*this);
+}
+TD3Config TD3Config::from_json(const json& j) {
+  return from_json(j, TD3Config());
+}
+TD3Config TD3Config::from_json(const json& j, const TD3Config& base) {
+  return fields().read(j, base);
+}
+void TD3Config::set(const std::string& assignment) {
+  fields().set(*this, assignment);
+}
+
+// Measured on 5 seeds each (docs/off-policy.md has the figures).
+const std::vector<std::pair<std::string, json>>& td3_presets() {
+  static const std::vector<std::pair<std::string, json>> presets = {
+      // As SAC's Pendulum preset, with 1000 uniform warm-up steps (the deterministic
+      // actor explores less than SAC's).
+      {"Pendulum-v1",
+       {{"hidden_sizes", {64, 64}},
+        {"batch_size", 100},
+        {"learning_starts", 1000},
+        {"buffer_size", 20000},
+        {"actor_learning_rate", 1e-3},
+        {"critic_learning_rate", 1e-3},
+        {"total_timesteps", 20000}}},
+  };
+  return presets;
+}
+
+TD3Config td3_untuned_config(const std::string& env_id) {
+  TD3Config c;
+  c.env_id = env_id;
+  c.learning_starts = 1000;
+  return c;
+}
+
+}  // namespace cairn

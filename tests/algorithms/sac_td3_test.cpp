@@ -1,0 +1,262 @@
+// SAC and TD3 as algorithms: reproducibility, checkpoints and resume, the policy folder,
+// errors, and learning (release builds only).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+
+#include "cairn/algorithms/algorithm_registry.h"
+#include "cairn/algorithms/presets.h"
+#include "cairn/algorithms/sac.h"
+#include "cairn/algorithms/td3.h"
+#include "cairn/checkpoint/checkpoint_format.h"
+#include "cairn/policy/policy.h"
+#include "error_matchers.h"
+#include "support/scratch_dir.h"
+
+namespace cairn {
+namespace {
+
+namespace fs = std::filesystem;
+using testing_io::ScratchDir;
+
+bool sanitized() {
+#if defined(__SANITIZE_ADDRESS__)
+  return true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+  return true;
+#endif
+#endif
+  return false;
+}
+
+template <typename Config>
+Config small(Config c, uint64_t seed) {
+  c.env_id = "Pendulum-v1";
+  c.hidden_sizes = {32, 32};
+  c.batch_size = 32;
+  c.steps_per_iteration = 200;
+  c.learning_starts = 150;
+  c.buffer_size = 5000;
+  c.num_envs = 2;
+  c.seed = seed;
+  return c;
+}
+
+using Factory = std::function<std::unique_ptr<OffPolicyActorCritic>(uint64_t seed)>;
+
+struct Case {
+  const char* name;
+  Factory make;
+};
+
+std::vector<Case> cases() {
+  return {{"sac", [](uint64_t s) { return std::make_unique<SAC>(small(SACConfig(), s)); }},
+          {"td3", [](uint64_t s) { return std::make_unique<TD3>(small(TD3Config(), s)); }}};
+}
+
+bool same_bits(std::span<const float> a, std::span<const float> b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size_bytes()) == 0;
+}
+
+// Everything that learns, compared bit for bit.
+void expect_same_state(OffPolicyActorCritic& a, OffPolicyActorCritic& b, const char* what) {
+  EXPECT_TRUE(same_bits(a.policy().model().flat_parameters(), b.policy().model().flat_parameters()))
+      << what << ": policy";
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_TRUE(
+        same_bits(a.critics().critic(i).flat_parameters(), b.critics().critic(i).flat_parameters()))
+        << what << ": critic " << i;
+    EXPECT_TRUE(
+        same_bits(a.critics().target(i).flat_parameters(), b.critics().target(i).flat_parameters()))
+        << what << ": target " << i;
+  }
+  EXPECT_EQ(a.replay_buffer().size(), b.replay_buffer().size()) << what;
+  EXPECT_EQ(a.gradient_steps_done(), b.gradient_steps_done()) << what;
+}
+
+void expect_same_metrics(const TrainResult& a, const TrainResult& b, const char* what) {
+  ASSERT_EQ(a.metrics.items().size(), b.metrics.items().size()) << what;
+  for (size_t k = 0; k < a.metrics.items().size(); ++k) {
+    EXPECT_EQ(a.metrics.items()[k].first, b.metrics.items()[k].first) << what;
+    EXPECT_EQ(std::bit_cast<uint64_t>(a.metrics.items()[k].second),
+              std::bit_cast<uint64_t>(b.metrics.items()[k].second))
+        << what << ": " << a.metrics.items()[k].first;
+  }
+  EXPECT_EQ(a.episodes, b.episodes) << what;
+  EXPECT_EQ(a.timesteps, b.timesteps) << what;
+}
+
+TEST(OffPolicy, SameSeedGivesBitIdenticalRuns) {
+  for (const Case& c : cases()) {
+    auto a = c.make(5), b = c.make(5);
+    for (int i = 0; i < 3; ++i) expect_same_metrics(a->train(), b->train(), c.name);
+    expect_same_state(*a, *b, c.name);
+    auto other = c.make(6);
+    for (int i = 0; i < 3; ++i) other->train();
+    EXPECT_FALSE(
+        same_bits(a->policy().model().flat_parameters(), other->policy().model().flat_parameters()))
+        << c.name << ": another seed, other weights";
+  }
+}
+
+TEST(OffPolicy, IterationsCountStepsLearningStartsAndMetrics) {
+  for (const Case& c : cases()) {
+    auto algo = c.make(1);
+    const TrainResult first = algo->train();
+    EXPECT_EQ(first.timesteps, 200) << c.name;
+    EXPECT_EQ(first.iteration, 1) << c.name;
+    EXPECT_EQ(algo->replay_buffer().size(), 200u) << c.name;
+    // learning_starts = 150 with 2 environments: updates from vector step 75 on.
+    EXPECT_EQ(algo->gradient_steps_done(), 26) << c.name;
+    EXPECT_TRUE(std::isfinite(first.metrics.at("critic_loss"))) << c.name;
+    EXPECT_TRUE(std::isfinite(first.metrics.at("q_mean"))) << c.name;
+    EXPECT_TRUE(first.metrics.contains("actor_loss")) << c.name;
+    EXPECT_GT(first.learning_rate, 0) << c.name;
+    const TrainResult second = algo->train();
+    EXPECT_EQ(second.timesteps, 400) << c.name;
+    EXPECT_EQ(second.episodes, 2) << c.name;  // Pendulum episodes are 200 steps
+    EXPECT_TRUE(std::isfinite(second.episode_return_mean)) << c.name;
+    EXPECT_NO_THROW(second.to_json()) << c.name;
+  }
+  SAC sac(small(SACConfig(), 1));
+  const TrainResult r = sac.train();
+  EXPECT_TRUE(std::isfinite(r.metrics.at("alpha")));
+  EXPECT_TRUE(std::isfinite(r.metrics.at("alpha_loss")));
+  EXPECT_TRUE(std::isfinite(r.metrics.at("entropy")));
+  EXPECT_LT(r.metrics.at("alpha"), 1.0);  // initial_alpha 1, entropy above -action_dim
+}
+
+TEST(OffPolicy, PoliciesHaveTheirHeadsAndActWithinTheBounds) {
+  SAC sac(small(SACConfig(), 1));
+  TD3 td3(small(TD3Config(), 1));
+  EXPECT_EQ(sac.policy().options().head, PolicyHead::kSquashedGaussian);
+  EXPECT_EQ(td3.policy().options().head, PolicyHead::kDeterministic);
+  EXPECT_EQ(sac.policy().model().output_size(0), 2);  // mean and log-std of 1 action
+  sac.train();
+  td3.train();
+  for (Policy* p : {&sac.policy(), &td3.policy()}) {
+    Rng rng(3);
+    const std::vector<float> obs = {0.5f, -0.8f, 3.0f};
+    for (int k = 0; k < 50; ++k) {
+      const float a = p->compute_action(obs, true, rng).continuous[0];
+      EXPECT_GE(a, -2.0f);
+      EXPECT_LE(a, 2.0f);
+    }
+  }
+}
+
+TEST(OffPolicy, ResumeIsBitIdenticalIncludingTheReplayBuffer) {
+  for (const Case& c : cases()) {
+    ScratchDir dir;
+    auto a = c.make(9);
+    a->train();
+    a->train();
+    a->save_checkpoint(dir.path() / "ckpt");
+    EXPECT_TRUE(a->checkpoint_is_complete()) << c.name;
+    std::unique_ptr<Algorithm> restored = restore_algorithm(dir.path() / "ckpt");
+    auto* b = dynamic_cast<OffPolicyActorCritic*>(restored.get());
+    ASSERT_NE(b, nullptr) << c.name;
+    EXPECT_EQ(b->name(), c.name);
+    expect_same_state(*a, *b, c.name);
+    for (int i = 0; i < 2; ++i) expect_same_metrics(a->train(), b->train(), c.name);
+    expect_same_state(*a, *b, c.name);
+  }
+}
+
+TEST(OffPolicy, WithoutTheReplayBufferTheCheckpointSaysItIsIncomplete) {
+  ScratchDir dir;
+  SACConfig config = small(SACConfig(), 3);
+  config.checkpoint_replay_buffer = false;
+  SAC a(config);
+  a.train();
+  EXPECT_FALSE(a.checkpoint_is_complete());
+  a.save_checkpoint(dir.path() / "ckpt");
+  std::unique_ptr<Algorithm> b = restore_algorithm(dir.path() / "ckpt");
+  auto& restored = dynamic_cast<OffPolicyActorCritic&>(*b);
+  EXPECT_EQ(restored.replay_buffer().size(), 0u);
+  EXPECT_FALSE(restored.checkpoint_is_complete());
+  EXPECT_NO_THROW(restored.train());  // continues, from an empty buffer
+  EXPECT_EQ(restored.replay_buffer().size(), 200u);
+}
+
+TEST(OffPolicy, PolicyFolderRestoresAloneBitExactly) {
+  for (const Case& c : cases()) {
+    ScratchDir dir;
+    auto a = c.make(4);
+    a->train();
+    a->save_checkpoint(dir.path() / "ckpt");
+    const std::unique_ptr<Policy> p =
+        Policy::from_checkpoint(dir.path() / "ckpt" / kPoliciesFolder / kDefaultPolicyId);
+    EXPECT_TRUE(same_bits(p->model().flat_parameters(), a->policy().model().flat_parameters()))
+        << c.name;
+    EXPECT_EQ(p->options().head, a->policy().options().head) << c.name;
+    const std::vector<float> obs = {1.0f, 0.0f, -2.0f};
+    EXPECT_EQ(p->compute_action(obs).continuous[0], a->policy().compute_action(obs).continuous[0])
+        << c.name;
+  }
+}
+
+TEST(OffPolicy, RefusesActionSpacesWithoutFiniteBoxBounds) {
+  SACConfig c = small(SACConfig(), 1);
+  c.env_id = "CartPole-v1";
+  EXPECT_ERROR_CONTAINS(SAC{c}, "SAC needs a Box action space with finite bounds (CartPole-v1)");
+  TD3Config t = small(TD3Config(), 1);
+  t.env_id = "CartPole-v1";
+  EXPECT_ERROR_CONTAINS(TD3{t}, "TD3 needs a Box action space");
+  c.env_id = "Pendulum-v1";
+  c.num_envs = 3;
+  EXPECT_ERROR_CONTAINS(SAC{c}, "'steps_per_iteration' (200) must be a multiple of 'num_envs'");
+}
+
+TEST(OffPolicy, RegisteredWithPresets) {
+  for (const char* name : {"sac", "td3"}) {
+    ASSERT_TRUE(has_algorithm(name));
+    const nlohmann::json config = preset_config(name, "Pendulum-v1");
+    EXPECT_EQ(config["env_id"], "Pendulum-v1");
+    EXPECT_TRUE(has_preset(name, "Pendulum-v1"));
+    EXPECT_NO_THROW(algorithm_info(name).normalize_config(config));
+    EXPECT_ERROR_CONTAINS(algorithm_info(name).normalize_config({{"tau", -1}}), "'tau'");
+  }
+}
+
+// --- Learning (release builds only) -----------------------------------------------------
+
+// Seeds 1..2, or 1..$CAIRN_OFF_POLICY_SEEDS (bench/off_policy_learning.sh sets 5).
+std::vector<uint64_t> learning_seeds() {
+  const char* n = std::getenv("CAIRN_OFF_POLICY_SEEDS");
+  const uint64_t count = n != nullptr ? std::strtoull(n, nullptr, 10) : 2;
+  std::vector<uint64_t> seeds;
+  for (uint64_t s = 1; s <= std::max<uint64_t>(count, 1); ++s) seeds.push_back(s);
+  return seeds;
+}
+
+template <typename Algo, typename Config>
+void expect_learns(const std::string& algo, const std::string& env, double threshold) {
+  if (sanitized()) GTEST_SKIP() << "learning tests run in the release build";
+  for (uint64_t seed : learning_seeds()) {
+    Config c = Config::from_json(preset_config(algo, env));
+    c.seed = seed;
+    Algo a(c);
+    a.learn({.timesteps = c.total_timesteps});
+    const EvaluationResult e = a.evaluate(100, true);
+    EXPECT_GE(e.mean_return, threshold) << algo << " on " << env << ", seed " << seed;
+  }
+}
+
+// Two seeds here keep CI short; bench/off_policy_learning.sh checks all five.
+TEST(SACLearning, PendulumWithin20kSteps) {
+  expect_learns<SAC, SACConfig>("sac", "Pendulum-v1", -200.0);
+}
+
+TEST(TD3Learning, PendulumWithin20kSteps) {
+  expect_learns<TD3, TD3Config>("td3", "Pendulum-v1", -200.0);
+}
+
+}  // namespace
+}  // namespace cairn
