@@ -93,7 +93,7 @@ TEST(DQNConfig, EpsilonFallsLinearlyThenStays) {
   c.exploration_final_eps = 0.05;
   EXPECT_DOUBLE_EQ(c.epsilon(0), 1.0);
   EXPECT_DOUBLE_EQ(c.epsilon(50), 1.0 + 0.05 * (0.05 - 1.0) / 0.1);
-  EXPECT_DOUBLE_EQ(c.epsilon(100), 0.05);
+  EXPECT_NEAR(c.epsilon(100), 0.05, 1e-15);  // the end of the ramp (SB3: interpolated)
   EXPECT_DOUBLE_EQ(c.epsilon(5000), 0.05);
 }
 

@@ -172,7 +172,9 @@ void run_torch_update(const nn::ModelSpec& spec, bool double_q, double max_grad_
   EXPECT_LE(relative_error(std::vector<double>(targets.begin(), targets.end()),
                            ref["targets"].get<std::vector<double>>(), 1e-3),
             1e-6);
-  if (max_grad_norm < 1.0) EXPECT_GT(r.grad_norm, max_grad_norm) << "clipping must be exercised";
+  if (max_grad_norm < 1.0) {
+    EXPECT_GT(r.grad_norm, max_grad_norm) << "clipping must be exercised";
+  }
   for (const nn::TensorInfo& info : online.parameters()) {
     const auto p = online.parameter(info.name);
     EXPECT_LE(relative_error(std::vector<double>(p.begin(), p.end()),
