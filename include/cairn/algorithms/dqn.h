@@ -32,9 +32,9 @@
 // counted. Non-finite weights always stop.
 //
 // Checkpoints: save_state() writes the target network, the optimiser, the generators, the
-// step counter, the environments' states and (unless checkpoint_replay_buffer is false)
-// the replay buffer; then a restored run continues bit-identically. Without the buffer,
-// checkpoint_is_complete() is false and a restored run starts from an empty buffer.
+// step counters and (unless checkpoint_replay_buffer is false) the replay buffer (the
+// frame saves the environments' states); then a restored run continues bit-identically. Without the
+// buffer, checkpoint_is_complete() is false and a restored run starts from an empty buffer.
 //
 // Thread safety: not thread-safe. train() does not allocate in steady state (apart from
 // the returned result); environments step on num_env_threads threads.
@@ -42,11 +42,13 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "cairn/algorithms/algorithm.h"
+#include "cairn/algorithms/algorithm_registry.h"
 #include "cairn/algorithms/dqn_config.h"
 #include "cairn/env/vector_env.h"
 #include "cairn/nn/adam.h"
@@ -71,6 +73,8 @@ class DQN final : public Algorithm {
   Policy& policy() override { return *policy_; }
   const Policy& policy() const override { return *policy_; }
   void restore_state(const TensorDict& in) override;
+  void restore_policy(std::unique_ptr<Policy> policy, const std::string& source) override;
+  VectorEnv* training_environments() override { return envs_.get(); }
   bool checkpoint_is_complete() const override { return config_.checkpoint_replay_buffer; }
 
   const DQNConfig& config() const { return config_; }
@@ -83,6 +87,8 @@ class DQN final : public Algorithm {
   // the tensors save_state() writes for `config`, their dtypes and the scalar shapes.
   // Throws cairn::Error naming the tensor.
   static void check_state(const TensorDict& state, const DQNConfig& config);
+  // Names of the metrics every train() sets, in order.
+  static const std::vector<std::string>& metric_names();
 
  protected:
   void save_state(TensorDict& out) const override;
@@ -117,8 +123,8 @@ class DQN final : public Algorithm {
   int64_t updates_this_iter_ = 0;
 };
 
-// Registers "dqn" (AlgorithmInfo) and its presets for CartPole-v1, Acrobot-v1 and
-// MountainCar-v0. For the registry's built-in list. Calling it again re-registers.
-void register_dqn_algorithm();
+// DQN's registry entry ("dqn") with its presets for CartPole-v1, Acrobot-v1 and
+// MountainCar-v0, for the registry's built-in list (builtin_algorithms.h).
+AlgorithmInfo dqn_algorithm_info();
 
 }  // namespace cairn
