@@ -1,5 +1,7 @@
 #include "learning_curve.h"
 
+#include "cairn/algorithms/algorithm_registry.h"
+
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -11,8 +13,8 @@
 #include <cstdlib>
 #include <fstream>
 
-#include "cairn/io/atomic_file.h"
 #include "cairn/error.h"
+#include "cairn/io/atomic_file.h"
 #include "cairn/io/text_file.h"
 #include "metrics_log.h"
 
@@ -133,8 +135,14 @@ bool run_quietly(std::vector<std::string> args) {
 const std::vector<std::string>& plottable_metrics() {
   static const std::vector<std::string> metrics = [] {
     std::vector<std::string> m;
-    for (const std::string& c : metric_columns()) {
-      if (c != "timesteps" && c != "stopped_early_kl") m.push_back(c);
+    // Every column of every registered algorithm, once, in column order.
+    for (const std::string& algorithm : algorithm_names()) {
+      for (const std::string& c : metric_columns(algorithm_info(algorithm).metric_names)) {
+        if (c != "timesteps" && c != "stopped_early_kl" &&
+            std::find(m.begin(), m.end(), c) == m.end()) {
+          m.push_back(c);
+        }
+      }
     }
     return m;
   }();

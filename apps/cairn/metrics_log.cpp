@@ -3,8 +3,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "cairn/io/atomic_file.h"
 #include "cairn/error.h"
+#include "cairn/io/atomic_file.h"
 #include "cairn/io/text_file.h"
 
 namespace cairn::cli {
@@ -37,9 +37,9 @@ int64_t jsonl_iteration(const std::string& line) {
   return j["iteration"].get<int64_t>();
 }
 
-std::string csv_header() {
+std::string csv_header(const std::vector<std::string>& columns) {
   std::string h;
-  for (const std::string& c : metric_columns()) {
+  for (const std::string& c : columns) {
     if (!h.empty()) h += ',';
     h += c;
   }
@@ -48,7 +48,7 @@ std::string csv_header() {
 
 // Keeps the first line (the header) when `header` is set and the rows of iterations
 // 1..iteration, rewriting the file only when something is dropped; opens it for appending.
-std::FILE* open_trimmed(const fs::path& path, int64_t iteration, bool header,
+std::FILE* open_trimmed(const fs::path& path, int64_t iteration, const std::string* header,
                         int64_t (*row_iteration)(const std::string&)) {
   // Bounded lines of a regular file only: the run folder may hold anything.
   std::vector<std::string> lines = read_complete_lines(path, kMaxTextLineBytes);
@@ -58,7 +58,7 @@ std::FILE* open_trimmed(const fs::path& path, int64_t iteration, bool header,
   std::vector<std::string> kept;
   size_t bytes = 0;
   for (size_t i = 0; i < lines.size(); ++i) {
-    const bool is_header = header && i == 0;
+    const bool is_header = header != nullptr && i == 0;
     if (!is_header) {
       const int64_t it = row_iteration(lines[i]);
       if (it < 1 || it > iteration) break;  // the rest belongs to an abandoned run
@@ -66,7 +66,7 @@ std::FILE* open_trimmed(const fs::path& path, int64_t iteration, bool header,
     kept.push_back(lines[i]);
     bytes += lines[i].size() + 1;
   }
-  if (header && !kept.empty() && kept[0] != csv_header()) {
+  if (header != nullptr && !kept.empty() && kept[0] != *header) {
     throw Error("'" + path.string() +
                 "' has a different header than cairn writes: " + excerpt(kept[0]));
   }
@@ -84,8 +84,8 @@ std::FILE* open_trimmed(const fs::path& path, int64_t iteration, bool header,
   if (!f) {
     throw Error("cannot open '" + path.string() + "' for appending: " + std::strerror(errno));
   }
-  if (header && kept.empty()) {
-    if (std::fprintf(f, "%s\n", csv_header().c_str()) < 0 || std::fflush(f) != 0) {
+  if (header != nullptr && kept.empty()) {
+    if (std::fprintf(f, "%s\n", header->c_str()) < 0 || std::fflush(f) != 0) {
       const int error_number = errno;
       std::fclose(f);
       throw Error("cannot write '" + path.string() + "': " + std::strerror(error_number));
@@ -102,30 +102,26 @@ void write_line(std::FILE* f, const fs::path& path, const std::string& line) {
 
 }  // namespace
 
-const std::vector<std::string>& metric_columns() {
-  static const std::vector<std::string> columns = [] {
-    std::vector<std::string> c;
-    // to_json() is an object with sorted keys; the column order is the struct's.
-    for (const char* name :
-         {"iteration", "timesteps", "episodes", "episodes_this_iter", "episode_return_mean",
-          "episode_length_mean", "policy_loss", "value_loss", "entropy", "approx_kl",
-          "clip_fraction", "explained_variance", "learning_rate", "stopped_early_kl",
-          "steps_per_second", "time_elapsed"}) {
-      c.emplace_back(name);
-    }
-    return c;
-  }();
-  return columns;
+std::vector<std::string> metric_columns(const std::vector<std::string>& metric_names) {
+  std::vector<std::string> c = {"iteration",          "timesteps",           "episodes",
+                                "episodes_this_iter", "episode_return_mean", "episode_length_mean"};
+  c.insert(c.end(), metric_names.begin(), metric_names.end());
+  for (const char* name : {"learning_rate", "steps_per_second", "time_elapsed"})
+    c.emplace_back(name);
+  return c;
 }
 
-MetricsLog::MetricsLog(const fs::path& run_dir, int64_t iteration)
-    : csv_path_(run_dir / "metrics.csv"), jsonl_path_(run_dir / "metrics.jsonl") {
+MetricsLog::MetricsLog(const fs::path& run_dir, int64_t iteration, std::vector<std::string> columns)
+    : csv_path_(run_dir / "metrics.csv"),
+      jsonl_path_(run_dir / "metrics.jsonl"),
+      columns_(std::move(columns)) {
+  const std::string header = csv_header(columns_);
   std::error_code ec;
   fs::create_directories(run_dir, ec);
   if (ec) throw Error("cannot create run folder '" + run_dir.string() + "': " + ec.message());
-  csv_ = open_trimmed(csv_path_, iteration, /*header=*/true, csv_iteration);
+  csv_ = open_trimmed(csv_path_, iteration, &header, csv_iteration);
   try {
-    jsonl_ = open_trimmed(jsonl_path_, iteration, /*header=*/false, jsonl_iteration);
+    jsonl_ = open_trimmed(jsonl_path_, iteration, /*header=*/nullptr, jsonl_iteration);
   } catch (...) {
     std::fclose(csv_);
     throw;
@@ -140,8 +136,11 @@ MetricsLog::~MetricsLog() {
 void MetricsLog::append(const TrainResult& result) {
   const json j = result.to_json();
   std::string row;
-  for (const std::string& c : metric_columns()) {
+  for (const std::string& c : columns_) {
     if (!row.empty()) row += ',';
+    if (!j.contains(c)) {
+      throw Error("cannot write '" + csv_path_.string() + "': the result lacks metric '" + c + "'");
+    }
     const json& v = j.at(c);
     if (!v.is_null()) row += v.dump();
   }

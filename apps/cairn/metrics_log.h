@@ -21,18 +21,23 @@
 #include <string>
 #include <vector>
 
-#include "cairn/algorithms/ppo.h"
+#include "cairn/algorithms/algorithm.h"
 
 namespace cairn::cli {
 
-// The CSV columns, in order: the keys of TrainResult::to_json().
-const std::vector<std::string>& metric_columns();
+// The CSV columns of a run of an algorithm whose metrics are `metric_names`
+// (AlgorithmInfo::metric_names), in order: the counters and episode means, the algorithm's
+// metrics, then learning rate, speed and time.
+std::vector<std::string> metric_columns(const std::vector<std::string>& metric_names);
 
 class MetricsLog {
  public:
   // Opens (creating if needed) the two files in `run_dir` for a run whose last completed
   // iteration is `iteration`. Throws cairn::Error naming the file on I/O failure.
-  MetricsLog(const std::filesystem::path& run_dir, int64_t iteration);
+  // `columns` are metric_columns() of the run's algorithm; an existing file with another
+  // header is refused.
+  MetricsLog(const std::filesystem::path& run_dir, int64_t iteration,
+             std::vector<std::string> columns);
   ~MetricsLog();
   MetricsLog(const MetricsLog&) = delete;
   MetricsLog& operator=(const MetricsLog&) = delete;
@@ -45,6 +50,7 @@ class MetricsLog {
 
  private:
   std::filesystem::path csv_path_, jsonl_path_;
+  std::vector<std::string> columns_;
   std::FILE* csv_ = nullptr;
   std::FILE* jsonl_ = nullptr;
 };

@@ -2,8 +2,10 @@
 
 #include <cmath>
 
+#include "cairn/algorithms/presets.h"
 #include "cairn/env/env_registry.h"
 #include "cairn/error.h"
+#include "cairn/nn/model_zoo.h"
 
 namespace corridor {
 
@@ -51,6 +53,12 @@ void register_simple_corridor() {
       .reward_threshold = 0.6,
       .description = "walk right along a corridor to its end (RLlib's SimpleCorridor)",
   });
+  // The founding story's PPO preset: the custom model (2 x 256 silu per network).
+  cairn::register_preset("ppo", "SimpleCorridor-v0",
+                         {{"num_envs", 4},
+                          {"num_steps", 64},
+                          {"total_timesteps", 20000},
+                          {"model", cairn::nn::founding_story_actor_critic(1, 2).to_json()}});
 }
 
 }  // namespace corridor

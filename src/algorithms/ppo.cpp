@@ -6,10 +6,10 @@
 #include <limits>
 #include <numeric>
 
+#include "cairn/algorithms/gae.h"
 #include "cairn/algorithms/ppo_loss.h"
 #include "cairn/env/env_registry.h"
 #include "cairn/error.h"
-#include "cairn/algorithms/gae.h"
 #include "cairn/nn/finite.h"
 #include "cairn/nn/grad_clip.h"
 #include "cairn/nn/model.h"
@@ -19,8 +19,6 @@ namespace cairn {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-constexpr size_t kRecentEpisodes = 100;
 
 // Seeds of the independent random streams of a run, all derived from config.seed.
 enum Stream : uint64_t { kModelInit = 0, kActions = 1, kShuffle = 2 };
@@ -35,52 +33,11 @@ nn::ModelSpec model_spec_for(const PPOConfig& c, const Space& obs, const Space& 
                               static_cast<nn::Index>(dist_inputs), options);
 }
 
-double mean_of(const std::vector<double>& v, size_t n) {
-  if (n == 0) return std::numeric_limits<double>::quiet_NaN();
-  return std::accumulate(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(n), 0.0) /
-         static_cast<double>(n);
-}
-
 }  // namespace
 
-nlohmann::json TrainResult::to_json() const {
-  auto num = [](double d) {
-    return std::isfinite(d) ? nlohmann::json(d) : nlohmann::json(nullptr);
-  };
-  return {{"iteration", iteration},
-          {"timesteps", timesteps},
-          {"episodes", episodes},
-          {"episodes_this_iter", episodes_this_iter},
-          {"episode_return_mean", num(episode_return_mean)},
-          {"episode_length_mean", num(episode_length_mean)},
-          {"policy_loss", num(policy_loss)},
-          {"value_loss", num(value_loss)},
-          {"entropy", num(entropy)},
-          {"approx_kl", num(approx_kl)},
-          {"clip_fraction", num(clip_fraction)},
-          {"explained_variance", num(explained_variance)},
-          {"learning_rate", learning_rate},
-          {"stopped_early_kl", stopped_early_kl},
-          {"non_finite_transitions_skipped", non_finite_transitions_skipped},
-          {"non_finite_minibatches_skipped", non_finite_minibatches_skipped},
-          {"steps_per_second", steps_per_second},
-          {"time_elapsed", time_elapsed}};
-}
-
-bool StopConditions::met(const TrainResult& r) const {
-  return (timesteps && r.timesteps >= *timesteps) || (iterations && r.iteration >= *iterations) ||
-         (seconds && r.time_elapsed >= *seconds) ||
-         (mean_return && std::isfinite(r.episode_return_mean) &&
-          r.episode_return_mean >= *mean_return);
-}
-
-nlohmann::json EvaluationResult::to_json() const {
-  return {{"episodes", returns.size()}, {"mean_return", mean_return}, {"std_return", std_return},
-          {"min_return", min_return},   {"max_return", max_return},   {"mean_length", mean_length}};
-}
-
 PPO::PPO(const PPOConfig& config)
-    : config_(config),
+    : Algorithm("ppo", "PPO", config),
+      config_(config),
       action_rng_(Rng::stream(config.seed, kActions)),
       shuffle_rng_(Rng::stream(config.seed, kShuffle)) {
   config_.validate();
@@ -140,8 +97,6 @@ PPO::PPO(const PPOConfig& config)
     discounted_returns_.assign(num_envs_, 0.0);
     return_scratch_.resize(num_envs_);
   }
-  recent_returns_.assign(kRecentEpisodes, 0.0);
-  recent_lengths_.assign(kRecentEpisodes, 0.0);
 
   const size_t mb = static_cast<size_t>(config_.minibatch_size());
   order_.resize(batch_);
@@ -203,10 +158,6 @@ void PPO::check_memory(const nn::ModelSpec& spec) const {
                 std::to_string(rollout_bytes / gib) + "), more than the memory limit of " +
                 std::to_string(budget / gib) + " GiB; reduce " + largest);
   }
-}
-
-std::string PPO::where() const {
-  return "PPO iteration " + std::to_string(iteration_);
 }
 
 // --- Rollouts ----------------------------------------------------------------------
@@ -284,16 +235,10 @@ void PPO::collect_rollouts(TrainResult& result) {
         final_values_[row + truncated_envs_[j]] = pi.value_outputs().data[j];
     }
 
-    for (const EpisodeRecord& ep : envs_->finished_episodes()) {
-      recent_returns_[recent_next_] = ep.episode_return;
-      recent_lengths_[recent_next_] = static_cast<double>(ep.length);
-      recent_next_ = (recent_next_ + 1) % kRecentEpisodes;
-      recent_count_ = std::min(recent_count_ + 1, kRecentEpisodes);
-      ++episodes_;
-      ++result.episodes_this_iter;
-    }
+    for (const EpisodeRecord& ep : envs_->finished_episodes())
+      episode_finished(result, ep.episode_return, ep.length);
   }
-  timesteps_ += static_cast<int64_t>(batch_);
+  count_steps(static_cast<int64_t>(batch_));
 
   // V(s_T) for the last observations, then GAE(lambda) advantages and returns.
   pi.values(envs_->observations(), next_values_);
@@ -342,7 +287,7 @@ void PPO::scale_rewards(size_t row) {
 // --- Update ------------------------------------------------------------------------
 
 // One gradient step on the minibatch `indices`. Returns its approximate KL.
-double PPO::minibatch_step(std::span<const size_t> indices, double clip_coef, TrainResult& sums) {
+double PPO::minibatch_step(std::span<const size_t> indices, double clip_coef, LossSums& sums) {
   Policy& pi = *policy_;
   const ActionDistribution<float>& dist = pi.distribution();
   const size_t m = indices.size();
@@ -451,7 +396,7 @@ void PPO::update(TrainResult& result) {
   double lr = config_.learning_rate;
   if (config_.anneal_lr) {
     const double frac =
-        std::max(0.0, 1.0 - static_cast<double>(iteration_ - 1) / static_cast<double>(planned));
+        std::max(0.0, 1.0 - static_cast<double>(iteration() - 1) / static_cast<double>(planned));
     lr = frac * config_.learning_rate;
   }
   model_optimizer_->set_learning_rate(lr);
@@ -459,7 +404,13 @@ void PPO::update(TrainResult& result) {
   result.learning_rate = lr;
 
   const size_t mb = static_cast<size_t>(config_.minibatch_size());
-  TrainResult epoch_sums;
+  // Every metric, in a fixed order, before any is measured.
+  Metrics& metrics = result.metrics;
+  for (const char* name : {"policy_loss", "value_loss", "entropy", "approx_kl", "clip_fraction",
+                           "explained_variance", "stopped_early_kl"}) {
+    metrics.set(name, 0.0);
+  }
+  LossSums epoch_sums;
   // The permutation starts from the identity every iteration, so that it depends on the
   // shuffle generator alone (and a resumed run draws the same minibatches).
   std::iota(order_.begin(), order_.end(), size_t{0});
@@ -468,21 +419,21 @@ void PPO::update(TrainResult& result) {
     epoch_ = epoch;
     // Fisher-Yates shuffle with the run's own generator.
     for (size_t i = batch_ - 1; i > 0; --i) std::swap(order_[i], order_[shuffle_rng_.below(i + 1)]);
-    epoch_sums = TrainResult();
+    epoch_sums = LossSums();
     double kl_sum = 0;
     for (size_t start = 0; start < batch_; start += mb) {
       kl_sum += minibatch_step(std::span<const size_t>(order_).subspan(start, mb),
                                config_.clip_coef, epoch_sums);
     }
     const double n = static_cast<double>(config_.num_minibatches);
-    result.policy_loss = epoch_sums.policy_loss / n;
-    result.value_loss = epoch_sums.value_loss / n;
-    result.entropy = epoch_sums.entropy / n;
-    result.approx_kl = epoch_sums.approx_kl / n;
-    result.clip_fraction = epoch_sums.clip_fraction / n;
+    metrics.set("policy_loss", epoch_sums.policy_loss / n);
+    metrics.set("value_loss", epoch_sums.value_loss / n);
+    metrics.set("entropy", epoch_sums.entropy / n);
+    metrics.set("approx_kl", epoch_sums.approx_kl / n);
+    metrics.set("clip_fraction", epoch_sums.clip_fraction / n);
     // KL early stop: the policy moved too far from the one that collected the data.
     if (config_.target_kl && kl_sum / n > *config_.target_kl) {
-      result.stopped_early_kl = true;
+      metrics.set("stopped_early_kl", 1.0);
       break;
     }
   }
@@ -507,89 +458,15 @@ void PPO::update(TrainResult& result) {
     const double d = returns_[i] - values_[i] - md;
     vd += d * d;
   }
-  result.explained_variance = vr == 0 ? std::numeric_limits<double>::quiet_NaN() : 1.0 - vd / vr;
+  metrics.set("explained_variance",
+              vr == 0 ? std::numeric_limits<double>::quiet_NaN() : 1.0 - vd / vr);
 }
 
 TrainResult PPO::train() {
-  const auto start = Clock::now();
-  TrainResult result;
-  ++iteration_;
-  result.iteration = iteration_;
-  // Weights are checked after every update and on restore; this catches a caller who
-  // changed them in between, before a NaN can turn into arbitrary actions.
-  if (const std::string bad = policy_->non_finite_weights(); !bad.empty()) {
-    throw Error(where() + ": the policy's weights are not finite (" + bad + ")");
-  }
+  TrainResult result = begin_iteration();
   collect_rollouts(result);
   update(result);
-  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  train_seconds_ += seconds;
-  result.timesteps = timesteps_;
-  result.episodes = episodes_;
-  result.episode_return_mean = mean_of(recent_returns_, recent_count_);
-  result.episode_length_mean = mean_of(recent_lengths_, recent_count_);
-  result.steps_per_second = static_cast<double>(batch_) / seconds;
-  result.time_elapsed = train_seconds_;
-  last_result_ = result;
-  return result;
-}
-
-std::vector<TrainResult> PPO::learn(const StopConditions& stop,
-                                    const std::function<bool(const TrainResult&)>& on_iteration) {
-  if (!stop.timesteps && !stop.iterations && !stop.seconds && !stop.mean_return) {
-    throw Error("PPO::learn: no stop condition given");
-  }
-  std::vector<TrainResult> results;
-  for (;;) {
-    results.push_back(train());
-    if (on_iteration && !on_iteration(results.back())) break;
-    if (stop.met(results.back())) break;
-  }
-  return results;
-}
-
-EvaluationResult PPO::evaluate(int64_t episodes, bool deterministic, uint64_t seed) {
-  if (episodes < 1)
-    throw Error("PPO::evaluate: episodes must be at least 1, got " + std::to_string(episodes));
-  auto env = make(config_.env_id, config_.env_options);
-  Rng rng = Rng::stream(seed, 7);
-  std::vector<float> obs(env->observation_space().size());
-  EvaluationResult r;
-  for (int64_t i = 0; i < episodes; ++i) {
-    env->reset(std::span<float>(obs), seed + static_cast<uint64_t>(i));
-    double ret = 0;
-    int64_t len = 0;
-    for (;;) {
-      ActionRef a;
-      try {
-        a = policy_->compute_action(obs, !deterministic, rng);
-      } catch (const Error& e) {
-        throw Error("PPO::evaluate: " + config_.env_id + ", episode " + std::to_string(i) +
-                    ", step " + std::to_string(len) + ": " + e.what());
-      }
-      const StepResult s = env->step(a, obs);
-      if (!std::isfinite(s.reward)) {
-        throw Error("PPO::evaluate: " + config_.env_id + " returned a non-finite reward (" +
-                    nn::non_finite_name(s.reward) + ") at step " + std::to_string(len + 1) +
-                    " of episode " + std::to_string(i));
-      }
-      ret += s.reward;
-      ++len;
-      if (s.terminated || s.truncated) break;
-    }
-    r.returns.push_back(ret);
-    r.lengths.push_back(len);
-  }
-  const double n = static_cast<double>(episodes);
-  r.mean_return = std::accumulate(r.returns.begin(), r.returns.end(), 0.0) / n;
-  double var = 0;
-  for (double x : r.returns) var += (x - r.mean_return) * (x - r.mean_return);
-  r.std_return = std::sqrt(var / n);
-  r.min_return = *std::min_element(r.returns.begin(), r.returns.end());
-  r.max_return = *std::max_element(r.returns.begin(), r.returns.end());
-  r.mean_length =
-      static_cast<double>(std::accumulate(r.lengths.begin(), r.lengths.end(), int64_t{0})) / n;
-  return r;
+  return finish_iteration(result);
 }
 
 }  // namespace cairn

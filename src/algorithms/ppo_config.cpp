@@ -1,5 +1,8 @@
 #include "cairn/algorithms/ppo_config.h"
 
+#include <map>
+
+#include "cairn/algorithms/presets.h"
 #include "cairn/error.h"
 #include "cairn/io/text_file.h"
 #include "cairn/nn/model.h"
@@ -126,15 +129,19 @@ void PPOConfig::set(const std::string& assignment) {
 }
 
 bool has_ppo_preset(const std::string& env_id) {
-  return env_id == "CartPole-v1" || env_id == "Acrobot-v1" || env_id == "Pendulum-v1" ||
-         env_id == "SimpleCorridor-v0";
+  return has_preset("ppo", env_id);
+}
+
+PPOConfig ppo_preset(const std::string& env_id) {
+  return PPOConfig::from_json(preset_config("ppo", env_id));
 }
 
 // Tuned on 10 seeds each (docs/ppo-presets.md has the measurements).
-PPOConfig ppo_preset(const std::string& env_id) {
+std::map<std::string, json> ppo_builtin_presets() {
+  std::map<std::string, json> presets;
   PPOConfig c;
-  c.env_id = env_id;
-  if (env_id == "CartPole-v1") {
+  c.env_id = "CartPole-v1";
+  {
     // Short rollouts and many epochs on few minibatches (as rl-baselines3-zoo), with a
     // larger learning rate: solved (mean of the last 100 episodes >= 475) in ~70k steps.
     c.num_envs = 8;
@@ -145,7 +152,11 @@ PPOConfig ppo_preset(const std::string& env_id) {
     c.gae_lambda = 0.8;
     c.learning_rate = 2e-3;
     c.total_timesteps = 150000;  // the decay horizon: 100k left 1 seed in 10 at 470
-  } else if (env_id == "Acrobot-v1") {
+    presets[c.env_id] = c.to_json();
+  }
+  c = PPOConfig();
+  c.env_id = "Acrobot-v1";
+  {
     c.num_envs = 8;
     c.num_steps = 128;
     c.num_minibatches = 4;
@@ -153,7 +164,11 @@ PPOConfig ppo_preset(const std::string& env_id) {
     c.learning_rate = 2.5e-3;
     c.ent_coef = 0.02;  // without it, 1 seed in 30 (seed 20) never leaves -500
     c.total_timesteps = 300000;
-  } else if (env_id == "Pendulum-v1") {
+    presets[c.env_id] = c.to_json();
+  }
+  c = PPOConfig();
+  c.env_id = "Pendulum-v1";
+  {
     // RLtools' configuration: 4 envs x 1024 steps, minibatches of 256, 2 epochs, gamma 0.9,
     // observation normalisation, 300k steps. Within it: rewards normalised (essential), a
     // small silu network (the activation mattered most), the value loss not clipped
@@ -172,24 +187,9 @@ PPOConfig ppo_preset(const std::string& env_id) {
     c.normalize_observations = true;
     c.normalize_rewards = true;
     c.total_timesteps = 300000;
-  } else if (env_id == "SimpleCorridor-v0") {
-    // The founding story: the custom model (2 x 256 silu per network) on the corridor.
-    c.num_envs = 4;
-    c.num_steps = 64;
-    c.total_timesteps = 20000;
-    c.model = nn::founding_story_actor_critic(1, 2).to_json();
-  } else {
-    // An environment without a preset (a user's): CleanRL's defaults are tuned for 500k-10M
-    // steps; a first run should show learning within about 100k steps, so a shorter
-    // learning-rate horizon, a larger rate and more, shorter rollouts per iteration, in
-    // the range every preset above settled on. docs/guide-custom-env-and-model.md says
-    // what to tune next.
-    c.num_envs = 8;
-    c.num_steps = 64;
-    c.learning_rate = 1e-3;
-    c.total_timesteps = 100000;
+    presets[c.env_id] = c.to_json();
   }
-  return c;
+  return presets;
 }
 
 }  // namespace cairn

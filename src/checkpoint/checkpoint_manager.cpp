@@ -6,9 +6,10 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "cairn/algorithms/ppo.h"
-#include "cairn/io/atomic_file.h"
+#include "cairn/algorithms/algorithm.h"
+#include "cairn/algorithms/algorithm_registry.h"
 #include "cairn/error.h"
+#include "cairn/io/atomic_file.h"
 #include "cairn/io/text_file.h"
 
 namespace cairn {
@@ -53,13 +54,19 @@ std::optional<double> metric_of(const fs::path& checkpoint, const std::string& m
   return value;
 }
 
-// Whether a checkpoint was written by the run whose config is `config` (a run is
-// determined by its config, seed included). Unreadable checkpoints belong to no run.
-bool belongs_to_run(const fs::path& checkpoint, const nlohmann::json& config) {
+// Whether a checkpoint was written by the run of `algorithm` with config `config` (a run
+// is determined by its algorithm and config, seed included). Unreadable checkpoints belong
+// to no run.
+bool belongs_to_run(const fs::path& checkpoint, const std::string& algorithm,
+                    const nlohmann::json& config) {
   const nlohmann::json j = manifest_of(checkpoint);
-  if (j.is_discarded() || !j.is_object() || !j.contains("config")) return false;
+  if (j.is_discarded() || !j.is_object() || !j.contains("config") || !j.contains("algorithm") ||
+      !j["algorithm"].is_string() || !has_algorithm(j["algorithm"].get<std::string>())) {
+    return false;
+  }
   try {
-    return PPOConfig::from_json(j["config"]).to_json() == config;
+    const AlgorithmInfo& info = algorithm_info(j["algorithm"].get<std::string>());
+    return info.name == algorithm && info.normalize_config(j["config"]) == config;
   } catch (const Error&) {
     return false;
   }
@@ -121,21 +128,22 @@ std::vector<fs::path> CheckpointManager::checkpoints() const {
   return out;
 }
 
-fs::path CheckpointManager::save(PPO& ppo) {
+fs::path CheckpointManager::save(Algorithm& algorithm) {
   char name[64];
-  std::snprintf(name, sizeof name, "%s%06lld", kPrefix, static_cast<long long>(ppo.iteration()));
+  std::snprintf(name, sizeof name, "%s%06lld", kPrefix,
+                static_cast<long long>(algorithm.iteration()));
   const fs::path path = run_dir_ / name;
-  refuse_other_runs(ppo, path);
-  ppo.save_checkpoint(path, /*overwrite=*/true);
+  refuse_other_runs(algorithm, path);
+  algorithm.save_checkpoint(path, /*overwrite=*/true);
   write_file_atomically(run_dir_ / kLatest, std::string(name) + "\n");
   apply_retention(path);
   return path;
 }
 
-void CheckpointManager::refuse_other_runs(const PPO& ppo, const fs::path& target) {
-  const nlohmann::json config = ppo.config().to_json();
+void CheckpointManager::refuse_other_runs(const Algorithm& algorithm, const fs::path& target) {
+  const nlohmann::json config = algorithm.config_json();
   auto refuse_unless_ours = [&](const fs::path& checkpoint) {
-    if (belongs_to_run(checkpoint, config)) return;
+    if (belongs_to_run(checkpoint, algorithm.name(), config)) return;
     throw Error("cannot save checkpoint " + quoted_path(target) + ": run folder " +
                 quoted_path(run_dir_) + " holds " + quoted_path(checkpoint.filename()) +
                 " of another run (a different config), which must not be overwritten or "

@@ -70,7 +70,7 @@ TEST(PPONonFinite, SkipDropsAndCountsTransitionsAndKeepsWeightsFinite) {
     EXPECT_EQ(r.non_finite_transitions_skipped, 2) << fault;  // both environments, once
     EXPECT_EQ(r.non_finite_minibatches_skipped, 0) << fault;
     EXPECT_TRUE(weights_finite(ppo)) << fault << ": " << ppo.policy().non_finite_weights();
-    EXPECT_TRUE(std::isfinite(r.policy_loss)) << fault;
+    EXPECT_TRUE(std::isfinite(r.metrics.at("policy_loss"))) << fault;
     // The dropped episodes are not counted: 32 steps make 2 episodes of 10 per
     // environment, minus the two cut short.
     EXPECT_EQ(r.episodes, 2) << fault;

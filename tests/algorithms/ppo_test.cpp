@@ -48,9 +48,11 @@ TEST(PPO, SameSeedGivesBitIdenticalRuns) {
     PPO a(c), b(c);
     for (int i = 0; i < 3; ++i) {
       const TrainResult ra = a.train(), rb = b.train();
-      EXPECT_EQ(std::bit_cast<uint64_t>(ra.policy_loss), std::bit_cast<uint64_t>(rb.policy_loss))
+      EXPECT_EQ(std::bit_cast<uint64_t>(ra.metrics.at("policy_loss")),
+                std::bit_cast<uint64_t>(rb.metrics.at("policy_loss")))
           << env;
-      EXPECT_EQ(std::bit_cast<uint64_t>(ra.value_loss), std::bit_cast<uint64_t>(rb.value_loss))
+      EXPECT_EQ(std::bit_cast<uint64_t>(ra.metrics.at("value_loss")),
+                std::bit_cast<uint64_t>(rb.metrics.at("value_loss")))
           << env;
       EXPECT_EQ(ra.episodes, rb.episodes);
     }
@@ -86,7 +88,7 @@ TEST(PPO, ResultsCountStepsAndEpisodes) {
   EXPECT_GE(r2.episodes, r1.episodes);
   EXPECT_GT(r2.episode_length_mean, 5.0);
   EXPECT_EQ(r2.episode_return_mean, r2.episode_length_mean);  // CartPole: +1 per step
-  EXPECT_GT(r2.entropy, 0.0);
+  EXPECT_GT(r2.metrics.at("entropy"), 0.0);
   EXPECT_GT(r2.steps_per_second, 0.0);
   const nlohmann::json j = r2.to_json();
   EXPECT_EQ(j["timesteps"], 512);
@@ -159,11 +161,11 @@ TEST(PPO, KlTargetStopsTheEpochsEarly) {
   PPO ppo(c);
   ppo.train();  // the first update starts at the rollout policy: KL 0 after no step
   const TrainResult r = ppo.train();
-  EXPECT_TRUE(r.stopped_early_kl);
+  EXPECT_EQ(r.metrics.at("stopped_early_kl"), 1.0);
   c.target_kl.reset();
   PPO unbounded(c);
   unbounded.train();
-  EXPECT_FALSE(unbounded.train().stopped_early_kl);
+  EXPECT_EQ(unbounded.train().metrics.at("stopped_early_kl"), 0.0);
 }
 
 TEST(PPO, MeanReturnAndSecondsStopConditions) {

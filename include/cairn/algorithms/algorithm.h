@@ -35,6 +35,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cairn/algorithms/config_fields.h"
+#include "cairn/env/vector_env.h"
 #include "cairn/io/safetensors.h"
 #include "cairn/policy/policy.h"
 
@@ -124,6 +126,8 @@ class Algorithm {
 
   // The registered name: "ppo", "sac", "td3", "dqn".
   const std::string& name() const { return name_; }
+  // For messages: "PPO".
+  const std::string& label() const { return label_; }
 
   // One iteration (the algorithm defines what one is: PPO a rollout and its update, the
   // off-policy algorithms a fixed number of environment steps with their updates).
@@ -176,16 +180,27 @@ class Algorithm {
   // matches the spaces and parameters of the current one). Throws cairn::Error naming
   // `source` on a mismatch.
   virtual void restore_policy(std::unique_ptr<Policy> policy, const std::string& source);
-  // Restores the frame's counters and episode statistics, then restore_state(). Used by
-  // restore_algorithm(); `last_result` is the manifest's.
+  // Restores the frame's counters and episode statistics, then restore_state(), then the
+  // environments' state. Refuses any floating-point state tensor holding a NaN or
+  // infinity. Used by restore_algorithm(); `last_result` is the manifest's.
   void restore_checkpoint_state(const TensorDict& in, const nlohmann::json& last_result);
+  // The training environments, if the algorithm steps a VectorEnv: the frame saves their
+  // state ("envs/..." tensors, manifest field "environment_state_saved") when they can
+  // save it, and on restore resets environments that cannot (seeded from the seed and the
+  // iteration, so their episodes restart).
+  virtual VectorEnv* training_environments() { return nullptr; }
+  const VectorEnv* training_environments() const {
+    return const_cast<Algorithm*>(this)->training_environments();
+  }
   // Whether the checkpoint's state is the whole training state (false when an option
   // leaves something out, such as the replay buffer: resuming is then not bit-identical,
   // and the manifest and resume say so).
   virtual bool checkpoint_is_complete() const { return true; }
 
  protected:
-  Algorithm(std::string name, std::string env_id, nlohmann::json env_options);
+  // `name` as registered ("ppo"), `label` for messages ("PPO"); `shared` gives the
+  // environment and the seed.
+  Algorithm(std::string name, std::string label, const AlgorithmConfig& shared);
 
   // Everything the algorithm needs to resume bit-identically besides the frame's
   // counters: optimiser moments, generators, critics, buffers, environment states.
@@ -207,8 +222,9 @@ class Algorithm {
   std::string where() const;
 
  private:
-  std::string name_, env_id_;
+  std::string name_, label_, env_id_;
   nlohmann::json env_options_;
+  uint64_t seed_ = 0;
   TrainResult last_result_;
   int64_t iteration_ = 0, timesteps_ = 0, episodes_ = 0;
   double train_seconds_ = 0;

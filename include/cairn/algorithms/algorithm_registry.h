@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,9 +34,15 @@ struct AlgorithmInfo {
   std::function<nlohmann::json(const nlohmann::json&)> normalize_config;
   // Builds a fresh algorithm from a normalized config.
   std::function<std::unique_ptr<Algorithm>(const nlohmann::json&)> create;
-  // Checks an algorithm state file of a checkpoint without building anything, so that
-  // verifying refuses exactly what restoring would. Throws cairn::Error naming the tensor.
+  // Checks the algorithm's own tensors of a checkpoint's state (the frame checks its
+  // counters, episode statistics, environment state and "optimizer/" tensors) without
+  // building anything, so that verifying refuses exactly what restoring would. `config`
+  // is normalized. Throws cairn::Error naming the tensor.
   std::function<void(const TensorDict& state, const nlohmann::json& config)> check_state;
+  // The names of TrainResult::metrics every train() sets, in order (metrics files' columns).
+  std::vector<std::string> metric_names;
+  // Tuned presets by environment id: keys applied over default_config() (presets.h).
+  std::map<std::string, nlohmann::json> presets;
 };
 
 // Registers (or replaces) an algorithm. Throws cairn::Error for an empty or upper-case

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -73,10 +74,13 @@ struct PPOConfig : AlgorithmConfig {
   bool operator==(const PPOConfig&) const = default;
 };
 
-// The tuned configuration for a task cairn ships presets for (CartPole-v1, Acrobot-v1,
-// Pendulum-v1, SimpleCorridor-v0), else with env_id set a config for a short first run.
+// The tuned configuration of a task with a PPO preset (built in: CartPole-v1, Acrobot-v1,
+// Pendulum-v1; environments' authors register more, presets.h), else with env_id set a
+// config for a short first run: preset_config("ppo", env_id).
 PPOConfig ppo_preset(const std::string& env_id);
 // True if ppo_preset(env_id) is a tuned preset.
 bool has_ppo_preset(const std::string& env_id);
+// The built-in tuned presets by environment id (full configs), for the registry.
+std::map<std::string, nlohmann::json> ppo_builtin_presets();
 
 }  // namespace cairn

@@ -31,7 +31,7 @@
 
 namespace cairn {
 
-class PPO;
+class Algorithm;
 
 struct RetentionPolicy {
   int64_t keep_last = 0;  // 0: keep every checkpoint
@@ -48,12 +48,12 @@ class CheckpointManager {
   // Uses a folder already opened (open_run_folder), keeping its lock.
   CheckpointManager(RunLock lock, RetentionPolicy retention = {});
 
-  // Saves `ppo` as checkpoint_<iteration, 6 digits>, updates `latest`, applies
+  // Saves `algorithm` as checkpoint_<iteration, 6 digits>, updates `latest`, applies
   // retention. Returns the checkpoint's path. An existing checkpoint of the same name is
   // replaced (atomically) only when it belongs to this run. Throws cairn::Error on I/O
   // failure, or naming the checkpoint when the folder holds a checkpoint of another run
   // (nothing is written then).
-  std::filesystem::path save(PPO& ppo);
+  std::filesystem::path save(Algorithm& algorithm);
 
   // The checkpoints present (complete ones, by name), oldest first. Allocates. Throws
   // cairn::Error naming the run folder if it cannot be listed.
@@ -63,7 +63,7 @@ class CheckpointManager {
 
  private:
   void apply_retention(const std::filesystem::path& newest);
-  void refuse_other_runs(const PPO& ppo, const std::filesystem::path& target);
+  void refuse_other_runs(const Algorithm& algorithm, const std::filesystem::path& target);
 
   RunLock lock_;
   std::filesystem::path run_dir_;

@@ -1,0 +1,54 @@
+#include "checkpoint_target.h"
+
+#include "cairn/checkpoint/checkpoint_manager.h"
+#include "cairn/error.h"
+#include "cairn/io/text_file.h"
+
+namespace cairn::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+bool entry_exists(const fs::path& p) {
+  std::error_code ec;
+  return fs::exists(fs::symlink_status(p, ec));
+}
+
+// The config of a verified algorithm checkpoint manifest.
+PPOConfig config_of(const json& manifest, const fs::path& file) {
+  try {
+    return PPOConfig::from_json(manifest.at("config"));
+  } catch (const Error& e) {
+    throw Error(file.string() + ": field 'config': " + e.what());
+  }
+}
+
+}  // namespace
+
+TargetLocation locate_target(const std::string& given) {
+  const fs::path p(given);
+  require_path(p, "path");
+  if (entry_exists(p / "cairn_policy.json")) return {p, true};
+  return {resolve_checkpoint(p), false};
+}
+
+CheckpointTarget resolve_target(const std::string& given) {
+  const TargetLocation location = locate_target(given);
+  const fs::path& p = location.path;
+  if (location.policy_folder) {
+    CheckpointTarget t{p, false, std::nullopt, json()};
+    // A policy folder inside an algorithm checkpoint knows its environment from there.
+    const fs::path owner = p.parent_path().parent_path();
+    if (p.parent_path().filename() == "policies" && entry_exists(owner / "cairn_checkpoint.json")) {
+      t.config = config_of(PPO::verify_checkpoint(owner), owner / "cairn_checkpoint.json");
+    }
+    return t;
+  }
+  // Verified as resuming would verify it (files, config, policy list, state).
+  json manifest = PPO::verify_checkpoint(p);
+  PPOConfig config = config_of(manifest, p / "cairn_checkpoint.json");
+  return {p, true, std::move(config), std::move(manifest)};
+}
+
+}  // namespace cairn::cli

@@ -1,0 +1,42 @@
+// What `cairn eval`, `cairn inspect` and `cairn export` are pointed at: PATH, which names a
+// policy folder, an algorithm checkpoint, or a run folder (meaning its latest checkpoint).
+#pragma once
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "cairn/algorithms/ppo.h"
+
+namespace cairn::cli {
+
+// Where PATH leads, not yet verified.
+struct TargetLocation {
+  std::filesystem::path path;  // the policy folder or the algorithm checkpoint
+  bool policy_folder = false;  // PATH itself holds a policy manifest
+};
+
+// A policy folder (PATH holds a policy manifest) as it is; otherwise the algorithm checkpoint
+// PATH names, or a run folder's latest checkpoint. Reads nothing but the names of the
+// folder's entries and the run folder's `latest`. Throws cairn::Error naming PATH if it
+// does not exist or is none of these.
+TargetLocation locate_target(const std::string& given);
+
+// A located target, verified as resuming would verify it.
+struct CheckpointTarget {
+  std::filesystem::path path;       // the checkpoint or policy folder
+  bool algorithm = false;           // an algorithm checkpoint
+  std::optional<PPOConfig> config;  // the config of the algorithm checkpoint holding the policy
+  nlohmann::json manifest;          // the verified algorithm checkpoint manifest (algorithm only)
+};
+
+// locate_target(), then: an algorithm checkpoint is verified (files, config, policy list,
+// algorithm state); a policy folder inside an algorithm checkpoint (its policies/ folder)
+// takes that checkpoint's config, verified likewise, so that it knows its environment. A
+// standalone policy folder has no config. The policy folder's own files are not read here:
+// restoring the policy verifies them. Throws cairn::Error naming the file and field on any
+// failed check.
+CheckpointTarget resolve_target(const std::string& given);
+
+}  // namespace cairn::cli
