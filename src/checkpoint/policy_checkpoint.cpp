@@ -6,9 +6,9 @@
 #include <cstring>
 #include <set>
 
-#include "cairn/io/atomic_file.h"
 #include "cairn/checkpoint/checkpoint_manager.h"
 #include "cairn/error.h"
+#include "cairn/io/atomic_file.h"
 #include "cairn/io/sha256.h"
 #include "cairn/io/text_file.h"
 #include "checkpoint/manifest.h"
@@ -213,9 +213,10 @@ TensorDict record_policy_example(Policy& policy, std::span<const float> observat
   const nn::MatrixSpan<const float> inputs = policy.distribution_inputs();
   example.insert("dist_inputs",
                  Tensor::f32(inputs.flat(), shape_of(rows, static_cast<size_t>(inputs.cols))));
-  std::vector<float> values(policy.value_outputs().flat().begin(),
-                            policy.value_outputs().flat().end());
-  example.insert("value", Tensor::f32(values, shape_of(rows, 1)));
+  if (policy.has_value()) {
+    const std::span<const float> v = policy.value_outputs().flat();
+    example.insert("value", Tensor::f32(v, shape_of(rows, 1)));
+  }
   if (!policy.log_std().empty()) {
     std::vector<float> log_std;
     for (size_t r = 0; r < rows; ++r)

@@ -10,9 +10,9 @@
 #include <set>
 #include <sstream>
 
-#include "cairn/io/atomic_file.h"
 #include "cairn/error.h"
 #include "cairn/export/layer_lowering.h"
+#include "cairn/io/atomic_file.h"
 #include "cairn/nn/layers.h"
 #include "cairn/policy/policy.h"
 #include "export/child_process.h"
@@ -311,7 +311,11 @@ std::string header_comment(const Policy& policy, const CExportOptions& options,
     s += " * Source checkpoint: " + options.source_checkpoint + "\n";
   s += " *\n * Observation space: " + policy.observation_space().to_string() +
        "\n * Action space:      " + policy.action_space().to_string() +
-       "\n * Distribution:      " + to_string(policy.distribution().kind()) + "\n";
+       "\n * Head:              " + to_string(policy.head()) +
+       (policy.head() == PolicyHead::kStochastic
+            ? " (" + to_string(policy.distribution().kind()) + ")"
+            : std::string()) +
+       "\n";
   return s;
 }
 
@@ -321,7 +325,11 @@ CSource generate(const Policy& policy, const CExportOptions& options) {
   const Space& obs_space = policy.observation_space();
   const Space& act_space = policy.action_space();
   const auto& dist = policy.distribution();
-  const bool gaussian = !dist.is_discrete();
+  const PolicyHead head = policy.head();
+  const bool gaussian = head == PolicyHead::kStochastic && !dist.is_discrete();
+  const bool squashed = head == PolicyHead::kSquashedGaussian || head == PolicyHead::kDeterministic;
+  const bool has_value = policy.has_value();
+  const size_t num_dist_inputs = policy.head_output_size();
   const size_t obs_size = policy.observation_size();
   const size_t feature_size = policy.feature_size();
   const size_t action_size = policy.action_size();
@@ -413,22 +421,24 @@ CSource generate(const Policy& policy, const CExportOptions& options) {
   for (size_t i = 0; i < pg.nodes.size(); ++i) {
     if (pg.nodes[i].for_pi) emit_node(i);
   }
-  p.open("if (value) {");
-  for (size_t i = 0; i < pg.nodes.size(); ++i) {
-    if (pg.nodes[i].for_vf && !pg.nodes[i].for_pi) {
-      p.line("float " + buffer[i] + "[" + std::to_string(pg.nodes[i].width) + "];");
+  if (has_value) {
+    p.open("if (value) {");
+    for (size_t i = 0; i < pg.nodes.size(); ++i) {
+      if (pg.nodes[i].for_vf && !pg.nodes[i].for_pi) {
+        p.line("float " + buffer[i] + "[" + std::to_string(pg.nodes[i].width) + "];");
+      }
     }
+    for (size_t i = 0; i < pg.nodes.size(); ++i) {
+      if (pg.nodes[i].for_vf && !pg.nodes[i].for_pi) emit_node(i);
+    }
+    p.line("value[0] = " + buffer[pg.vf] + "[0];");
+    p.close();
   }
-  for (size_t i = 0; i < pg.nodes.size(); ++i) {
-    if (pg.nodes[i].for_vf && !pg.nodes[i].for_pi) emit_node(i);
-  }
-  p.line("value[0] = " + buffer[pg.vf] + "[0];");
-  p.close();
 
   // --- Heads ---
   const std::string& pi = buffer[pg.pi];
   p.open("if (dist_inputs) {");
-  p.line("for (int i = 0; i < " + std::to_string(dist.num_inputs()) +
+  p.line("for (int i = 0; i < " + std::to_string(num_dist_inputs) +
          "; ++i) dist_inputs[i] = " + pi + "[i];");
   p.close();
   p.open("if (action) {");
@@ -450,7 +460,15 @@ CSource generate(const Policy& policy, const CExportOptions& options) {
   } else {
     for (size_t e = 0; e < action_size; ++e) {
       const float low = act_space.low()[e], high = act_space.high()[e];
-      const std::string v = pi + "[" + std::to_string(e) + "]";
+      std::string v = pi + "[" + std::to_string(e) + "]";
+      if (squashed) {
+        // to_bounds(tanh(mean)) as SquashedGaussian computes it: low + (a + 1) / 2 * (high -
+        // low) in float, with the C library's tanhf (std::tanh on a float is tanhf).
+        const std::string a = p.fresh("a" + std::to_string(e));
+        p.line("const float " + a + " = " + lit(low) + " + (tanhf(" + v + ") + 1.0f) / 2.0f * " +
+               lit(high - low) + ";");
+        v = a;
+      }
       std::string expr = v;
       // std::clamp(v, low, high): v < low ? low : (high < v ? high : v).
       if (!std::isinf(high))
@@ -478,32 +496,61 @@ CSource generate(const Policy& policy, const CExportOptions& options) {
                                      ? " * normalised with the saved statistics and clipped, "
                                      : " * used as is, ");
   h += "run through the model, and turned into\n * the action: ";
-  h += gaussian ? "the Gaussian mean clipped to the action bounds.\n"
-                : "the argmax of each categorical plus the space's start.\n";
+  switch (head) {
+    case PolicyHead::kStochastic:
+      h += gaussian ? "the Gaussian mean clipped to the action bounds.\n"
+                    : "the argmax of each categorical plus the space's start.\n";
+      break;
+    case PolicyHead::kSquashedGaussian:
+      h += "low + (tanh(mean) + 1) / 2 * (high - low), clipped to the\n * bounds (the squashed "
+           "Gaussian's mean).\n";
+      break;
+    case PolicyHead::kDeterministic:
+      h += "low + (tanh(pi) + 1) / 2 * (high - low), clipped to the\n * bounds.\n";
+      break;
+    case PolicyHead::kGreedyQ:
+      h += "the argmax of the Q-values (first on ties) plus the space's\n * start.\n";
+      break;
+  }
   h += " */\n#ifndef " + M + "_H_\n#define " + M +
        "_H_\n\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n";
   h += "/* Raw observation elements (integer observation spaces: exact values as floats). */\n";
   h += "#define " + M + "_OBS_SIZE " + std::to_string(obs_size) + "\n";
   h +=
       "/* Action elements. */\n#define " + M + "_ACTION_SIZE " + std::to_string(action_size) + "\n";
-  h += "/* Distribution inputs: " + std::string(gaussian ? "Gaussian means" : "logits") + ". */\n";
-  h += "#define " + M + "_NUM_DIST_INPUTS " + std::to_string(dist.num_inputs()) + "\n";
+  const char* dist_desc = head == PolicyHead::kSquashedGaussian ? "means, then log-stds"
+                          : head == PolicyHead::kDeterministic  ? "the actor's output before tanh"
+                          : head == PolicyHead::kGreedyQ        ? "Q-values"
+                          : gaussian                            ? "Gaussian means"
+                                                                : "logits";
+  h += "/* Distribution inputs (the head's raw output): " + std::string(dist_desc) + ". */\n";
+  h += "#define " + M + "_NUM_DIST_INPUTS " + std::to_string(num_dist_inputs) + "\n";
   h += "/* 1 if actions are integers (Discrete/MultiDiscrete), 0 for Box. */\n";
-  h += "#define " + M + "_ACTION_IS_INTEGER " + std::string(gaussian ? "0" : "1") + "\n\n";
+  h += "#define " + M + "_ACTION_IS_INTEGER " + std::string(act_space.is_integer() ? "1" : "0") +
+       "\n";
+  h += "/* 1 if " + nm.evaluate + " computes a value estimate (and takes `value`), else 0. */\n";
+  h += "#define " + M + "_HAS_VALUE " + std::string(has_value ? "1" : "0") + "\n\n";
   h += "typedef " + action_type + " " + nm.action_t + ";\n\n";
   h += "/* Maps one raw observation to the deterministic action " +
-       std::string(gaussian ? "(env values, clipped to the bounds)"
-                            : "(env values, start included)") +
+       std::string(!act_space.is_integer() ? "(env values, clipped to the bounds)"
+                                           : "(env values, start included)") +
        ".\n * Returns 0, or 1 if an integer observation element is not in the observation\n"
        " * space (the action is then left untouched). */\n";
   h += "int " + nm.act + "(const float obs[" + M + "_OBS_SIZE], " + nm.action_t + " action[" + M +
        "_ACTION_SIZE]);\n\n";
-  h += "/* As " + nm.act + ", and optionally the distribution inputs (" + M +
-       "_NUM_DIST_INPUTS floats)\n * and the value estimate (1 float). Any output pointer may "
-       "be NULL; the value\n * network runs only when `value` is not NULL. Returns as " +
-       nm.act + ". */\n";
-  h += "int " + nm.evaluate + "(const float *obs, " + nm.action_t +
-       " *action, float *dist_inputs, float *value);\n";
+  if (has_value) {
+    h += "/* As " + nm.act + ", and optionally the distribution inputs (" + M +
+         "_NUM_DIST_INPUTS floats)\n * and the value estimate (1 float). Any output pointer may "
+         "be NULL; the value\n * network runs only when `value` is not NULL. Returns as " +
+         nm.act + ". */\n";
+  } else {
+    h += "/* As " + nm.act + ", and optionally the distribution inputs (" + M +
+         "_NUM_DIST_INPUTS floats).\n * Either output pointer may be NULL. This head has no value "
+         "output. Returns as " +
+         nm.act + ". */\n";
+  }
+  h += "int " + nm.evaluate + "(const float *obs, " + nm.action_t + " *action, float *dist_inputs" +
+       (has_value ? ", float *value" : "") + ");\n";
   if (gaussian) {
     h += "\n/* The Gaussian's state-independent log standard deviations. */\n";
     h += "extern const float " + nm.log_std + "[" + M + "_ACTION_SIZE];\n";
@@ -520,12 +567,13 @@ CSource generate(const Policy& policy, const CExportOptions& options) {
   if (gaussian) {
     c += float_array("", nm.log_std, policy.log_std(), "policy/log_std");
   }
-  c += "int " + nm.evaluate + "(const float *obs, " + nm.action_t +
-       " *action, float *dist_inputs, float *value) {\n";
+  c += "int " + nm.evaluate + "(const float *obs, " + nm.action_t + " *action, float *dist_inputs" +
+       (has_value ? ", float *value" : "") + ") {\n";
   c += p.body();
   c += "}\n\n";
   c += "int " + nm.act + "(const float obs[" + M + "_OBS_SIZE], " + nm.action_t + " action[" + M +
-       "_ACTION_SIZE]) {\n  return " + nm.evaluate + "(obs, action, 0, 0);\n}\n";
+       "_ACTION_SIZE]) {\n  return " + nm.evaluate + "(obs, action, 0" + (has_value ? ", 0" : "") +
+       ");\n}\n";
   out.source = c;
   return out;
 }
@@ -535,17 +583,21 @@ CSource generate(const Policy& policy, const CExportOptions& options) {
 std::string harness_source(const Policy& policy, const Names& nm) {
   const std::string& M = nm.macro;
   const bool integer = policy.action_space().is_integer();
-  const bool gaussian = !policy.distribution().is_discrete();
+  const bool gaussian = !policy.log_std().empty();
+  const bool has_value = policy.has_value();
   std::string s = "#include <stdio.h>\n#include <string.h>\n\n#include \"" + nm.base + ".h\"\n\n";
   s += "int main(int argc, char **argv) {\n";
   s += "  float obs[" + M + "_OBS_SIZE];\n";
   s += "  " + nm.action_t + " action[" + M + "_ACTION_SIZE], action2[" + M + "_ACTION_SIZE];\n";
-  s += "  float dist[" + M + "_NUM_DIST_INPUTS];\n  float value[1];\n  FILE *in;\n";
+  s += "  float dist[" + M + "_NUM_DIST_INPUTS];\n";
+  if (has_value) s += "  float value[1];\n";
+  s += "  FILE *in;\n";
   s += "  if (argc != 2) return 2;\n  in = fopen(argv[1], \"rb\");\n  if (!in) return 3;\n";
   s += "  while (fread(obs, sizeof(float), (size_t)" + M + "_OBS_SIZE, in) == (size_t)" + M +
        "_OBS_SIZE) {\n";
   s += "    int i;\n";
-  s += "    const int status = " + nm.evaluate + "(obs, action, dist, value);\n";
+  s += "    const int status = " + nm.evaluate + "(obs, action, dist" +
+       (has_value ? ", value" : "") + ");\n";
   s += "    const int status2 = " + nm.act + "(obs, action2);\n";
   s += "    printf(\"row %d %d %d\\n\", status, status2, memcmp(action, action2, sizeof action) == "
        "0);\n";
@@ -559,7 +611,8 @@ std::string harness_source(const Policy& policy, const Names& nm) {
     s += "    for (i = 0; i < " + M + "_ACTION_SIZE; ++i) printf(\" %a\", (double)" + nm.log_std +
          "[i]);\n";
   }
-  s += "    printf(\"\\nvalue %a\\n\", (double)value[0]);\n";
+  if (has_value) s += "    printf(\"\\nvalue %a\", (double)value[0]);\n";
+  s += "    printf(\"\\n\");\n";
   s += "  }\n  fclose(in);\n  return 0;\n}\n";
   return s;
 }
@@ -581,8 +634,8 @@ std::string parse_harness(const std::string& text, const Policy& policy,
   std::string tag;
   const bool integer = policy.action_space().is_integer();
   const size_t k = policy.action_size();
-  const size_t nd = policy.distribution().num_inputs();
-  const bool gaussian = !policy.distribution().is_discrete();
+  const size_t nd = policy.head_output_size();
+  const bool gaussian = !policy.log_std().empty();
   const auto read_floats = [&](std::vector<float>& v, size_t n, const char* what) -> std::string {
     std::string t;
     in >> t;
@@ -623,7 +676,7 @@ std::string parse_harness(const std::string& text, const Policy& policy,
     }
     std::string err = read_floats(out.dist_inputs, nd, "dist");
     if (err.empty() && gaussian) err = read_floats(out.log_std, k, "log_std");
-    if (err.empty()) err = read_floats(out.value, 1, "value");
+    if (err.empty() && policy.has_value()) err = read_floats(out.value, 1, "value");
     if (!err.empty()) return err;
     ++row;
   }

@@ -9,9 +9,9 @@
 #include <onnx/onnx_pb.h>
 #include <onnx/shape_inference/implementation.h>
 
-#include "cairn/io/atomic_file.h"
 #include "cairn/error.h"
 #include "cairn/export/layer_lowering.h"
+#include "cairn/io/atomic_file.h"
 #include "cairn/nn/layers.h"
 #include "cairn/policy/policy.h"
 #include "export/onnx_runtime_runner.h"
@@ -299,7 +299,9 @@ onnx::ModelProto build_model(const Policy& policy, const OnnxExportOptions& opti
   const Space& obs_space = policy.observation_space();
   const Space& act_space = policy.action_space();
   const auto& dist = policy.distribution();
-  const bool gaussian = !dist.is_discrete();
+  const PolicyHead head = policy.head();
+  const bool gaussian = !policy.log_std().empty();  // the stochastic Gaussian
+  const bool squashed = head == PolicyHead::kSquashedGaussian || head == PolicyHead::kDeterministic;
   const auto obs_size = static_cast<int64_t>(policy.observation_size());
   const auto action_size = static_cast<int64_t>(policy.action_size());
 
@@ -309,16 +311,19 @@ onnx::ModelProto build_model(const Policy& policy, const OnnxExportOptions& opti
   model.set_producer_version(CAIRN_VERSION_STRING);
   model.set_domain("ai.cairn");
   model.set_model_version(1);
-  model.set_doc_string(
-      "A cairn policy: raw observation -> preprocessing -> model -> deterministic action, "
-      "distribution inputs and value. Observation space " +
-      obs_space.to_string() + ", action space " + act_space.to_string() + ".");
+  model.set_doc_string("A cairn policy (" + to_string(head) +
+                       " head): raw observation -> preprocessing -> model -> deterministic action, "
+                       "distribution inputs" +
+                       (policy.has_value() ? std::string(" and value") : std::string()) +
+                       ". Observation space " + obs_space.to_string() + ", action space " +
+                       act_space.to_string() + ".");
   onnx::OperatorSetIdProto* op = model.add_opset_import();
   op->set_domain("");
   op->set_version(options.opset);
   add_metadata(model, "cairn_version", CAIRN_VERSION_STRING);
   add_metadata(model, "observation_space", obs_space.to_json().dump());
   add_metadata(model, "action_space", act_space.to_json().dump());
+  add_metadata(model, "head", to_string(head));
   add_metadata(model, "distribution", dist.to_json().dump());
   add_metadata(model, "policy_options", policy.options().to_json().dump());
   add_metadata(model, "source_checkpoint", options.source_checkpoint);
@@ -334,26 +339,54 @@ onnx::ModelProto build_model(const Policy& policy, const OnnxExportOptions& opti
   add_value_info(graph->add_input(), "obs", onnx::TensorProto::FLOAT, obs_size,
                  "Raw observations, one per row: " + obs_space.to_string() +
                      (obs_space.is_integer() ? " values as exact floats" : "") + ".");
+  std::string action_doc, dist_doc;
+  switch (head) {
+    case PolicyHead::kStochastic:
+      action_doc = act_space.is_integer()
+                       ? "Deterministic action: argmax of each categorical plus the space's "
+                         "start (env values of " +
+                             act_space.to_string() + ")."
+                       : "Deterministic action: the Gaussian mean clipped to the bounds of " +
+                             act_space.to_string() + ".";
+      dist_doc =
+          gaussian ? "Gaussian means (unclipped)." : "Logits of each categorical, concatenated.";
+      break;
+    case PolicyHead::kSquashedGaussian:
+      action_doc =
+          "Deterministic action: low + (tanh(mean) + 1) / 2 * (high - low), clipped to "
+          "the bounds of " +
+          act_space.to_string() + ".";
+      dist_doc = "The actor's output: means, then log-stds (before clamping).";
+      break;
+    case PolicyHead::kDeterministic:
+      action_doc =
+          "Deterministic action: low + (tanh(pi) + 1) / 2 * (high - low), clipped to the "
+          "bounds of " +
+          act_space.to_string() + ".";
+      dist_doc = "The actor's output before tanh.";
+      break;
+    case PolicyHead::kGreedyQ:
+      action_doc =
+          "Greedy action: argmax of the Q-values (first on ties) plus the space's start "
+          "(env values of " +
+          act_space.to_string() + ").";
+      dist_doc = "Q-values, one per action.";
+      break;
+  }
   add_value_info(graph->add_output(), "action",
                  act_space.is_integer() ? onnx::TensorProto::INT64 : onnx::TensorProto::FLOAT,
-                 action_size,
-                 act_space.is_integer()
-                     ? "Deterministic action: argmax of each categorical plus the space's start "
-                       "(env values of " +
-                           act_space.to_string() + ")."
-                     : "Deterministic action: the Gaussian mean clipped to the bounds of " +
-                           act_space.to_string() + ".");
-  add_value_info(
-      graph->add_output(), "dist_inputs", onnx::TensorProto::FLOAT,
-      static_cast<int64_t>(dist.num_inputs()),
-      gaussian ? "Gaussian means (unclipped)." : "Logits of each categorical, concatenated.");
+                 action_size, action_doc);
+  add_value_info(graph->add_output(), "dist_inputs", onnx::TensorProto::FLOAT,
+                 static_cast<int64_t>(policy.head_output_size()), dist_doc);
   if (gaussian) {
     add_value_info(graph->add_output(), "log_std", onnx::TensorProto::FLOAT,
                    static_cast<int64_t>(dist.action_dim()),
                    "The state-independent log standard deviations, repeated per row.");
   }
-  add_value_info(graph->add_output(), "value", onnx::TensorProto::FLOAT, 1,
-                 "Value estimate V(obs).");
+  if (policy.has_value()) {
+    add_value_info(graph->add_output(), "value", onnx::TensorProto::FLOAT, 1,
+                   "Value estimate V(obs).");
+  }
 
   // --- Preprocessing ---
   g.enter("preprocessor", nullptr, {}, {});
@@ -419,7 +452,7 @@ onnx::ModelProto build_model(const Policy& policy, const OnnxExportOptions& opti
   g.enter("heads", nullptr, {}, {});
   const std::string& pi = node_output[pg.pi];
   g.add_node_with_outputs("Identity", {pi}, {}, {"dist_inputs"});
-  g.add_node_with_outputs("Identity", {node_output[pg.vf]}, {}, {"value"});
+  if (pg.has_vf) g.add_node_with_outputs("Identity", {node_output[pg.vf]}, {}, {"value"});
   if (dist.is_discrete()) {
     std::vector<std::string> argmaxes;
     int64_t offset = 0;
@@ -445,6 +478,23 @@ onnx::ModelProto build_model(const Policy& policy, const OnnxExportOptions& opti
     std::string a = pi;
     const auto& low = act_space.low();
     const auto& high = act_space.high();
+    if (squashed) {
+      // to_bounds(tanh(mean)) with SquashedGaussian's float operations, in its order:
+      // low + (a + 1) / 2 * (high - low).
+      if (head == PolicyHead::kSquashedGaussian) {
+        const int64_t starts[] = {0}, ends[] = {action_size}, axes[] = {1};
+        a = g.node1("Slice", {pi, g.constant("mean_start", std::span<const int64_t>(starts), {1}),
+                              g.constant("mean_end", std::span<const int64_t>(ends), {1}),
+                              g.constant("mean_axes", std::span<const int64_t>(axes), {1})});
+      }
+      std::vector<float> range(low.size());
+      for (size_t j = 0; j < low.size(); ++j) range[j] = high[j] - low[j];
+      a = g.node1("Tanh", {a});
+      a = g.node1("Add", {a, g.scalar("one", 1.0f)});
+      a = g.node1("Div", {a, g.scalar("two", 2.0f)});
+      a = g.node1("Mul", {a, g.constant("range", std::span<const float>(range), {action_size})});
+      a = g.node1("Add", {g.constant("low_bound", std::span<const float>(low), {action_size}), a});
+    }
     const auto all = [](const std::vector<float>& v, auto pred) {
       return std::all_of(v.begin(), v.end(), pred);
     };
@@ -455,6 +505,8 @@ onnx::ModelProto build_model(const Policy& policy, const OnnxExportOptions& opti
       a = g.node1("Max", {a, g.constant("low", std::span<const float>(low), {action_size})});
     }
     g.add_node_with_outputs("Identity", {a}, {}, {"action"});
+  }
+  if (gaussian) {
     // log_std repeated per row: Expand([1, d] -> [batch, d]).
     const auto d = static_cast<int64_t>(dist.action_dim());
     const std::string log_std = g.float_initializer("policy/log_std", policy.log_std(), {1, d});

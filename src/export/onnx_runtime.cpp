@@ -8,8 +8,8 @@
 #include <sstream>
 #include <vector>
 
-#include "cairn/io/atomic_file.h"
 #include "cairn/error.h"
+#include "cairn/io/atomic_file.h"
 #include "export/child_process.h"
 #include "export/onnx_runtime_runner.h"
 
@@ -235,9 +235,9 @@ OnnxRunOutcome run_onnx_policy(const Policy& policy, const std::filesystem::path
   }
 
   // The interface must be exactly the documented one.
-  const bool gaussian = !policy.distribution().is_discrete();
-  std::set<std::string> expected = {"action", "dist_inputs", "value"};
-  if (gaussian) expected.insert("log_std");
+  std::set<std::string> expected = {"action", "dist_inputs"};
+  if (policy.has_value()) expected.insert("value");
+  if (!policy.log_std().empty()) expected.insert("log_std");
   const auto names = report.value("output_names", std::vector<std::string>{});
   const auto inputs = report.value("input_names", std::vector<std::string>{});
   if (inputs != std::vector<std::string>{"obs"} ||

@@ -51,8 +51,9 @@ PolicyGraph build_policy_graph(const Policy& policy) {
     }
     return static_cast<size_t>(it->second);
   };
-  g.pi = output_node(Policy::kPolicyOutput);
-  g.vf = output_node(Policy::kValueOutput);
+  g.pi = output_node(policy.head_output_name());
+  g.has_vf = policy.has_value();
+  if (g.has_vf) g.vf = output_node(Policy::kValueOutput);
 
   // Mark the ancestors of each output.
   const auto mark = [&](size_t root, bool GraphNode::*flag) {
@@ -68,7 +69,7 @@ PolicyGraph build_policy_graph(const Policy& policy) {
     }
   };
   mark(g.pi, &GraphNode::for_pi);
-  mark(g.vf, &GraphNode::for_vf);
+  if (g.has_vf) mark(g.vf, &GraphNode::for_vf);
 
   // The parameter names must be the model's (the exporters read values by name).
   for (const GraphNode& node : g.nodes) {

@@ -18,13 +18,16 @@ struct GraphNode {
   std::vector<int> inputs;  // node indices; -1 is the model input (the features)
   int64_t width = 0;        // output width
   std::vector<nn::ParamSpec> params;
-  bool for_pi = false;  // needed to compute the "pi" output
+  bool for_pi = false;  // needed to compute the head's output ("pi" or "q")
   bool for_vf = false;  // needed to compute the "vf" output
 };
 
 struct PolicyGraph {
   std::vector<GraphNode> nodes;  // in execution order
-  size_t pi = 0, vf = 0;         // node indices of the "pi" and "vf" outputs
+  // Node indices of the head's output (Policy::head_output_name()) and, when the policy
+  // has a value output (has_vf), of "vf".
+  size_t pi = 0, vf = 0;
+  bool has_vf = false;
 
   int64_t input_width(const GraphNode& node, size_t i, int64_t feature_size) const {
     const int in = node.inputs[i];

@@ -5,8 +5,8 @@
 #include <cstdio>
 #include <utility>
 
-#include "cairn/io/atomic_file.h"
 #include "cairn/error.h"
+#include "cairn/io/atomic_file.h"
 #include "cairn/random/random.h"
 
 namespace cairn::export_detail {
@@ -132,9 +132,11 @@ PolicyOutputs reference_outputs(const Policy& policy, std::span<const float> obs
   }
   const auto di = p.distribution_inputs().flat();
   out.dist_inputs.assign(di.begin(), di.end());
-  const auto v = p.value_outputs().flat();
-  out.value.assign(v.begin(), v.end());
-  if (!policy.distribution().is_discrete()) {
+  if (p.has_value()) {
+    const auto v = p.value_outputs().flat();
+    out.value.assign(v.begin(), v.end());
+  }
+  if (!policy.log_std().empty()) {
     for (size_t b = 0; b < out.batch; ++b) {
       out.log_std.insert(out.log_std.end(), policy.log_std().begin(), policy.log_std().end());
     }
@@ -168,13 +170,15 @@ void compare_outputs(const Policy& policy, const PolicyOutputs& ref, const Polic
     v.outputs.push_back(
         compare("action", false, k, ref.float_actions, got.float_actions, tolerance));
   }
-  v.outputs.push_back(compare("dist_inputs", false, policy.distribution().num_inputs(),
-                              ref.dist_inputs, got.dist_inputs, tolerance));
-  if (!policy.distribution().is_discrete()) {
-    v.outputs.push_back(compare("log_std", false, policy.distribution().action_dim(), ref.log_std,
-                                got.log_std, tolerance));
+  v.outputs.push_back(compare("dist_inputs", false, policy.head_output_size(), ref.dist_inputs,
+                              got.dist_inputs, tolerance));
+  if (!policy.log_std().empty()) {
+    v.outputs.push_back(
+        compare("log_std", false, policy.log_std().size(), ref.log_std, got.log_std, tolerance));
   }
-  v.outputs.push_back(compare("value", false, 1, ref.value, got.value, tolerance));
+  if (policy.has_value()) {
+    v.outputs.push_back(compare("value", false, 1, ref.value, got.value, tolerance));
+  }
 
   std::string reason;
   for (const OutputDeviation& o : v.outputs) {

@@ -18,9 +18,9 @@ struct PolicyOutputs {
   size_t batch = 0;
   std::vector<int64_t> int_actions;  // integer action spaces: [batch x action size]
   std::vector<float> float_actions;  // Box action spaces: [batch x action size]
-  std::vector<float> dist_inputs;    // [batch x num dist inputs]
-  std::vector<float> log_std;        // Gaussian: [batch x action dim]
-  std::vector<float> value;          // [batch]
+  std::vector<float> dist_inputs;    // [batch x head output size]
+  std::vector<float> log_std;        // stochastic Gaussian: [batch x action dim]
+  std::vector<float> value;          // policies with a value output: [batch]
 };
 
 struct VerificationInputs {

@@ -97,6 +97,8 @@ nlohmann::json InitSpec::to_json() const {
       return {{"type", "constant"}, {"value", value}};
     case Kind::kOrthogonal:
       return {{"type", "orthogonal"}, {"gain", gain}};
+    case Kind::kUniform:
+      return {{"type", "uniform"}, {"limit", value}};
     case Kind::kVarianceScaling:
       return {{"type", "variance_scaling"},
               {"scale", scale},
@@ -116,6 +118,15 @@ InitSpec InitSpec::from_json(const nlohmann::json& j, const std::string& where) 
   if (type == "constant") {
     only_fields(j, {"type", "value"}, where);
     return constant(number_field(j, "value", where));
+  }
+  if (type == "uniform") {
+    only_fields(j, {"type", "limit"}, where);
+    const double limit = number_field(j, "limit", where);
+    if (!(std::isfinite(limit) && limit >= 0)) {
+      throw Error(where + ".limit must be a finite number >= 0 (got " + std::to_string(limit) +
+                  ")");
+    }
+    return uniform(limit);
   }
   if (type == "orthogonal") {
     only_fields(j, {"type", "gain"}, where);
@@ -163,7 +174,7 @@ InitSpec InitSpec::from_json(const nlohmann::json& j, const std::string& where) 
     return s;
   }
   throw Error(where + ".type: unknown initializer \"" + type +
-              "\" (known: zeros, constant, orthogonal, variance_scaling, glorot_uniform, "
+              "\" (known: zeros, constant, uniform, orthogonal, variance_scaling, glorot_uniform, "
               "glorot_normal, he_uniform, he_normal, lecun_normal)");
 }
 
@@ -178,6 +189,9 @@ void fill(const InitSpec& spec, std::span<const int64_t> shape, std::span<double
       return;
     case Kind::kConstant:
       for (double& v : out) v = spec.value;
+      return;
+    case Kind::kUniform:
+      for (double& v : out) v = rng.uniform(-spec.value, spec.value);
       return;
     case Kind::kOrthogonal:
       if (shape.size() < 2) {

@@ -1,5 +1,8 @@
 #include "cairn/nn/model_zoo.h"
 
+#include <cmath>
+#include <string>
+
 #include "cairn/error.h"
 #include "cairn/nn/model_builder.h"
 
@@ -57,6 +60,58 @@ ModelSpec founding_story_actor_critic(Index obs_dim, Index num_actions,
       .output("pi")
       .output("vf")
       .build();
+}
+
+namespace {
+
+// One block named `output`: hidden dense layers, then a linear layer of `outputs` units,
+// each initialised as PyTorch's nn.Linear.
+ModelSpec torch_mlp(const char* function, const char* output, Index inputs, Index outputs,
+                    const std::vector<Index>& hidden_sizes, const Activation& activation) {
+  if (inputs < 1 || outputs < 1) {
+    throw Error(std::string(function) + ": the input and output sizes must be positive (got " +
+                std::to_string(inputs) + " and " + std::to_string(outputs) + ")");
+  }
+  Block block(output);
+  Index fan_in = inputs;
+  const auto linear = [&](Index units, const Activation& a) {
+    if (units < 1) {
+      throw Error(std::string(function) + ": hidden_sizes must be positive (got " +
+                  std::to_string(units) + ")");
+    }
+    block.dense(units, a, InitSpec::torch_linear_kernel(),
+                InitSpec::uniform(1.0 / std::sqrt(static_cast<double>(fan_in))));
+    fan_in = units;
+  };
+  for (Index units : hidden_sizes) linear(units, activation);
+  linear(outputs, Activation::identity());
+  return ModelBuilder(inputs).add(std::move(block)).output(output).build();
+}
+
+}  // namespace
+
+ModelSpec squashed_gaussian_actor_spec(Index obs_features, Index action_dim,
+                                       const std::vector<Index>& hidden_sizes,
+                                       const Activation& activation) {
+  return torch_mlp("squashed_gaussian_actor_spec", "pi", obs_features, 2 * action_dim, hidden_sizes,
+                   activation);
+}
+
+ModelSpec deterministic_actor_spec(Index obs_features, Index action_dim,
+                                   const std::vector<Index>& hidden_sizes,
+                                   const Activation& activation) {
+  return torch_mlp("deterministic_actor_spec", "pi", obs_features, action_dim, hidden_sizes,
+                   activation);
+}
+
+ModelSpec q_network_spec(Index obs_features, Index num_actions,
+                         const std::vector<Index>& hidden_sizes, const Activation& activation) {
+  return torch_mlp("q_network_spec", "q", obs_features, num_actions, hidden_sizes, activation);
+}
+
+ModelSpec q_critic_spec(Index input_size, const std::vector<Index>& hidden_sizes,
+                        const Activation& activation) {
+  return torch_mlp("q_critic_spec", "q", input_size, 1, hidden_sizes, activation);
 }
 
 }  // namespace cairn::nn

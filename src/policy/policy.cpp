@@ -4,8 +4,8 @@
 #include <cmath>
 
 #include "cairn/error.h"
-#include "cairn/nn/finite.h"
 #include "cairn/io/text_file.h"
+#include "cairn/nn/finite.h"
 
 namespace cairn {
 
@@ -13,8 +13,29 @@ nlohmann::json PolicyOptions::to_json() const {
   return {{"normalize_observations", normalize_observations},
           {"observation_clip", observation_clip},
           {"normalization_epsilon", normalization_epsilon},
-          {"log_std_init", log_std_init}};
+          {"log_std_init", log_std_init},
+          {"head", to_string(head)},
+          {"exploration_noise", exploration_noise},
+          {"exploration_epsilon", exploration_epsilon}};
 }
+
+namespace {
+
+void check_exploration_noise(double noise, const std::string& where) {
+  if (!(std::isfinite(noise) && noise >= 0)) {
+    throw Error(where + ": 'exploration_noise' must be a finite number >= 0, got " +
+                std::to_string(noise));
+  }
+}
+
+void check_exploration_epsilon(double epsilon, const std::string& where) {
+  if (!(epsilon >= 0 && epsilon <= 1)) {
+    throw Error(where + ": 'exploration_epsilon' must be in [0, 1], got " +
+                std::to_string(epsilon));
+  }
+}
+
+}  // namespace
 
 PolicyOptions PolicyOptions::from_json(const nlohmann::json& j) {
   if (!j.is_object()) throw Error("policy options: expected a JSON object, got " + json_excerpt(j));
@@ -38,6 +59,28 @@ PolicyOptions PolicyOptions::from_json(const nlohmann::json& j) {
     } else if (key == "log_std_init") {
       if (!v.is_number()) throw Error("policy options: 'log_std_init' must be a number");
       o.log_std_init = v.get<double>();
+    } else if (key == "head") {
+      if (!v.is_string()) {
+        throw Error("policy options: 'head' must be a string, got " + json_excerpt(v));
+      }
+      try {
+        o.head = policy_head_from_string(v.get<std::string>());
+      } catch (const Error& e) {
+        throw Error(std::string("policy options: 'head': ") + e.what());
+      }
+    } else if (key == "exploration_noise") {
+      if (!v.is_number()) {
+        throw Error("policy options: 'exploration_noise' must be a number, got " + json_excerpt(v));
+      }
+      o.exploration_noise = v.get<double>();
+      check_exploration_noise(o.exploration_noise, "policy options");
+    } else if (key == "exploration_epsilon") {
+      if (!v.is_number()) {
+        throw Error("policy options: 'exploration_epsilon' must be a number, got " +
+                    json_excerpt(v));
+      }
+      o.exploration_epsilon = v.get<double>();
+      check_exploration_epsilon(o.exploration_epsilon, "policy options");
     } else {
       throw Error("policy options: unknown key '" + key + "'");
     }
@@ -59,17 +102,62 @@ Policy::Policy(Space observation_space, Space action_space, const nn::ModelSpec&
                 " but the observation space " + observation_space_.to_string() + " flattens to " +
                 std::to_string(feature_size_));
   }
-  pi_output_ = model_.output_index(kPolicyOutput);
-  vf_output_ = model_.output_index(kValueOutput);
-  if (static_cast<size_t>(model_.output_size(pi_output_)) != distribution_.num_inputs()) {
-    throw Error("Policy: the model's \"pi\" output has " +
-                std::to_string(model_.output_size(pi_output_)) + " columns but the " +
-                to_string(distribution_.kind()) + " distribution for " + action_space_.to_string() +
-                " needs " + std::to_string(distribution_.num_inputs()));
-  }
-  if (model_.output_size(vf_output_) != 1) {
-    throw Error("Policy: the model's \"vf\" output has " +
-                std::to_string(model_.output_size(vf_output_)) + " columns; it must have 1");
+  check_exploration_noise(options_.exploration_noise, "Policy");
+  check_exploration_epsilon(options_.exploration_epsilon, "Policy");
+  const std::string head = to_string(options_.head);
+  const auto output = [&](const char* name) {
+    try {
+      return model_.output_index(name);
+    } catch (const Error& e) {
+      throw Error("Policy: the " + head + " head reads the model output \"" + name +
+                  "\": " + e.what());
+    }
+  };
+  const auto require_columns = [&](const char* name, size_t index, size_t want,
+                                   const std::string& why) {
+    const auto got = static_cast<size_t>(model_.output_size(index));
+    if (got != want) {
+      throw Error("Policy: the model's \"" + std::string(name) + "\" output has " +
+                  std::to_string(got) + " columns but the " + head + " head for " +
+                  action_space_.to_string() + " needs " + std::to_string(want) + " (" + why + ")");
+    }
+  };
+  const size_t action_size = action_space_.size();
+  switch (options_.head) {
+    case PolicyHead::kStochastic:
+      pi_output_ = output(kPolicyOutput);
+      require_columns(kPolicyOutput, pi_output_, distribution_.num_inputs(),
+                      "the inputs of the " + to_string(distribution_.kind()) + " distribution");
+      vf_output_ = output(kValueOutput);
+      require_columns(kValueOutput, vf_output_, 1, "one value per observation");
+      has_value_ = true;
+      break;
+    case PolicyHead::kSquashedGaussian:
+    case PolicyHead::kDeterministic: {
+      try {
+        squash_.emplace(SquashedGaussian<float>::for_action_space(action_space_));
+      } catch (const Error& e) {
+        throw Error(
+            "Policy: the " + head +
+            " head needs a Box action space with finite bounds and low < high: " + e.what());
+      }
+      pi_output_ = output(kPolicyOutput);
+      if (options_.head == PolicyHead::kSquashedGaussian) {
+        require_columns(kPolicyOutput, pi_output_, 2 * action_size, "the means, then the log-stds");
+      } else {
+        require_columns(kPolicyOutput, pi_output_, action_size, "one per action element");
+      }
+      break;
+    }
+    case PolicyHead::kGreedyQ:
+      if (action_space_.kind() != SpaceKind::discrete) {
+        throw Error("Policy: the greedy_q head needs a Discrete action space, not " +
+                    action_space_.to_string());
+      }
+      pi_output_ = output(kQOutput);
+      require_columns(kQOutput, pi_output_, static_cast<size_t>(action_space_.nvec()[0]),
+                      "one Q-value per action");
+      break;
   }
   if (options_.normalize_observations) {
     if (!observation_space_.is_box()) {
@@ -78,7 +166,7 @@ Policy::Policy(Space observation_space, Space action_space, const nn::ModelSpec&
     }
     obs_stats_.emplace(feature_size_, options_.observation_clip, options_.normalization_epsilon);
   }
-  if (!distribution_.is_discrete()) {
+  if (options_.head == PolicyHead::kStochastic && !distribution_.is_discrete()) {
     log_std_.assign(distribution_.action_dim(), static_cast<float>(options_.log_std_init));
   }
   model_.initialize(seed);
@@ -104,6 +192,12 @@ void Policy::grow(size_t batch) {
   features_.resize(batch * feature_size_);
   raw_actions_.resize(distribution_.is_discrete() ? 0 : batch * distribution_.action_dim());
   indices_.resize(distribution_.is_discrete() ? batch * distribution_.action_dim() : 0);
+  const size_t tanh_values = squash_ ? batch * squash_->action_dim() : 0;
+  means_.resize(tanh_values);
+  log_stds_.resize(options_.head == PolicyHead::kSquashedGaussian ? tanh_values : 0);
+  squashed_.resize(tanh_values);
+  eps_.resize(options_.head == PolicyHead::kSquashedGaussian ? tanh_values : 0);
+  log_probs_.resize(options_.head == PolicyHead::kSquashedGaussian ? batch : 0);
   action_ints_.resize(action_space_.is_integer() ? action_space_.size() : 0);
   action_floats_.resize(action_space_.is_integer() ? 0 : action_space_.size());
   model_.reserve(static_cast<nn::Index>(batch));
@@ -185,7 +279,89 @@ nn::MatrixSpan<const float> Policy::distribution_inputs() const {
   return model_.output(pi_output_);
 }
 nn::MatrixSpan<const float> Policy::value_outputs() const {
+  if (!has_value_) {
+    throw Error("Policy: the " + to_string(options_.head) +
+                " head has no value output (only the stochastic head reads \"vf\"; the "
+                "critics of SAC, TD3 and DQN belong to the algorithm)");
+  }
   return model_.output(vf_output_);
+}
+
+const char* Policy::head_output_name() const {
+  return options_.head == PolicyHead::kGreedyQ ? kQOutput : kPolicyOutput;
+}
+
+size_t Policy::head_output_size() const {
+  return static_cast<size_t>(model_.output_size(pi_output_));
+}
+
+void Policy::set_exploration_epsilon(double epsilon) {
+  check_exploration_epsilon(epsilon, "Policy::set_exploration_epsilon");
+  options_.exploration_epsilon = epsilon;
+}
+
+void Policy::set_exploration_noise(double noise) {
+  check_exploration_noise(noise, "Policy::set_exploration_noise");
+  options_.exploration_noise = noise;
+}
+
+void Policy::act_squashed(std::span<const float> inputs, size_t batch, bool explore, Rng& rng,
+                          std::span<float> raw) {
+  // Each row of "pi" is [means (d), raw log-stds (d)]; SquashedGaussian takes them apart.
+  const size_t d = squash_->action_dim();
+  const std::span<float> means(means_.data(), batch * d), squashed(squashed_.data(), batch * d);
+  for (size_t b = 0; b < batch; ++b) {
+    std::copy_n(inputs.data() + b * 2 * d, d, means.data() + b * d);
+  }
+  if (explore) {
+    const std::span<float> log_stds(log_stds_.data(), batch * d);
+    for (size_t b = 0; b < batch; ++b) {
+      std::copy_n(inputs.data() + b * 2 * d + d, d, log_stds.data() + b * d);
+    }
+    // u = mean + std * eps, a = tanh(u) (Haarnoja et al. 2018, eq. 11 and appendix C).
+    squash_->rsample(means, log_stds, rng, std::span<float>(eps_.data(), batch * d), squashed,
+                     std::span<float>(log_probs_.data(), batch));
+  } else {
+    squash_->deterministic(means, squashed);  // a = tanh(mean)
+  }
+  squash_->to_bounds(squashed, raw);
+}
+
+void Policy::act_deterministic(std::span<const float> inputs, size_t batch, bool explore, Rng& rng,
+                               std::span<float> raw) {
+  // a = to_bounds(tanh(mu(s))) (TD3: Fujimoto et al. 2018, with SB3's tanh-squashed actor).
+  const size_t d = squash_->action_dim();
+  const std::span<float> squashed(squashed_.data(), batch * d);
+  squash_->deterministic(inputs, squashed);
+  squash_->to_bounds(squashed, raw);
+  if (!explore) return;
+  // a + N(0, sigma^2), sigma = exploration_noise * (high - low) / 2; clipped by the caller.
+  const auto& low = action_space_.low();
+  const auto& high = action_space_.high();
+  for (size_t i = 0; i < batch * d; ++i) {
+    const size_t j = i % d;
+    const double sigma = options_.exploration_noise *
+                         (static_cast<double>(high[j]) - static_cast<double>(low[j])) / 2.0;
+    raw[i] = static_cast<float>(static_cast<double>(raw[i]) + sigma * rng.normal());
+  }
+}
+
+void Policy::act_greedy(std::span<const float> inputs, size_t batch, bool explore, Rng& rng,
+                        std::span<int64_t> indices) const {
+  const size_t n = head_output_size();
+  for (size_t b = 0; b < batch; ++b) {
+    // Epsilon-greedy (Mnih et al. 2015): one uniform draw per row, then the action.
+    if (explore && rng.uniform() < options_.exploration_epsilon) {
+      indices[b] = static_cast<int64_t>(rng.below(n));
+      continue;
+    }
+    const float* q = inputs.data() + b * n;
+    size_t best = 0;
+    for (size_t k = 1; k < n; ++k) {
+      if (q[k] > q[best]) best = k;  // strict: the first maximum wins ties
+    }
+    indices[b] = static_cast<int64_t>(best);
+  }
 }
 
 void Policy::to_env_actions(std::span<const int64_t> indices, std::span<const float> raw,
@@ -219,6 +395,27 @@ void Policy::compute_actions(std::span<const float> observations, bool explore, 
   preprocess(observations, features);
   forward(features);
   const std::span<const float> inputs = distribution_inputs().flat();
+  switch (options_.head) {
+    case PolicyHead::kStochastic:
+      break;
+    case PolicyHead::kSquashedGaussian:
+    case PolicyHead::kDeterministic: {
+      const std::span<float> raw(raw_actions_.data(), batch * action_space_.size());
+      if (options_.head == PolicyHead::kSquashedGaussian) {
+        act_squashed(inputs, batch, explore, rng, raw);
+      } else {
+        act_deterministic(inputs, batch, explore, rng, raw);
+      }
+      to_env_actions({}, raw, {}, float_actions);
+      return;
+    }
+    case PolicyHead::kGreedyQ: {
+      const std::span<int64_t> idx(indices_.data(), batch);
+      act_greedy(inputs, batch, explore, rng, idx);
+      to_env_actions(idx, {}, int_actions, {});
+      return;
+    }
+  }
   const size_t k = distribution_.action_dim();
   if (distribution_.is_discrete()) {
     const std::span<int64_t> idx(indices_.data(), batch * k);
@@ -288,6 +485,7 @@ void Policy::values(std::span<const float> observations, std::span<float> out) {
     throw Error("Policy::values: output has " + std::to_string(out.size()) + " values; expected " +
                 std::to_string(batch));
   }
+  if (!has_value_) (void)value_outputs();  // throws, naming the head
   grow(batch);
   const std::span<float> features(features_.data(), batch * feature_size_);
   preprocess(observations, features);

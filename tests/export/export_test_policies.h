@@ -146,6 +146,42 @@ inline Policy mixed_policy(uint64_t seed = 5) {
   return p;
 }
 
+// SAC's policy (the squashed_gaussian head): Pendulum-like Box(3) observations, normalised,
+// and two action elements with asymmetric bounds, so to_bounds is not the identity. The
+// log-std columns start around -1 so exploring draws differ visibly from the mean.
+inline Policy squashed_gaussian_policy(uint64_t seed = 6) {
+  PolicyOptions options;
+  options.head = PolicyHead::kSquashedGaussian;
+  options.normalize_observations = true;
+  Policy p(Space::box({-1, -1, -8}, {1, 1, 8}, {3}), Space::box({-2.0f, 0.5f}, {2.0f, 3.0f}, {2}),
+           nn::squashed_gaussian_actor_spec(3, 2, {32, 32}), options);
+  randomize(p, seed, 2.0);
+  p.update_observation_statistics(
+      std::vector<float>{0.1f, -0.2f, 3.0f, 0.5f, 0.3f, -1.0f, -0.4f, 0.9f, 6.0f});
+  return p;
+}
+
+// TD3's policy (the deterministic head): Box(4) observations, Box([-1, -3, 0], [1, 2, 10]).
+inline Policy deterministic_policy(uint64_t seed = 7) {
+  PolicyOptions options;
+  options.head = PolicyHead::kDeterministic;
+  options.exploration_noise = 0.2;
+  Policy p(Space::box(-5.0f, 5.0f, {4}), Space::box({-1.0f, -3.0f, 0.0f}, {1.0f, 2.0f, 10.0f}, {3}),
+           nn::deterministic_actor_spec(4, 3, {24, 24}, nn::Activation::tanh()), options);
+  randomize(p, seed, 2.0);
+  return p;
+}
+
+// DQN's policy (the greedy_q head): CartPole observations, Discrete(5, start -2) actions.
+inline Policy greedy_q_policy(uint64_t seed = 8) {
+  PolicyOptions options;
+  options.head = PolicyHead::kGreedyQ;
+  Policy p(cartpole_observation_space(), Space::discrete(5, -2), nn::q_network_spec(4, 5, {32, 32}),
+           options);
+  randomize(p, seed, 2.0);
+  return p;
+}
+
 // A few hand-picked observations standing in for the policy's recorded example.
 inline std::vector<float> example_observations(const Policy& policy) {
   const Space& s = policy.observation_space();

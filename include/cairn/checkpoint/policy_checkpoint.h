@@ -3,12 +3,15 @@
 //   <policy folder>/
 //     cairn_policy.json     kind "cairn.policy", format_version, cairn_version, observation
 //                           and action spaces, model spec, distribution, preprocessor
-//                           options, and {"files": {name: {"sha256", "bytes"}}}
-//     weights.safetensors   model parameters by name (F32), "log_std" (F32, Gaussian
-//                           policies), "observation_normalizer/{mean,var,count}" (F64)
+//                           (the PolicyOptions, the head included), and
+//                           {"files": {name: {"sha256", "bytes"}}}
+//     weights.safetensors   model parameters by name (F32), "log_std" (F32, stochastic
+//                           Gaussian policies), "observation_normalizer/{mean,var,count}"
+//                           (F64)
 //     example.safetensors   a batch of raw observations "obs" and what the policy computed
-//                           for them: "action", "dist_inputs", "log_std" (Gaussian only),
-//                           "value" (the names the exporters use for their inputs/outputs)
+//                           for them: "action", "dist_inputs", "log_std" (stochastic
+//                           Gaussian only), "value" (stochastic head only) (the names the
+//                           exporters use for their inputs/outputs)
 //
 // docs/checkpoint-format.md is the full specification. Restoring verifies the format
 // version, the file list and every checksum, rebuilds the policy and (by default) runs
@@ -27,8 +30,8 @@
 #include <vector>
 
 #include "cairn/checkpoint/checkpoint_format.h"
-#include "cairn/policy/policy.h"
 #include "cairn/io/safetensors.h"
+#include "cairn/policy/policy.h"
 
 namespace cairn {
 
@@ -41,7 +44,9 @@ void validate_policy_id(const std::string& id);
 std::vector<float> sample_observations(const Space& space, size_t n, uint64_t seed);
 
 // The recorded example: "obs" (the given raw observations) and the policy's outputs
-// for them. Runs the policy (deterministic).
+// for them: "action" (deterministic), "dist_inputs" (the head's raw output, "pi" or "q"),
+// "value" only when the policy has a value output (the stochastic head) and "log_std"
+// only for a stochastic Gaussian. Runs the policy (deterministic).
 TensorDict record_policy_example(Policy& policy, std::span<const float> observations);
 
 // Writes the three policy files into the existing folder `dir` (not atomically; used by

@@ -13,10 +13,12 @@
 //
 // Outputs compared (named as the exported tensors):
 //   action       integer action spaces: identical (the env action, start included);
-//                Box: within the tolerance (the mean clipped to the bounds)
-//   dist_inputs  logits or Gaussian means, within the tolerance
-//   log_std      Gaussian only, within the tolerance
-//   value        within the tolerance
+//                Box: within the tolerance (the deterministic action of the policy's
+//                head, clipped to the bounds)
+//   dist_inputs  the head's raw output (logits, Gaussian means, the SAC actor's means
+//                and log-stds, the TD3 actor's output, Q-values), within the tolerance
+//   log_std      stochastic Gaussian only, within the tolerance
+//   value        policies with a value output (the stochastic head), within the tolerance
 // "Within the tolerance" is |exported - policy| <= tolerance * max(1, |policy|)
 // (absolute for small values, relative for large); non-finite values must match
 // exactly (same infinity, or both NaN).

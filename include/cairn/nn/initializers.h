@@ -22,12 +22,12 @@
 namespace cairn::nn {
 
 struct InitSpec {
-  enum class Kind { kZeros, kConstant, kOrthogonal, kVarianceScaling };
+  enum class Kind { kZeros, kConstant, kOrthogonal, kVarianceScaling, kUniform };
   enum class Mode { kFanIn, kFanOut, kFanAvg };
   enum class Distribution { kUniform, kNormal, kTruncatedNormal };
 
   Kind kind = Kind::kZeros;
-  double value = 0.0;  // kConstant
+  double value = 0.0;  // kConstant; kUniform: the limit
   double gain = 1.0;   // kOrthogonal
   double scale = 1.0;  // kVarianceScaling: variance = scale / fan
   Mode mode = Mode::kFanIn;
@@ -37,6 +37,15 @@ struct InitSpec {
   static InitSpec constant(double v) { return {.kind = Kind::kConstant, .value = v}; }
   // A (semi-)orthogonal matrix times `gain`, as torch.nn.init.orthogonal_: QR of a
   // standard-normal matrix with Q's columns sign-corrected by sign(diag(R)).
+  // Uniform on [-limit, limit] for any shape (biases included), as torch.nn.init.uniform_.
+  // PyTorch's default nn.Linear bias is uniform(1 / sqrt(fan_in)).
+  static InitSpec uniform(double limit) { return {.kind = Kind::kUniform, .value = limit}; }
+  // PyTorch's default nn.Linear weight, kaiming_uniform_(a = sqrt(5)): uniform on
+  // +-gain * sqrt(3 / fan_in) with gain^2 = 2 / (1 + 5), i.e. +-1 / sqrt(fan_in): variance
+  // scaling with scale 1/3, fan_in, uniform.
+  static InitSpec torch_linear_kernel() {
+    return variance_scaling(1.0 / 3.0, Mode::kFanIn, Distribution::kUniform);
+  }
   static InitSpec orthogonal(double gain = 1.0) {
     return {.kind = Kind::kOrthogonal, .gain = gain};
   }
@@ -65,6 +74,7 @@ struct InitSpec {
   }
 
   // {"type": "zeros"} | {"type": "constant", "value": v} | {"type": "orthogonal", "gain": g}
+  // | {"type": "uniform", "limit": l}
   // | {"type": "variance_scaling", "scale": s, "mode": "fan_in"|"fan_out"|"fan_avg",
   //    "distribution": "uniform"|"normal"|"truncated_normal"}.
   nlohmann::json to_json() const;

@@ -13,6 +13,22 @@
 // dense(1); every kernel variance-scaling initialised (default: scale 1, fan_in,
 // truncated normal, i.e. LeCun normal; the policy output layer scale 0.01), biases zero.
 //
+// Off-policy networks (SAC, TD3, DQN): one block of `hidden_sizes` dense layers with
+// `activation`, then a linear output layer, every layer initialised as PyTorch's default
+// nn.Linear (kernel uniform(+-1/sqrt(fan_in)), i.e. kaiming_uniform_(a=sqrt(5)); bias
+// uniform(+-1/sqrt(fan_in))), as Stable-Baselines3's and CleanRL's off-policy networks
+// are. The input is the flattened observation (features) unless said otherwise.
+//   squashed_gaussian_actor_spec  SAC's actor: output "pi" [batch, 2 * action_dim], the
+//                                 means then the log-stds (the squashed_gaussian head).
+//   deterministic_actor_spec      TD3's actor: output "pi" [batch, action_dim], squashed
+//                                 by tanh in the policy (the deterministic head).
+//   q_network_spec                DQN's network: output "q" [batch, num_actions].
+//   q_critic_spec                 a state-action critic Q(s, a): input [features, action]
+//                                 (obs_features + action_dim columns, as SAC/TD3 concatenate
+//                                 them), output "q" [batch, 1]. Owned by the algorithm,
+//                                 never part of a policy.
+// Parameter names: <output>/dense_0/kernel ... <output>/dense_<k>/bias.
+//
 // All functions return validated specs and throw cairn::Error for sizes < 1.
 #pragma once
 
@@ -51,5 +67,18 @@ struct FoundingStoryOptions {
 
 ModelSpec founding_story_actor_critic(Index obs_dim, Index num_actions,
                                       const FoundingStoryOptions& options = {});
+
+ModelSpec squashed_gaussian_actor_spec(Index obs_features, Index action_dim,
+                                       const std::vector<Index>& hidden_sizes = {256, 256},
+                                       const Activation& activation = Activation::relu());
+ModelSpec deterministic_actor_spec(Index obs_features, Index action_dim,
+                                   const std::vector<Index>& hidden_sizes = {256, 256},
+                                   const Activation& activation = Activation::relu());
+ModelSpec q_network_spec(Index obs_features, Index num_actions,
+                         const std::vector<Index>& hidden_sizes = {64, 64},
+                         const Activation& activation = Activation::relu());
+// `input_size` = obs_features + action_dim.
+ModelSpec q_critic_spec(Index input_size, const std::vector<Index>& hidden_sizes = {256, 256},
+                        const Activation& activation = Activation::relu());
 
 }  // namespace cairn::nn

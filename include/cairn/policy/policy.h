@@ -1,18 +1,35 @@
 // Policy: everything between a raw observation and an action.
 //
-//   raw observation --preprocess--> features --model--> "pi" (distribution inputs), "vf" (value)
-//                    flatten (one-hot for       |
-//                    integer spaces), optional   +--> ActionDistribution --> action
-//                    running mean/std             (sample when exploring, mode otherwise)
-//                    normalisation with clip      --> env action: + space start (integer
+//   raw observation --preprocess--> features --model--> head output ("pi", or "q" for
+//                    flatten (one-hot for       |        greedy_q), "vf" (value, stochastic
+//                    integer spaces), optional   |        head only)
+//                    running mean/std            +--> head (policy_head.h) --> action
+//                    normalisation with clip         (explore with the caller's Rng, or the
+//                                                     deterministic action)
+//                                                 --> env action: + space start (integer
 //                                                     spaces), clipped to the bounds (Box)
 //
-// The policy owns the observation statistics, the model and, for Box actions, the
-// state-independent log standard deviation (`log_std`, a learned parameter outside
-// the model). Box actions handed to the environment are clipped to the action
-// space's bounds; the unclipped sample is what PPO's log-probabilities refer to
-// (as in Stable-Baselines3 and CleanRL). The deterministic action is the mode: the
-// argmax of each categorical, or the Gaussian mean clipped to the bounds.
+// The head (PolicyOptions::head) says how the model's output becomes an action:
+//   stochastic         ActionDistribution over "pi"; the deterministic action is the mode
+//                      (the argmax of each categorical, or the Gaussian mean). The policy
+//                      owns, for Box actions, the state-independent log standard deviation
+//                      (`log_std`, a learned parameter outside the model). The unclipped
+//                      sample is what PPO's log-probabilities refer to (as in SB3/CleanRL).
+//   squashed_gaussian  SAC: "pi" = [means, log-stds]; to_bounds(tanh(u)), u ~ N(mean, std)
+//                      when exploring, u = mean otherwise (squashed_gaussian.h).
+//   deterministic      TD3/DDPG: to_bounds(tanh(pi)), plus clipped Gaussian noise when
+//                      exploring.
+//   greedy_q           DQN: argmax of "q" (first on ties), epsilon-greedy when exploring.
+// Every Box action handed to the environment is clipped to the action space's bounds
+// (for the tanh heads this only undoes the rounding of to_bounds at +-1).
+//
+// Random draws when exploring, all from the caller's Rng in row-major order, so the
+// same seed gives the same actions:
+//   stochastic         ActionDistribution::sample
+//   squashed_gaussian  batch * action_dim normals (SquashedGaussian::rsample)
+//   deterministic      batch * action_dim normals (drawn even when exploration_noise is 0)
+//   greedy_q           per row one uniform(); if it is < exploration_epsilon, then one
+//                      below(n) for the random action
 //
 // Non-finite input: every entry point that takes raw observations (compute_action,
 // compute_actions, value, values, preprocess) refuses a NaN or infinite Box observation
@@ -32,10 +49,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cairn/policy/distribution.h"
 #include "cairn/env/env.h"
 #include "cairn/nn/model.h"
+#include "cairn/policy/distribution.h"
+#include "cairn/policy/policy_head.h"
 #include "cairn/policy/running_mean_std.h"
+#include "cairn/policy/squashed_gaussian.h"
 #include "cairn/space/space.h"
 
 namespace cairn {
@@ -47,10 +66,18 @@ struct PolicyOptions {
   bool normalize_observations = false;  // Box observation spaces only
   float observation_clip = 10.0f;
   double normalization_epsilon = 1e-8;
-  double log_std_init = 0.0;  // Box action spaces
+  double log_std_init = 0.0;  // stochastic head, Box action spaces
+  PolicyHead head = PolicyHead::kStochastic;
+  // deterministic head: the exploration noise's std as a fraction of the half range
+  // (high - low) / 2 of each action element; finite and >= 0.
+  double exploration_noise = 0.1;
+  // greedy_q head: the probability of a uniformly random action when exploring; in [0, 1].
+  double exploration_epsilon = 0.05;
 
+  // Every field, "head" as to_string(head).
   nlohmann::json to_json() const;
-  // Throws cairn::Error naming the field.
+  // Throws cairn::Error naming the field. Missing keys keep their defaults, so options
+  // written before heads existed (no "head") read as the stochastic head.
   static PolicyOptions from_json(const nlohmann::json& j);
   bool operator==(const PolicyOptions&) const = default;
 };
@@ -60,11 +87,18 @@ class Policy {
   // Names of the model outputs the policy reads.
   static constexpr const char* kPolicyOutput = "pi";
   static constexpr const char* kValueOutput = "vf";
+  static constexpr const char* kQOutput = "q";  // greedy_q: one Q-value per action
 
   // Throws cairn::Error if the model's input size differs from the flattened
-  // observation size, it lacks a "pi" output with distribution_inputs() columns or a
-  // "vf" output with one column, or normalisation is asked for a non-Box observation
-  // space. The model's parameters start as ModelSpec's initialisers give them for `seed`.
+  // observation size, normalisation is asked for a non-Box observation space, the
+  // options are out of range, or the spaces and model do not fit the head:
+  //   stochastic         "pi" with distribution().num_inputs() columns, "vf" with 1
+  //   squashed_gaussian  Box action space with finite bounds, low < high; "pi" with
+  //                      2 * action_size() columns
+  //   deterministic      as squashed_gaussian, "pi" with action_size() columns
+  //   greedy_q           Discrete action space; "q" with n columns
+  // (other outputs are allowed and ignored). The model's parameters start as
+  // ModelSpec's initialisers give them for `seed`.
   Policy(Space observation_space, Space action_space, const nn::ModelSpec& spec,
          const PolicyOptions& options = {}, uint64_t seed = 0);
 
@@ -80,7 +114,15 @@ class Policy {
   const Space& observation_space() const { return observation_space_; }
   const Space& action_space() const { return action_space_; }
   const PolicyOptions& options() const { return options_; }
+  PolicyHead head() const { return options_.head; }
+  // The action space's ActionDistribution. The stochastic head acts with it; the other
+  // heads do not (it is kept so code that describes a policy keeps working).
   const ActionDistribution<float>& distribution() const { return distribution_; }
+  // The model output the head reads: "pi", or "q" for greedy_q; and its column count.
+  const char* head_output_name() const;
+  size_t head_output_size() const;
+  // Whether the model has a value output the policy reads (the stochastic head only).
+  bool has_value() const { return has_value_; }
   size_t feature_size() const { return feature_size_; }
   size_t observation_size() const { return observation_space_.size(); }
   size_t action_size() const { return action_space_.size(); }
@@ -98,9 +140,9 @@ class Policy {
 
   // --- Acting ------------------------------------------------------------------
   // The action for one raw observation (observation_size() values), as an ActionRef
-  // into the policy's buffer, valid until the next call: explore = true samples
-  // from the distribution with `rng`, false takes the mode. Throws cairn::Error on a
-  // wrong observation length.
+  // into the policy's buffer, valid until the next call: explore = true explores as
+  // the head does (drawing from `rng`, see above), false takes the deterministic
+  // action (nothing drawn). Throws cairn::Error on a wrong observation length.
   ActionRef compute_action(std::span<const float> observation, bool explore, Rng& rng);
   ActionRef compute_action(std::span<const float> observation);  // deterministic
 
@@ -110,7 +152,13 @@ class Policy {
   void compute_actions(std::span<const float> observations, bool explore, Rng& rng,
                        std::span<int64_t> int_actions, std::span<float> float_actions);
 
-  // The value estimate V(s) of one raw observation / of a batch.
+  // Exploration parameters, e.g. for DQN's epsilon schedule. Throw cairn::Error when
+  // out of range (epsilon in [0, 1]; noise finite and >= 0); any head may hold them.
+  void set_exploration_epsilon(double epsilon);
+  void set_exploration_noise(double noise);
+
+  // The value estimate V(s) of one raw observation / of a batch. Throw cairn::Error
+  // when the head has no value output (has_value() is false).
   float value(std::span<const float> observation);
   void values(std::span<const float> observations, std::span<float> out);
 
@@ -123,10 +171,12 @@ class Policy {
   void update_observation_statistics(std::span<const float> observations);
   // Runs the model on features; the outputs stay readable until the next forward.
   void forward(std::span<const float> features);
-  nn::MatrixSpan<const float> distribution_inputs() const;  // "pi" of the last forward
-  nn::MatrixSpan<const float> value_outputs() const;        // "vf" of the last forward
-  // Converts distribution samples/modes into env actions: adds the integer spaces'
-  // start; clips Box actions to the bounds.
+  // The head's raw output (head_output_name(): "pi" or "q") of the last forward.
+  nn::MatrixSpan<const float> distribution_inputs() const;
+  // "vf" of the last forward. Throws cairn::Error when has_value() is false.
+  nn::MatrixSpan<const float> value_outputs() const;
+  // Converts distribution samples/modes (or the heads' actions) into env actions: adds
+  // the integer spaces' start; clips Box actions to the bounds.
   void to_env_actions(std::span<const int64_t> indices, std::span<const float> raw,
                       std::span<int64_t> int_actions, std::span<float> float_actions) const;
 
@@ -141,6 +191,12 @@ class Policy {
   std::string non_finite_weights() const;
 
  private:
+  void act_squashed(std::span<const float> inputs, size_t batch, bool explore, Rng& rng,
+                    std::span<float> raw);
+  void act_deterministic(std::span<const float> inputs, size_t batch, bool explore, Rng& rng,
+                         std::span<float> raw);
+  void act_greedy(std::span<const float> inputs, size_t batch, bool explore, Rng& rng,
+                  std::span<int64_t> indices) const;
   size_t batch_of(std::span<const float> observations, const char* what) const;
   void grow(size_t batch);
 
@@ -150,7 +206,9 @@ class Policy {
   size_t feature_size_ = 0;
   size_t activation_values_ = 0;  // per batch row (nn::activation_count)
   nn::Model<float> model_;
-  size_t pi_output_ = 0, vf_output_ = 0;
+  size_t pi_output_ = 0, vf_output_ = 0;  // pi_output_: the head's output ("pi" or "q")
+  bool has_value_ = false;
+  std::optional<SquashedGaussian<float>> squash_;  // squashed_gaussian, deterministic
   std::vector<float> log_std_;
   std::optional<RunningMeanStd> obs_stats_;
   // Handed to compute_actions for the deterministic mode, which draws nothing from it.
@@ -159,6 +217,7 @@ class Policy {
   // Scratch, sized for `capacity_` rows.
   size_t capacity_ = 0;
   std::vector<float> features_, raw_actions_;
+  std::vector<float> means_, log_stds_, squashed_, eps_, log_probs_;  // tanh heads
   std::vector<int64_t> indices_;
   std::vector<int64_t> action_ints_;
   std::vector<float> action_floats_;
