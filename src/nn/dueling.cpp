@@ -1,5 +1,7 @@
 #include "cairn/nn/dueling.h"
 
+#include <cmath>
+
 #include "cairn/error.h"
 #include "cairn/export/dueling_lowering.h"
 
@@ -72,16 +74,17 @@ ModelSpec dueling_q_network_spec(Index obs_features, Index num_actions,
     throw Error("dueling_q_network_spec: obs_features and num_actions must be at least 1");
   }
   if (hidden_sizes.empty()) throw Error("dueling_q_network_spec: hidden_sizes is empty");
-  // nn.Linear's default: kaiming_uniform(a = sqrt(5)) = uniform(+-sqrt(1 / fan_in)).
-  const InitSpec kernel = InitSpec::variance_scaling(1.0 / 3.0, InitSpec::Mode::kFanIn,
-                                                     InitSpec::Distribution::kUniform);
+  // nn.Linear's default, as q_network_spec: kernel kaiming_uniform(a = sqrt(5)), i.e.
+  // uniform(+-1/sqrt(fan_in)), and bias uniform(+-1/sqrt(fan_in)).
+  Index fan_in = obs_features;
   auto dense = [&](Index units, const Activation& act) {
     LayerSpec l;
     l.type = "dense";
-    l.config = {{"units", units},
-                {"activation", act.to_json()},
-                {"kernel_init", kernel.to_json()},
-                {"bias_init", InitSpec::zeros().to_json()}};
+    l.config = {
+        {"units", units},
+        {"activation", act.to_json()},
+        {"kernel_init", InitSpec::torch_linear_kernel().to_json()},
+        {"bias_init", InitSpec::uniform(1.0 / std::sqrt(static_cast<double>(fan_in))).to_json()}};
     return l;
   };
   ModelSpec spec;
@@ -90,6 +93,7 @@ ModelSpec dueling_q_network_spec(Index obs_features, Index num_actions,
   for (Index h : hidden_sizes) {
     if (h < 1) throw Error("dueling_q_network_spec: hidden sizes must be at least 1");
     trunk.layers.push_back(dense(h, activation));
+    fan_in = h;
   }
   spec.blocks.push_back(trunk);
   spec.blocks.push_back({"value", {"trunk"}, {dense(1, Activation::identity())}});

@@ -90,7 +90,7 @@ TEST(DuelingQ, NetworkSpecHasTrunkHeadsAndQ) {
   EXPECT_NE(model.find_parameter("advantage/dense_0/kernel"), nullptr);
   // The JSON form round-trips (policy folders store it).
   EXPECT_TRUE(nn::ModelSpec::from_json(spec.to_json()) == spec);
-  // nn.Linear's kernel bound 1/sqrt(fan_in).
+  // nn.Linear's bound 1/sqrt(fan_in).
   model.initialize(1);
   for (float w : model.parameter("trunk/dense_1/kernel")) EXPECT_LE(std::abs(w), 0.125f);
   EXPECT_ERROR_CONTAINS(nn::dueling_q_network_spec(4, 0, {64}, nn::Activation::relu()),

@@ -52,8 +52,8 @@ extern template class DuelingQ<double>;
 // The dueling Q-network: block "trunk" (dense(hidden_sizes[k], activation) from the
 // input), "value" (dense(1) from the trunk), "advantage" (dense(num_actions) from the
 // trunk) and "q" (dueling_q of value and advantage), output "q" [batch, num_actions].
-// Kernels are initialised as PyTorch's nn.Linear (kaiming-uniform with a = sqrt(5), i.e.
-// uniform(+-1/sqrt(fan_in))), biases at zero. Throws cairn::Error for sizes < 1.
+// Every layer is initialised as PyTorch's nn.Linear (kernel and bias uniform(+-1/sqrt(fan_in))),
+// as q_network_spec's. Throws cairn::Error for sizes < 1.
 ModelSpec dueling_q_network_spec(Index obs_features, Index num_actions,
                                  const std::vector<Index>& hidden_sizes, Activation activation);
 
