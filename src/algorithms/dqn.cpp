@@ -46,7 +46,6 @@ double mean_or_nan(double sum, int64_t n) {
 DQN::DQN(const DQNConfig& config)
     : Algorithm("dqn", "DQN", config),
       config_(config),
-      target_(nn::ModelSpec{}),
       lr_schedule_(nn::LrSchedule::constant(config.learning_rate)),
       action_rng_(Rng::stream(config.seed, kActions)),
       sample_rng_(Rng::stream(config.seed, kSample)) {
@@ -70,8 +69,8 @@ DQN::DQN(const DQNConfig& config)
   const size_t batch = static_cast<size_t>(config_.batch_size);
   policy_->reserve(std::max(batch, num_envs_));
   // The target network starts as a copy of the online one (SB3, CleanRL).
-  target_ = policy_->model();
-  target_.reserve(static_cast<nn::Index>(batch));
+  target_ = std::make_unique<nn::Model<float>>(policy_->model());
+  target_->reserve(static_cast<nn::Index>(batch));
 
   nn::AdamOptions adam;
   adam.lr = config_.learning_rate;
@@ -189,7 +188,7 @@ void DQN::update(TrainResult& result) {
                                     static_cast<nn::Index>(feature_size_)),
         action_indices_, batch_.rewards, batch_.discounts};
     const DQNUpdateResult r =
-        dqn_update(batch, pi.model(), target_, *optimizer_, settings, targets_);
+        dqn_update(batch, pi.model(), *target_, *optimizer_, settings, targets_);
     if (!r.applied) {
       if (config_.non_finite == NonFiniteHandling::kSkip) {
         ++result.non_finite_minibatches_skipped;
@@ -228,7 +227,7 @@ TrainResult DQN::train() {
       update(result);
     }
     if (vector_steps_ % target_every == 0) {
-      update_target_network(policy_->model().flat_parameters(), target_.flat_parameters(),
+      update_target_network(policy_->model().flat_parameters(), target_->flat_parameters(),
                             config_.tau);
     }
   }

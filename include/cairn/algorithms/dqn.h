@@ -78,7 +78,7 @@ class DQN final : public Algorithm {
   bool checkpoint_is_complete() const override { return config_.checkpoint_replay_buffer; }
 
   const DQNConfig& config() const { return config_; }
-  const nn::Model<float>& target_network() const { return target_; }
+  const nn::Model<float>& target_network() const { return *target_; }
   const ReplayBuffer& replay_buffer() const { return *replay_; }
   // The exploration rate the next exploring step uses.
   double exploration_epsilon() const { return config_.epsilon(timesteps()); }
@@ -102,7 +102,7 @@ class DQN final : public Algorithm {
   DQNConfig config_;
   std::unique_ptr<VectorEnv> envs_;
   std::unique_ptr<Policy> policy_;
-  nn::Model<float> target_;
+  std::unique_ptr<nn::Model<float>> target_;  // built from the policy's model
   std::unique_ptr<nn::Adam<float>> optimizer_;
   nn::LrSchedule lr_schedule_;
   std::unique_ptr<ReplayBuffer> replay_;
