@@ -15,10 +15,11 @@ bool entry_exists(const fs::path& p) {
   return fs::exists(fs::symlink_status(p, ec));
 }
 
-// The config of a verified algorithm checkpoint manifest.
-PPOConfig config_of(const json& manifest, const fs::path& file) {
+// The config of a verified algorithm checkpoint manifest, normalized by its algorithm.
+json config_of(const json& manifest, const fs::path& file) {
   try {
-    return PPOConfig::from_json(manifest.at("config"));
+    return algorithm_info(manifest.at("algorithm").get<std::string>())
+        .normalize_config(manifest.at("config"));
   } catch (const Error& e) {
     throw Error(file.string() + ": field 'config': " + e.what());
   }
@@ -41,13 +42,13 @@ CheckpointTarget resolve_target(const std::string& given) {
     // A policy folder inside an algorithm checkpoint knows its environment from there.
     const fs::path owner = p.parent_path().parent_path();
     if (p.parent_path().filename() == "policies" && entry_exists(owner / "cairn_checkpoint.json")) {
-      t.config = config_of(PPO::verify_checkpoint(owner), owner / "cairn_checkpoint.json");
+      t.config = config_of(verify_algorithm_checkpoint(owner), owner / "cairn_checkpoint.json");
     }
     return t;
   }
   // Verified as resuming would verify it (files, config, policy list, state).
-  json manifest = PPO::verify_checkpoint(p);
-  PPOConfig config = config_of(manifest, p / "cairn_checkpoint.json");
+  json manifest = verify_algorithm_checkpoint(p);
+  json config = config_of(manifest, p / "cairn_checkpoint.json");
   return {p, true, std::move(config), std::move(manifest)};
 }
 

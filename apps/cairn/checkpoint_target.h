@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-#include "cairn/algorithms/ppo.h"
+#include "cairn/algorithms/algorithm_registry.h"
 
 namespace cairn::cli {
 
@@ -25,10 +25,11 @@ TargetLocation locate_target(const std::string& given);
 
 // A located target, verified as resuming would verify it.
 struct CheckpointTarget {
-  std::filesystem::path path;       // the checkpoint or policy folder
-  bool algorithm = false;           // an algorithm checkpoint
-  std::optional<PPOConfig> config;  // the config of the algorithm checkpoint holding the policy
-  nlohmann::json manifest;          // the verified algorithm checkpoint manifest (algorithm only)
+  std::filesystem::path path;  // the checkpoint or policy folder
+  bool algorithm = false;      // an algorithm checkpoint
+  // The config (normalized JSON) of the algorithm checkpoint holding the policy.
+  std::optional<nlohmann::json> config;
+  nlohmann::json manifest;  // the verified algorithm checkpoint manifest (algorithm only)
 };
 
 // locate_target(), then: an algorithm checkpoint is verified (files, config, policy list,

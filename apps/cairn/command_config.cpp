@@ -1,8 +1,9 @@
-// `cairn config show ppo`: PPO's default config or an environment's tuned preset.
+// `cairn config show ALGO`: an algorithm's default config or an environment's tuned preset.
 #include <cstdio>
 
 #include "arguments.h"
-#include "cairn/algorithms/ppo.h"
+#include "cairn/algorithms/algorithm_registry.h"
+#include "cairn/algorithms/presets.h"
 #include "cairn/env/env_registry.h"
 #include "cairn/error.h"
 #include "commands.h"
@@ -15,22 +16,28 @@ int run_config(int argc, char** argv, int first) {
       {"json", false, "", "print the config as one JSON object on one line"},
       {"help", false, "", "show this help"}};
   Arguments args("config", flags, argc, argv, first);
-  if (args.has("help") || args.positional().size() != 2 || args.positional()[0] != "show" ||
-      args.positional()[1] != "ppo") {
-    if (!args.has("help")) throw Error("usage: cairn config show ppo [--env ID]");
-    std::fputs(
-        help_text("cairn config show ppo [--env ID] [--json]",
-                  "Prints PPO's default config, or the tuned preset of an environment, as JSON.",
-                  flags)
-            .c_str(),
-        stdout);
+  std::string names;
+  for (const std::string& n : algorithm_names()) names += (names.empty() ? "" : "|") + n;
+  const std::string usage = "cairn config show " + names + " [--env ID] [--json]";
+  if (args.has("help") || args.positional().size() != 2 || args.positional()[0] != "show") {
+    if (!args.has("help")) throw Error("usage: " + usage);
+    std::string about =
+        "Prints an algorithm's default config, or its tuned preset for an\n"
+        "environment (or the config of a first run where it has none), as JSON.\n"
+        "Algorithms:\n";
+    for (const std::string& n : algorithm_names()) {
+      about += "  " + n + "  " + algorithm_info(n).description + "\n";
+    }
+    std::fputs(help_text(usage, about, flags).c_str(), stdout);
     return 0;
   }
+  const AlgorithmInfo& info = algorithm_info(args.positional()[1]);
   if (args.has("env") && !is_registered(*args.get("env"))) {
     throw Error("unknown environment '" + *args.get("env") + "' for --env (see 'cairn envs')");
   }
-  const PPOConfig config = args.has("env") ? ppo_preset(*args.get("env")) : PPOConfig();
-  std::printf("%s\n", config.to_json().dump(args.has("json") ? -1 : 2).c_str());
+  const nlohmann::json config = args.has("env") ? preset_config(info.name, *args.get("env"))
+                                                : info.normalize_config(info.default_config());
+  std::printf("%s\n", config.dump(args.has("json") ? -1 : 2).c_str());
   return 0;
 }
 

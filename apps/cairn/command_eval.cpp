@@ -54,8 +54,8 @@ int run_eval(int argc, char** argv, int first) {
   if (args.has("env")) {
     env_id = *args.get("env");
   } else if (target.config) {
-    env_id = target.config->env_id;
-    env_options = target.config->env_options;
+    env_id = target.config->at("env_id").get<std::string>();
+    env_options = target.config->at("env_options");
   } else {
     throw Error("'" + target.path.string() + "' is a standalone policy folder: give --env ID");
   }

@@ -69,9 +69,10 @@ int run_inspect(int argc, char** argv, int first) {
     out["format_version"] = m["format_version"];
     out["cairn_version"] = m.value("cairn_version", "unknown");
     out["algorithm"] = m["algorithm"];
-    out["env_id"] = target.config->env_id;
+    out["env_id"] = target.config->at("env_id");
     out["counters"] = m["counters"];
     out["environment_state_saved"] = m["environment_state_saved"];
+    out["complete"] = m.value("complete", true);
     ids = m["policy_ids"].get<std::vector<std::string>>();
     size_t bytes = 0;
     for (const auto& [name, entry] : m["files"].items()) bytes += entry["bytes"].get<size_t>();

@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 
 #include "arguments.h"
+#include "cairn/algorithms/algorithm_registry.h"
+#include "cairn/algorithms/ppo.h"
 #include "cairn/checkpoint/checkpoint_manager.h"
 #include "cairn/checkpoint/policy_checkpoint.h"
 #include "cairn/checkpoint/run_folder.h"
@@ -24,7 +26,9 @@ namespace {
 bool is_main_job_run(const std::filesystem::path& run_dir) {
   if (!holds_run(run_dir)) return false;
   try {
-    nlohmann::json saved = PPO::verify_checkpoint(resolve_checkpoint(run_dir))["config"];
+    const nlohmann::json manifest = PPO::verify_checkpoint(resolve_checkpoint(run_dir));
+    if (algorithm_info(manifest["algorithm"].get<std::string>()).name != "ppo") return false;
+    nlohmann::json saved = manifest["config"];
     nlohmann::json expected = ppo_preset("CartPole-v1").to_json();
     saved.erase("seed");
     expected.erase("seed");
@@ -78,7 +82,7 @@ int run_main_job(int argc, char** argv, int first) {
   stop.mean_return = 475.0;
   stop.timesteps = config.total_timesteps;
   std::filesystem::path last;
-  MetricsLog metrics(run_dir, 0);
+  MetricsLog metrics(run_dir, 0, metric_columns(algorithm_info("ppo").metric_names));
   ProgressOptions progress{.style = progress_style_for(stdout, json)};
   progress.interval_seconds = 0.1;
   const std::vector<TrainResult> results =

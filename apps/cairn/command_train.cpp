@@ -1,8 +1,9 @@
-// `cairn train`: PPO from the command line, with run folders, checkpoints, metrics and
-// resuming.
+// `cairn train`: any registered algorithm from the command line, with run folders,
+// checkpoints, metrics and resuming.
 #include <cstdio>
 
 #include "arguments.h"
+#include "cairn/algorithms/algorithm_registry.h"
 #include "cairn/checkpoint/checkpoint_manager.h"
 #include "cairn/checkpoint/run_folder.h"
 #include "cairn/env/env_registry.h"
@@ -16,8 +17,12 @@ namespace cairn::cli {
 namespace {
 
 const std::vector<FlagSpec> kTrainFlags = {
-    {"env", true, "ID", "environment id (default: the config file's, else CartPole-v1)"},
-    {"config", true, "FILE", "PPO config as JSON (keys of 'cairn config show ppo')"},
+    {"algo", true, "NAME",
+     "the algorithm: ppo (default), sac, td3, dqn, ... (with --resume:\n"
+     "                           the checkpoint's)"},
+    {"env", true, "ID",
+     "environment id (default: the config file's, else the algorithm's default)"},
+    {"config", true, "FILE", "config as JSON (keys of 'cairn config show ALGO')"},
     {"set", true, "KEY=VALUE", "override one config key (repeatable)", /*repeatable=*/true},
     {"seed", true, "N", "seed of the run"},
     {"stop-reward", true, "R", "stop when the mean return of the last 100 episodes reaches R"},
@@ -43,9 +48,10 @@ const std::vector<FlagSpec> kTrainFlags = {
     {"help", false, "", "show this help"},
 };
 
-StopConditions stop_conditions(const Arguments& args, const PPOConfig& config) {
+StopConditions stop_conditions(const Arguments& args, const nlohmann::json& config) {
   StopConditions stop;
-  stop.timesteps = args.integer_or("stop-timesteps", config.total_timesteps, 1, INT64_MAX);
+  stop.timesteps =
+      args.integer_or("stop-timesteps", config.at("total_timesteps").get<int64_t>(), 1, INT64_MAX);
   if (args.has("stop-iters")) stop.iterations = args.integer_or("stop-iters", 0, 1, INT64_MAX);
   if (args.has("stop-seconds")) stop.seconds = args.positive_number_or("stop-seconds", 0);
   if (args.has("stop-reward")) stop.mean_return = args.number_or("stop-reward", 0);
@@ -58,20 +64,22 @@ int run_train(int argc, char** argv, int first) {
   Arguments args("train", kTrainFlags, argc, argv, first);
   if (args.has("help")) {
     std::fputs(
-        help_text("cairn train [--env ID] [--config FILE] [--set KEY=VALUE]... [--seed N] [stop "
-                  "options]\n"
-                  "                   [--out DIR [--overwrite] [--checkpoint-every K] [--keep N] "
-                  "[--keep-best N]] [--json]\n"
-                  "       cairn train --resume CHECKPOINT [--out DIR [--overwrite]] [stop options] "
-                  "[--json]",
-                  "Trains PPO, printing progress (one updating line on a terminal, else a line\n"
-                  "at most every second), then evaluates the policy deterministically.\n"
-                  "Stop conditions count over the whole run, across resumes. With a run folder,\n"
-                  "every iteration's metrics are appended to metrics.csv and metrics.jsonl and\n"
-                  "the learning curve is drawn at the end (see 'cairn plot'). A run folder is\n"
-                  "locked while it is written and holds one run: --out on a folder holding a run\n"
-                  "is refused (resume it with --resume DIR, or replace it with --overwrite).",
-                  kTrainFlags)
+        help_text(
+            "cairn train [--algo NAME] [--env ID] [--config FILE] [--set KEY=VALUE]... [--seed N] "
+            "[stop "
+            "options]\n"
+            "                   [--out DIR [--overwrite] [--checkpoint-every K] [--keep N] "
+            "[--keep-best N]] [--json]\n"
+            "       cairn train --resume CHECKPOINT [--out DIR [--overwrite]] [stop options] "
+            "[--json]",
+            "Trains an algorithm, printing progress (one updating line on a terminal, else a line\n"
+            "at most every second), then evaluates the policy deterministically.\n"
+            "Stop conditions count over the whole run, across resumes. With a run folder,\n"
+            "every iteration's metrics are appended to metrics.csv and metrics.jsonl and\n"
+            "the learning curve is drawn at the end (see 'cairn plot'). A run folder is\n"
+            "locked while it is written and holds one run: --out on a folder holding a run\n"
+            "is refused (resume it with --resume DIR, or replace it with --overwrite).",
+            kTrainFlags)
             .c_str(),
         stdout);
     return 0;
@@ -87,7 +95,7 @@ int run_train(int argc, char** argv, int first) {
   const bool json = args.has("json");
   const bool overwrite = args.has("overwrite");
 
-  std::unique_ptr<PPO> ppo;
+  std::unique_ptr<Algorithm> algorithm;
   std::optional<std::filesystem::path> run_dir;
   if (args.has("out")) run_dir = *args.get("out");
   // The run folder is locked before a checkpoint is loaded or anything is written, so a second
@@ -95,7 +103,7 @@ int run_train(int argc, char** argv, int first) {
   std::optional<RunLock> lock;
   StopConditions stop;
   if (args.has("resume")) {
-    for (const char* flag : {"env", "config", "set", "seed"}) {
+    for (const char* flag : {"algo", "env", "config", "set", "seed"}) {
       if (args.has(flag))
         throw Error(std::string("--") + flag + " cannot be combined with --resume");
     }
@@ -111,8 +119,15 @@ int run_train(int argc, char** argv, int first) {
     lock = open_run_folder(*run_dir, continuing  ? RunFolderUse::kContinueRun
                                      : overwrite ? RunFolderUse::kReplaceRun
                                                  : RunFolderUse::kNewRun);
-    ppo = PPO::from_checkpoint(checkpoint);
-    stop = stop_conditions(args, ppo->config());
+    algorithm = restore_algorithm(checkpoint);
+    stop = stop_conditions(args, algorithm->config_json());
+    const nlohmann::json manifest = verify_algorithm_checkpoint(checkpoint);
+    if (!manifest.value("complete", true) && !json) {
+      std::printf(
+          "note: %s was saved without part of the training state (%s), so this resumed run\n"
+          "      is not bit-identical to one that never stopped\n",
+          checkpoint.c_str(), "such as the replay buffer");
+    }
   } else {
     if (overwrite && !run_dir) throw Error("--overwrite needs --out DIR (the folder to replace)");
     if ((args.has("checkpoint-every") || args.has("keep") || args.has("keep-best")) && !run_dir) {
@@ -120,33 +135,36 @@ int run_train(int argc, char** argv, int first) {
     }
     std::optional<uint64_t> seed;
     if (args.has("seed")) seed = static_cast<uint64_t>(args.integer_or("seed", 0, 0, INT64_MAX));
-    ppo = std::make_unique<PPO>(
-        resolve_config(args.get("env"), args.get("config"), args.get_all("set"), seed));
-    stop = stop_conditions(args, ppo->config());
+    const std::string name = args.get_or("algo", "ppo");
+    algorithm = make_algorithm(
+        name, resolve_config(name, args.get("env"), args.get("config"), args.get_all("set"), seed));
+    stop = stop_conditions(args, algorithm->config_json());
     if (run_dir) {
       lock =
           open_run_folder(*run_dir, overwrite ? RunFolderUse::kReplaceRun : RunFolderUse::kNewRun);
     }
   }
-  const PPOConfig& config = ppo->config();
+  const nlohmann::json config = algorithm->config_json();
   std::optional<CheckpointManager> checkpoints;
   std::optional<MetricsLog> metrics;
   if (lock) {
     checkpoints.emplace(std::move(*lock), retention);
-    metrics.emplace(*run_dir, ppo->iteration());
+    metrics.emplace(*run_dir, algorithm->iteration(),
+                    metric_columns(algorithm_info(algorithm->name()).metric_names));
   }
   std::filesystem::path last_checkpoint;
   const ProgressOptions progress{.style = progress_style_for(stdout, json || args.has("quiet"))};
   const std::vector<TrainResult> results =
-      train_with_progress(*ppo, stop, progress, stdout, [&](const TrainResult& r) {
+      train_with_progress(*algorithm, stop, progress, stdout, [&](const TrainResult& r) {
         if (metrics) metrics->append(r);
         if (checkpoints && ((every > 0 && r.iteration % every == 0) || stop.met(r))) {
-          last_checkpoint = checkpoints->save(*ppo);
+          last_checkpoint = checkpoints->save(*algorithm);
         }
       });
   nlohmann::json out = {
-      {"config", config.to_json()},
-      {"final", results.empty() ? ppo->last_result().to_json() : results.back().to_json()}};
+      {"algorithm", algorithm->name()},
+      {"config", config},
+      {"final", results.empty() ? algorithm->last_result().to_json() : results.back().to_json()}};
   if (!last_checkpoint.empty()) {
     out["checkpoint"] = last_checkpoint.string();
     if (!json) std::printf("checkpoint: %s\n", last_checkpoint.c_str());
@@ -166,7 +184,7 @@ int run_train(int argc, char** argv, int first) {
     }
   }
   if (eval_episodes > 0) {
-    const EvaluationResult e = ppo->evaluate(eval_episodes, true);
+    const EvaluationResult e = algorithm->evaluate(eval_episodes, true);
     out["evaluation"] = e.to_json();
     if (!json) {
       std::printf(

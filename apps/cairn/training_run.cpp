@@ -6,15 +6,19 @@
 #include <chrono>
 #include <cmath>
 
+#include "cairn/algorithms/algorithm_registry.h"
+#include "cairn/algorithms/presets.h"
 #include "cairn/error.h"
 #include "cairn/io/text_file.h"
 
 namespace cairn::cli {
 
-PPOConfig resolve_config(const std::optional<std::string>& env_id,
-                         const std::optional<std::string>& config_file,
-                         const std::vector<std::string>& overrides,
-                         const std::optional<uint64_t>& seed) {
+nlohmann::json resolve_config(const std::string& algorithm,
+                              const std::optional<std::string>& env_id,
+                              const std::optional<std::string>& config_file,
+                              const std::vector<std::string>& overrides,
+                              const std::optional<uint64_t>& seed) {
+  const AlgorithmInfo& info = algorithm_info(algorithm);
   nlohmann::json file_json = nlohmann::json::object();
   if (config_file) {
     const std::string where = "config file '" + *config_file + "'";
@@ -31,23 +35,27 @@ PPOConfig resolve_config(const std::optional<std::string>& env_id,
                   ")");
     }
   }
-  std::string env = "CartPole-v1";
+  std::string env = info.default_config().at("env_id").get<std::string>();
   if (env_id) {
     env = *env_id;
   } else if (file_json.contains("env_id") && file_json["env_id"].is_string()) {
     env = file_json["env_id"].get<std::string>();
   }
-  PPOConfig config = ppo_preset(env);
+  nlohmann::json config = preset_config(info.name, env);
   try {
-    config = PPOConfig::from_json(file_json, config);
+    for (const auto& [key, value] : file_json.items()) config[key] = value;
+    config = info.normalize_config(config);
   } catch (const Error& e) {
     throw Error("config file '" + *config_file + "': " + e.what());
   }
-  config.env_id = env;
-  for (const std::string& o : overrides) config.set(o);
-  if (seed) config.seed = *seed;
-  config.validate();
-  return config;
+  config["env_id"] = env;
+  for (const std::string& o : overrides) {
+    const nlohmann::json one = config_fields::parse_assignment(info.label + " config", o);
+    for (const auto& [key, value] : one.items()) config[key] = value;
+    config = info.normalize_config(config);
+  }
+  if (seed) config["seed"] = *seed;
+  return info.normalize_config(config);
 }
 
 namespace {
@@ -123,9 +131,9 @@ std::string progress_line(const TrainResult& r, const StopConditions& stop) {
 }
 
 std::vector<TrainResult> train_with_progress(
-    PPO& ppo, const StopConditions& stop, const ProgressOptions& progress, std::FILE* out,
-    const std::function<void(const TrainResult&)>& after_iteration) {
-  if (ppo.iteration() > 0 && stop.met(ppo.last_result())) return {};
+    Algorithm& algorithm, const StopConditions& stop, const ProgressOptions& progress,
+    std::FILE* out, const std::function<void(const TrainResult&)>& after_iteration) {
+  if (algorithm.iteration() > 0 && stop.met(algorithm.last_result())) return {};
   using Clock = std::chrono::steady_clock;
   std::optional<Clock::time_point> last_print;
   bool line_open = false;  // a live line is drawn and not yet ended
@@ -139,7 +147,7 @@ std::vector<TrainResult> train_with_progress(
     }
   };
   try {
-    std::vector<TrainResult> results = ppo.learn(stop, [&](const TrainResult& r) {
+    std::vector<TrainResult> results = algorithm.learn(stop, [&](const TrainResult& r) {
       if (after_iteration) after_iteration(r);
       if (progress.style == ProgressStyle::kNone) return true;
       const bool final = stop.met(r);

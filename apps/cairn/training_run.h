@@ -8,18 +8,19 @@
 #include <string>
 #include <vector>
 
-#include "cairn/algorithms/ppo.h"
+#include "cairn/algorithms/algorithm.h"
 
 namespace cairn::cli {
 
-// The config for a run: the tuned preset of the environment (the one given, else
-// the config file's env_id, else CartPole-v1), then the keys of the config file,
-// then each "key=value" override, then the seed. Throws cairn::Error naming the
-// file or key on bad input.
-PPOConfig resolve_config(const std::optional<std::string>& env_id,
-                         const std::optional<std::string>& config_file,
-                         const std::vector<std::string>& overrides,
-                         const std::optional<uint64_t>& seed);
+// The config of a run of `algorithm`: its tuned preset for the environment (the one
+// given, else the config file's env_id, else the algorithm's default environment), then
+// the keys of the config file, then each "key=value" override, then the seed; normalized
+// (every key, validated). Throws cairn::Error naming the file or key on bad input.
+nlohmann::json resolve_config(const std::string& algorithm,
+                              const std::optional<std::string>& env_id,
+                              const std::optional<std::string>& config_file,
+                              const std::vector<std::string>& overrides,
+                              const std::optional<uint64_t>& seed);
 
 enum class ProgressStyle {
   kNone,   // no progress output
@@ -43,8 +44,8 @@ ProgressStyle progress_style_for(std::FILE* out, bool quiet);
 // result. A live line is always ended with a newline, even when `after_iteration`
 // or training throws.
 std::vector<TrainResult> train_with_progress(
-    PPO& ppo, const StopConditions& stop, const ProgressOptions& progress, std::FILE* out,
-    const std::function<void(const TrainResult&)>& after_iteration = {});
+    Algorithm& algorithm, const StopConditions& stop, const ProgressOptions& progress,
+    std::FILE* out, const std::function<void(const TrainResult&)>& after_iteration = {});
 
 // Seconds until `stop` is met at the run's average pace so far (timesteps per second
 // and seconds per iteration of training, from r.time_elapsed): the soonest of the

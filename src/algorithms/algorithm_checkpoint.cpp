@@ -136,7 +136,7 @@ CheckedCheckpoint check_checkpoint(const fs::path& given) {
   if (!algorithm.is_string() || !has_algorithm(algorithm.get<std::string>())) {
     std::string known;
     for (const std::string& n : algorithm_names()) known += (known.empty() ? "" : ", ") + n;
-    throw Error(name + ": field 'algorithm' is " + excerpt(algorithm.dump()) +
+    throw Error(name + ": field 'algorithm' is " + json_excerpt(algorithm) +
                 ", which this cairn does not know (known: " + known + ")");
   }
   out.info = &algorithm_info(algorithm.get<std::string>());

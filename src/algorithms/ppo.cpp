@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <utility>
 
 #include "cairn/algorithms/gae.h"
 #include "cairn/algorithms/ppo_loss.h"
@@ -76,19 +77,10 @@ PPO::PPO(const PPOConfig& config)
   feature_size_ = policy_->feature_size();
   action_dim_ = policy_->distribution().action_dim();
   const bool discrete = policy_->distribution().is_discrete();
-  features_.resize(batch_ * feature_size_);
-  action_indices_.resize(discrete ? batch_ * action_dim_ : 0);
-  raw_actions_.resize(discrete ? 0 : batch_ * action_dim_);
+  rollout_ = std::make_unique<RolloutBuffer>(
+      RolloutSizes{num_steps_, num_envs_, feature_size_, action_dim_, discrete});
   env_int_actions_.resize(act_space.is_integer() ? num_envs_ * act_space.size() : 0);
   env_float_actions_.resize(act_space.is_integer() ? 0 : num_envs_ * act_space.size());
-  log_probs_.resize(batch_);
-  values_.resize(batch_);
-  rewards_.resize(batch_);
-  final_values_.assign(batch_, 0.0f);
-  terminated_.resize(batch_);
-  truncated_.resize(batch_);
-  advantages_.resize(batch_);
-  returns_.resize(batch_);
   next_values_.resize(num_envs_);
   final_features_.resize(num_envs_ * feature_size_);
   truncated_envs_.reserve(num_envs_);
@@ -101,15 +93,9 @@ PPO::PPO(const PPOConfig& config)
   const size_t mb = static_cast<size_t>(config_.minibatch_size());
   order_.resize(batch_);
   std::iota(order_.begin(), order_.end(), size_t{0});
-  mb_features_.resize(mb * feature_size_);
-  mb_action_indices_.resize(discrete ? mb * action_dim_ : 0);
-  mb_raw_actions_.resize(discrete ? 0 : mb * action_dim_);
+  minibatch_ = std::make_unique<RolloutMinibatch>(rollout_->sizes(), mb);
   mb_log_probs_.resize(mb);
   mb_entropy_.resize(mb);
-  mb_advantages_.resize(mb);
-  mb_old_log_probs_.resize(mb);
-  mb_old_values_.resize(mb);
-  mb_returns_.resize(mb);
   mb_d_log_prob_.resize(mb);
   mb_d_entropy_.resize(mb);
 
@@ -167,27 +153,28 @@ void PPO::collect_rollouts(TrainResult& result) {
   const ActionDistribution<float>& dist = pi.distribution();
   const size_t obs_size = pi.observation_size();
   for (size_t t = 0; t < num_steps_; ++t) {
-    const size_t row = t * num_envs_;
+    RolloutBuffer& buf = *rollout_;
+    const std::span<float> values = buf.values(t), rewards = buf.rewards(t);
+    const std::span<uint8_t> terminated = buf.terminated(t), truncated = buf.truncated(t);
     // Observation preprocessing: the statistics see each observation before it is used,
     // as Gymnasium's NormalizeObservation does.
     pi.update_observation_statistics(envs_->observations());
-    const std::span<float> feats(features_.data() + row * feature_size_, num_envs_ * feature_size_);
+    const std::span<float> feats = buf.features(t);
     pi.preprocess(envs_->observations(), feats);
     pi.forward(feats);
     const std::span<const float> inputs = pi.distribution_inputs().flat();
-    for (size_t e = 0; e < num_envs_; ++e) values_[row + e] = pi.value_outputs().data[e];
+    for (size_t e = 0; e < num_envs_; ++e) values[e] = pi.value_outputs().data[e];
 
     // a_t ~ pi(.|s_t), and log pi(a_t|s_t) for the probability ratio later.
-    const std::span<float> logp(log_probs_.data() + row, num_envs_);
+    const std::span<float> logp = buf.log_probs(t);
     if (dist.is_discrete()) {
-      const std::span<int64_t> idx(action_indices_.data() + row * action_dim_,
-                                   num_envs_ * action_dim_);
+      const std::span<int64_t> idx = buf.action_indices(t);
       dist.sample(inputs, {}, action_rng_, idx, {});
       dist.log_prob(inputs, {}, idx, {}, logp);
       pi.to_env_actions(idx, {}, env_int_actions_, {});
       step_envs(std::span<const int64_t>(env_int_actions_), t);
     } else {
-      const std::span<float> raw(raw_actions_.data() + row * action_dim_, num_envs_ * action_dim_);
+      const std::span<float> raw = buf.raw_actions(t);
       dist.sample(inputs, pi.log_std(), action_rng_, {}, raw);
       dist.log_prob(inputs, pi.log_std(), {}, raw, logp);
       pi.to_env_actions({}, raw, {}, env_float_actions_);
@@ -195,31 +182,31 @@ void PPO::collect_rollouts(TrainResult& result) {
     }
 
     truncated_envs_.clear();
-    if (return_stats_) scale_rewards(row);
+    if (return_stats_) scale_rewards(rewards);
     for (size_t e = 0; e < num_envs_; ++e) {
-      if (!return_stats_) rewards_[row + e] = static_cast<float>(envs_->rewards()[e]);
-      terminated_[row + e] = envs_->terminated()[e];
-      truncated_[row + e] = envs_->truncated()[e];
+      if (!return_stats_) rewards[e] = static_cast<float>(envs_->rewards()[e]);
+      terminated[e] = envs_->terminated()[e];
+      truncated[e] = envs_->truncated()[e];
       // A finite double reward beyond float's range becomes infinite here.
-      if (!std::isfinite(rewards_[row + e]) && !envs_->skipped()[e]) {
+      if (!std::isfinite(rewards[e]) && !envs_->skipped()[e]) {
         throw Error(where() + ", rollout step " + std::to_string(t) + ": environment " +
                     std::to_string(e) + " (" + config_.env_id + ") returned reward " +
                     std::to_string(envs_->rewards()[e]) +
                     (return_stats_ ? ", which reward normalisation turned into " : ", which is ") +
-                    nn::non_finite_name(rewards_[row + e]) + " in float32");
+                    nn::non_finite_name(rewards[e]) + " in float32");
       }
       if (envs_->skipped()[e]) {
         // The dropped transition teaches nothing: reward (1 - gamma) V(s_t) and a
         // bootstrap from V(s_t) make its TD error zero, and the cut stops GAE from
         // carrying anything across it.
-        rewards_[row + e] = static_cast<float>((1.0 - config_.gamma) * values_[row + e]);
-        terminated_[row + e] = 0;
-        truncated_[row + e] = 1;
-        final_values_[row + e] = values_[row + e];
+        rewards[e] = static_cast<float>((1.0 - config_.gamma) * values[e]);
+        terminated[e] = 0;
+        truncated[e] = 1;
+        buf.final_values(t)[e] = values[e];
         ++result.non_finite_transitions_skipped;
         continue;
       }
-      if (truncated_[row + e] && !terminated_[row + e]) truncated_envs_.push_back(e);
+      if (truncated[e] && !terminated[e]) truncated_envs_.push_back(e);
     }
     // A time limit is not a terminal state: bootstrap from V(final observation).
     if (!truncated_envs_.empty()) {
@@ -232,7 +219,7 @@ void PPO::collect_rollouts(TrainResult& result) {
       }
       pi.forward(std::span<const float>(final_features_).first(k * feature_size_));
       for (size_t j = 0; j < k; ++j)
-        final_values_[row + truncated_envs_[j]] = pi.value_outputs().data[j];
+        buf.final_values(t)[truncated_envs_[j]] = pi.value_outputs().data[j];
     }
 
     for (const EpisodeRecord& ep : envs_->finished_episodes())
@@ -243,16 +230,16 @@ void PPO::collect_rollouts(TrainResult& result) {
   // V(s_T) for the last observations, then GAE(lambda) advantages and returns.
   pi.values(envs_->observations(), next_values_);
   compute_gae(
-      {num_steps_, num_envs_, rewards_, values_, terminated_, truncated_, final_values_,
-       next_values_, static_cast<float>(config_.gamma), static_cast<float>(config_.gae_lambda)},
-      advantages_, returns_);
+      {num_steps_, num_envs_, rollout_->rewards(), rollout_->values(), rollout_->terminated(),
+       rollout_->truncated(), rollout_->final_values(), next_values_,
+       static_cast<float>(config_.gamma), static_cast<float>(config_.gae_lambda)},
+      rollout_->advantages(), rollout_->returns());
   // Finite inputs can still overflow (values of extreme weights); nothing can be skipped here.
-  if (!nn::all_finite(std::span<const float>(advantages_)) ||
-      !nn::all_finite(std::span<const float>(returns_))) {
+  if (!nn::all_finite(std::as_const(*rollout_).advantages()) ||
+      !nn::all_finite(std::as_const(*rollout_).returns())) {
     throw Error(where() + ": the GAE advantages or returns are not finite (values " +
-                (nn::all_finite(std::span<const float>(values_)) ? "finite" : "not finite") +
-                ", rewards " +
-                (nn::all_finite(std::span<const float>(rewards_)) ? "finite" : "not finite") + ")");
+                (nn::all_finite(rollout_->values()) ? "finite" : "not finite") + ", rewards " +
+                (nn::all_finite(rollout_->rewards()) ? "finite" : "not finite") + ")");
   }
 }
 
@@ -270,7 +257,7 @@ void PPO::step_envs(std::span<const Action> actions, size_t t) {
 
 // Reward scaling: r / std(discounted return), clipped, with the return's statistics
 // updated first (Stable-Baselines3's VecNormalize).
-void PPO::scale_rewards(size_t row) {
+void PPO::scale_rewards(std::span<float> rewards) {
   for (size_t e = 0; e < num_envs_; ++e) {
     discounted_returns_[e] = discounted_returns_[e] * config_.gamma + envs_->rewards()[e];
     return_scratch_[e] = static_cast<float>(discounted_returns_[e]);
@@ -279,7 +266,7 @@ void PPO::scale_rewards(size_t row) {
   const float std = return_stats_->std_f32()[0];
   const float clip = static_cast<float>(config_.reward_clip);
   for (size_t e = 0; e < num_envs_; ++e) {
-    rewards_[row + e] = std::clamp(static_cast<float>(envs_->rewards()[e]) / std, -clip, clip);
+    rewards[e] = std::clamp(static_cast<float>(envs_->rewards()[e]) / std, -clip, clip);
     if (envs_->terminated()[e] || envs_->truncated()[e]) discounted_returns_[e] = 0.0;
   }
 }
@@ -291,26 +278,15 @@ double PPO::minibatch_step(std::span<const size_t> indices, double clip_coef, Lo
   Policy& pi = *policy_;
   const ActionDistribution<float>& dist = pi.distribution();
   const size_t m = indices.size();
-  for (size_t i = 0; i < m; ++i) {
-    const size_t s = indices[i];
-    std::copy_n(features_.data() + s * feature_size_, feature_size_,
-                mb_features_.data() + i * feature_size_);
-    if (dist.is_discrete()) {
-      std::copy_n(action_indices_.data() + s * action_dim_, action_dim_,
-                  mb_action_indices_.data() + i * action_dim_);
-    } else {
-      std::copy_n(raw_actions_.data() + s * action_dim_, action_dim_,
-                  mb_raw_actions_.data() + i * action_dim_);
-    }
-    mb_advantages_[i] = advantages_[s];
-  }
-  pi.forward(std::span<const float>(mb_features_).first(m * feature_size_));
+  RolloutMinibatch& mb = *minibatch_;
+  rollout_->gather(indices, mb);
+  pi.forward(std::span<const float>(mb.features).first(m * feature_size_));
   const std::span<const float> inputs = pi.distribution_inputs().flat();
   const std::span<const float> values(pi.value_outputs().data, m);
   const std::span<float> new_logp(mb_log_probs_.data(), m), entropy(mb_entropy_.data(), m);
-  const std::span<const int64_t> acts_i(mb_action_indices_.data(),
+  const std::span<const int64_t> acts_i(mb.action_indices.data(),
                                         dist.is_discrete() ? m * action_dim_ : 0);
-  const std::span<const float> acts_f(mb_raw_actions_.data(),
+  const std::span<const float> acts_f(mb.raw_actions.data(),
                                       dist.is_discrete() ? 0 : m * action_dim_);
   dist.log_prob(inputs, pi.log_std(), acts_i, acts_f, new_logp);
   dist.entropy(inputs, pi.log_std(), entropy);
@@ -318,31 +294,26 @@ double PPO::minibatch_step(std::span<const size_t> indices, double clip_coef, Lo
   // Advantage normalisation, per minibatch (unbiased std, as torch.Tensor.std()).
   if (config_.normalize_advantages && m > 1) {
     double mean = 0, var = 0;
-    for (size_t i = 0; i < m; ++i) mean += mb_advantages_[i];
+    for (size_t i = 0; i < m; ++i) mean += mb.advantages[i];
     mean /= static_cast<double>(m);
-    for (size_t i = 0; i < m; ++i) var += (mb_advantages_[i] - mean) * (mb_advantages_[i] - mean);
+    for (size_t i = 0; i < m; ++i) var += (mb.advantages[i] - mean) * (mb.advantages[i] - mean);
     const double std = std::sqrt(var / static_cast<double>(m - 1));
     for (size_t i = 0; i < m; ++i) {
-      mb_advantages_[i] = static_cast<float>((mb_advantages_[i] - mean) / (std + 1e-8));
+      mb.advantages[i] = static_cast<float>((mb.advantages[i] - mean) / (std + 1e-8));
     }
   }
 
   nn::Model<float>& model = pi.model();
   model.zero_grad();
   std::fill(log_std_grad_.begin(), log_std_grad_.end(), 0.0f);
-  for (size_t i = 0; i < m; ++i) {
-    mb_old_log_probs_[i] = log_probs_[indices[i]];
-    mb_old_values_[i] = values_[indices[i]];
-    mb_returns_[i] = returns_[indices[i]];
-  }
   // The PPO loss (clipped surrogate + value loss - entropy bonus) and its gradient.
   const nn::MatrixSpan<float> d_values =
       model.output_grad(model.output_index(Policy::kValueOutput));
   const PPOLossTerms terms =
-      ppo_loss<float>({new_logp, std::span<const float>(mb_old_log_probs_).first(m),
-                       std::span<const float>(mb_advantages_).first(m), values,
-                       std::span<const float>(mb_old_values_).first(m),
-                       std::span<const float>(mb_returns_).first(m), entropy},
+      ppo_loss<float>({new_logp, std::span<const float>(mb.log_probs).first(m),
+                       std::span<const float>(mb.advantages).first(m), values,
+                       std::span<const float>(mb.values).first(m),
+                       std::span<const float>(mb.returns).first(m), entropy},
                       {clip_coef, config_.clip_value_loss, config_.value_clip_coef, config_.vf_coef,
                        config_.ent_coef},
                       {std::span<float>(mb_d_log_prob_).first(m), d_values.flat(),
@@ -446,16 +417,18 @@ void PPO::update(TrainResult& result) {
 
   // Explained variance of the value function on this batch.
   double mr = 0, md = 0;
+  const std::span<const float> returns = std::as_const(*rollout_).returns();
+  const std::span<const float> values = rollout_->values();
   for (size_t i = 0; i < batch_; ++i) {
-    mr += returns_[i];
-    md += returns_[i] - values_[i];
+    mr += returns[i];
+    md += returns[i] - values[i];
   }
   mr /= static_cast<double>(batch_);
   md /= static_cast<double>(batch_);
   double vr = 0, vd = 0;
   for (size_t i = 0; i < batch_; ++i) {
-    vr += (returns_[i] - mr) * (returns_[i] - mr);
-    const double d = returns_[i] - values_[i] - md;
+    vr += (returns[i] - mr) * (returns[i] - mr);
+    const double d = returns[i] - values[i] - md;
     vd += d * d;
   }
   metrics.set("explained_variance",

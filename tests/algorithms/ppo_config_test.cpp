@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "error_matchers.h"
+#include "simple_corridor.h"
 
 namespace cairn {
 namespace {
@@ -71,9 +72,14 @@ namespace cairn {
 namespace {
 
 TEST(PPOConfig, ShippedConfigFilesEqualThePresets) {
+  // SimpleCorridor's preset lives with the example, which registers it.
+  corridor::register_simple_corridor();
   for (const char* env : {"CartPole-v1", "Acrobot-v1", "Pendulum-v1", "SimpleCorridor-v0"}) {
     ASSERT_TRUE(has_ppo_preset(env));
-    const std::string path = std::string(CAIRN_SOURCE_DIR) + "/configs/ppo-" + env + ".json";
+    const std::string folder = std::string(env) == "SimpleCorridor-v0"
+                                   ? "/examples/simple_corridor/ppo-"
+                                   : "/configs/ppo-";
+    const std::string path = std::string(CAIRN_SOURCE_DIR) + folder + env + ".json";
     std::ifstream in(path);
     ASSERT_TRUE(in) << path;
     const PPOConfig from_file = PPOConfig::from_json(nlohmann::json::parse(in));

@@ -16,8 +16,8 @@ using testing_cli::run_cli;
 
 const char* kHeader =
     "iteration,timesteps,episodes,episodes_this_iter,episode_return_mean,episode_length_mean,"
-    "policy_loss,value_loss,entropy,approx_kl,clip_fraction,explained_variance,learning_rate,"
-    "stopped_early_kl,steps_per_second,time_elapsed";
+    "policy_loss,value_loss,entropy,approx_kl,clip_fraction,explained_variance,stopped_early_kl,"
+    "learning_rate,steps_per_second,time_elapsed";
 
 // The iterations of the rows, checking that both files hold the same rows.
 std::vector<int64_t> iterations(const std::string& run_dir) {

@@ -187,6 +187,11 @@ TEST(RunFolderCli, MeaninglessFlagValuesAndRepeatsAreRefused) {
       {"plot " + (dir / "run").string() + " --out a.svg --out b.svg", "'--out' is given more"},
       {"config show ppo --env Nope-v1", "unknown environment 'Nope-v1'"},
       {"config show ppo --env CartPole-v1 --env Acrobot-v1", "'--env' is given more than once"},
+      {"config show a2c", "unknown algorithm 'a2c' (known: "},
+      {"train --algo a2c --stop-iters 1", "unknown algorithm 'a2c' (known: "},
+      {"train --algo ppo --algo ppo", "'--algo' is given more than once"},
+      {"train --resume " + (dir / "run").string() + " --algo ppo",
+       "--algo cannot be combined with --resume"},
   };
   for (const auto& [args, text] : cases) expect_one_line_error(run_cli(args), args, text);
   EXPECT_FALSE(fs::exists(dir / "run"));

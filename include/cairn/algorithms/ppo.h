@@ -36,6 +36,7 @@
 #include "cairn/env/vector_env.h"
 #include "cairn/nn/adam.h"
 #include "cairn/policy/policy.h"
+#include "cairn/storage/rollout_buffer.h"
 
 namespace cairn {
 
@@ -96,7 +97,7 @@ class PPO : public Algorithm {
     double policy_loss = 0, value_loss = 0, entropy = 0, approx_kl = 0, clip_fraction = 0;
   };
   void collect_rollouts(TrainResult& result);
-  void scale_rewards(size_t row);
+  void scale_rewards(std::span<float> rewards);
   void update(TrainResult& result);
   double minibatch_step(std::span<const size_t> indices, double clip_coef, LossSums& sums);
   void check_memory(const nn::ModelSpec& spec) const;
@@ -116,22 +117,20 @@ class PPO : public Algorithm {
 
   int64_t epoch_ = 0, skipped_minibatches_ = 0;  // of the update in progress
 
-  // Rollout storage, time-major: row t * num_envs + e.
+  // Rollout storage (time-major) and the minibatch gathered from it.
   size_t num_envs_ = 0, num_steps_ = 0, batch_ = 0, feature_size_ = 0, action_dim_ = 0;
-  std::vector<float> features_, raw_actions_, log_probs_, values_, rewards_, final_values_;
-  std::vector<int64_t> action_indices_, env_int_actions_;
+  std::unique_ptr<RolloutBuffer> rollout_;
+  std::unique_ptr<RolloutMinibatch> minibatch_;
+  // Per-environment scratch of collection.
+  std::vector<int64_t> env_int_actions_;
   std::vector<float> env_float_actions_;
-  std::vector<uint8_t> terminated_, truncated_;
-  std::vector<float> advantages_, returns_, next_values_;
-  std::vector<float> final_features_;  // scratch for bootstrapping truncated episodes
+  std::vector<float> next_values_;
+  std::vector<float> final_features_;  // for bootstrapping truncated episodes
   std::vector<size_t> truncated_envs_;
 
-  // Minibatch scratch.
+  // The shuffled row order of an epoch, and per-minibatch outputs of the update.
   std::vector<size_t> order_;
-  std::vector<float> mb_features_, mb_raw_actions_, mb_log_probs_, mb_entropy_, mb_advantages_;
-  std::vector<float> mb_old_log_probs_, mb_old_values_, mb_returns_;
-  std::vector<int64_t> mb_action_indices_;
-  std::vector<float> mb_d_log_prob_, mb_d_entropy_;
+  std::vector<float> mb_log_probs_, mb_entropy_, mb_d_log_prob_, mb_d_entropy_;
 };
 
 }  // namespace cairn
