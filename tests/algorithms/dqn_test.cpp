@@ -62,8 +62,9 @@ TEST(DQN, OneIterationIsStepsPerIterationWithMetrics) {
   EXPECT_EQ(r.iteration, 1);
   EXPECT_EQ(r.timesteps, 200);
   for (const std::string& m : DQN::metric_names()) EXPECT_TRUE(r.metrics.contains(m)) << m;
-  // Updates every 2 vector steps once past 50 environment steps (25 vector steps).
-  EXPECT_EQ(r.metrics.at("updates"), 2.0 * ((100 - 25) / 2));
+  // Update phases of 2 updates at even vector steps once past 50 environment steps: vector
+  // steps 26, 28, ..., 100 (38 phases).
+  EXPECT_EQ(r.metrics.at("updates"), 2.0 * 38);
   EXPECT_EQ(r.metrics.at("replay_size"), 200.0);
   EXPECT_DOUBLE_EQ(r.metrics.at("epsilon"), dqn.config().epsilon(200));
   EXPECT_TRUE(std::isfinite(r.metrics.at("loss")));
