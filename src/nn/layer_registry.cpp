@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "cairn/error.h"
+#include "cairn/nn/dueling.h"
 #include "cairn/nn/layers.h"
 
 namespace cairn::nn {
@@ -45,6 +46,15 @@ void register_builtins(LayerRegistry& r) {
         return std::make_unique<LayerNorm<double>>(c);
       });
   r.add("concat", make_concat<float>, make_concat<double>);
+  // Dueling Q-networks' aggregation (DQN's `dueling` option).
+  r.add(
+      DuelingQ<float>::kType,
+      [](LayerConfig& c) -> std::unique_ptr<Layer<float>> {
+        return std::make_unique<DuelingQ<float>>(c);
+      },
+      [](LayerConfig& c) -> std::unique_ptr<Layer<double>> {
+        return std::make_unique<DuelingQ<double>>(c);
+      });
   for (const char* name : {"identity", "tanh", "relu", "elu", "silu", "swish", "gelu", "sigmoid",
                            "softplus", "leaky_relu"}) {
     r.add(name, make_activation<float>, make_activation<double>);
