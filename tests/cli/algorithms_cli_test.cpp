@@ -1,0 +1,99 @@
+// Every registered algorithm through the command line: train, resume, inspect, eval, export,
+// plot and config show work the same way for each.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "cli_runner.h"
+#include "support/scratch_dir.h"
+
+namespace cairn {
+namespace {
+
+namespace fs = std::filesystem;
+using testing_cli::json_of;
+using testing_cli::run_cli;
+
+struct AlgorithmCase {
+  const char* algo;
+  const char* env;
+  const char* quick;  // overrides for a short run
+};
+
+const AlgorithmCase kCases[] = {
+    {"ppo", "Pendulum-v1", " --set num_envs=2 --set num_steps=32 --set num_minibatches=2"},
+    {"sac", "Pendulum-v1",
+     " --set steps_per_iteration=100 --set learning_starts=50 --set batch_size=16"
+     " --set hidden_sizes=[16,16]"},
+    {"td3", "Pendulum-v1",
+     " --set steps_per_iteration=100 --set learning_starts=50 --set batch_size=16"
+     " --set hidden_sizes=[16,16]"},
+    {"dqn", "CartPole-v1",
+     " --set steps_per_iteration=100 --set learning_starts=50 --set batch_size=16"
+     " --set hidden_sizes=[16,16] --set train_freq=4"},
+};
+
+TEST(AlgorithmsCli, EveryAlgorithmTrainsResumesAndIsInspectedEvaluatedExportedAndPlotted) {
+  for (const AlgorithmCase& c : kCases) {
+    SCOPED_TRACE(c.algo);
+    testing_io::ScratchDir dir;
+    const std::string run = (dir / "run").string();
+    testing_cli::CliRun r =
+        run_cli(std::string("train --algo ") + c.algo + " --env " + c.env + c.quick +
+                " --stop-iters 2 --eval-episodes 2 --quiet --json --out " + run);
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    nlohmann::json j = json_of(r);
+    EXPECT_EQ(j["algorithm"], c.algo);
+    EXPECT_EQ(j["config"]["env_id"], c.env);
+    EXPECT_EQ(j["final"]["iteration"], 2);
+    EXPECT_TRUE(j.contains("evaluation"));
+
+    // Resume reads the algorithm from the checkpoint.
+    r = run_cli("train --resume " + run + " --stop-iters 3 --eval-episodes 0 --quiet --json");
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    j = json_of(r);
+    EXPECT_EQ(j["algorithm"], c.algo);
+    EXPECT_EQ(j["final"]["iteration"], 3);
+
+    r = run_cli("inspect " + run + " --json");
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    j = json_of(r);
+    EXPECT_EQ(j["algorithm"], c.algo);
+    EXPECT_EQ(j["env_id"], c.env);
+    EXPECT_EQ(j["complete"], true);
+
+    r = run_cli("eval " + run + " --episodes 2 --json");
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_EQ(json_of(r)["episodes"], 2) << r.out;
+
+    r = run_cli("export " + run + " --format onnx --out " + (dir / "p.onnx").string() + " --json");
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_EQ(json_of(r)["status"], "verified") << r.out;
+    r = run_cli("export " + run + " --format c --out " + (dir / "c").string() + " --json");
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_EQ(json_of(r)["status"], "verified") << r.out;
+
+    r = run_cli("plot " + run + " --out " + (dir / "curve.svg").string());
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_TRUE(fs::exists(dir / "curve.svg"));
+
+    r = run_cli(std::string("config show ") + c.algo + " --env " + c.env + " --json");
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_EQ(json_of(r)["env_id"], c.env);
+  }
+}
+
+TEST(AlgorithmsCli, WrongActionSpacesAndUnknownKeysAreNamed) {
+  testing_cli::CliRun r = run_cli("train --algo dqn --env Pendulum-v1 --stop-iters 1");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("Pendulum-v1"), std::string::npos) << r.out;
+  r = run_cli("train --algo sac --env CartPole-v1 --stop-iters 1");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("CartPole-v1"), std::string::npos) << r.out;
+  r = run_cli("train --algo sac --set clip_coef=0.2 --stop-iters 1");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.out.find("SAC config: unknown key 'clip_coef'"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace cairn
