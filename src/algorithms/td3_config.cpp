@@ -15,7 +15,9 @@ const ConfigFields<TD3Config>& fields() {
     t.integer("policy_delay", &C::policy_delay, 1)
         .number("policy_noise", &C::policy_noise, 0.0, 1e9)
         .number("noise_clip", &C::noise_clip, 0.0, 1e9)
-        .number("exploration_noise", &C::exploration_noise, 0.0, 1e9);
+        .number("exploration_noise", &C::exploration_noise, 0.0, 1e9)
+        .choice("exploration_noise_type", &C::exploration_noise_type,
+                {"gaussian", "ornstein_uhlenbeck"});
     return t;
   }();
   return table;

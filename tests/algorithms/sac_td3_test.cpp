@@ -14,6 +14,7 @@
 #include "cairn/algorithms/sac.h"
 #include "cairn/algorithms/td3.h"
 #include "cairn/checkpoint/checkpoint_format.h"
+#include "cairn/io/safetensors.h"
 #include "cairn/policy/policy.h"
 #include "error_matchers.h"
 #include "support/scratch_dir.h"
@@ -223,6 +224,71 @@ TEST(OffPolicy, RegisteredWithPresets) {
     EXPECT_NO_THROW(algorithm_info(name).normalize_config(config));
     EXPECT_ERROR_CONTAINS(algorithm_info(name).normalize_config({{"tau", -1}}), "'tau'");
   }
+}
+
+TD3Config ornstein_uhlenbeck(TD3Config c) {
+  c.exploration_noise_type = "ornstein_uhlenbeck";
+  c.exploration_noise = 0.5;
+  return c;
+}
+
+TEST(TD3OrnsteinUhlenbeck, ExploresWithTheProcessAndRestartsItAtEpisodeEnds) {
+  TD3Config c = small(TD3Config(), 2);
+  c.steps_per_iteration = 100;  // 50 vector steps; Pendulum episodes are 200 steps
+  TD3 gaussian(c), ou(ornstein_uhlenbeck(c));
+  EXPECT_EQ(gaussian.ornstein_uhlenbeck_noise(), nullptr);
+  const OrnsteinUhlenbeckNoise* noise = ou.ornstein_uhlenbeck_noise();
+  ASSERT_NE(noise, nullptr);
+  EXPECT_EQ(noise->num_envs(), 2u);
+  EXPECT_EQ(noise->options().sigma, 0.5);
+  EXPECT_EQ(noise->options().theta, 0.15);
+  EXPECT_EQ(noise->options().dt, 0.01);
+  ou.train();  // uniform actions only (learning_starts 150): the process has not moved
+  for (double x : noise->state()) EXPECT_EQ(x, 0.0);
+  ou.train();  // vector steps 51..100: noise from step 75, episodes end at 100
+  for (double x : noise->state()) EXPECT_EQ(x, 0.0) << "restarted at the episode end";
+  ou.train();
+  for (double x : noise->state()) EXPECT_NE(x, 0.0);
+  gaussian.train();
+  gaussian.train();
+  gaussian.train();
+  EXPECT_FALSE(same_bits(gaussian.policy().model().flat_parameters(),
+                         ou.policy().model().flat_parameters()));
+  c.exploration_noise_type = "brownian";
+  EXPECT_ERROR_CONTAINS(TD3{c}, "'exploration_noise_type'");
+}
+
+TEST(TD3OrnsteinUhlenbeck, ResumeIsBitIdenticalIncludingTheNoiseState) {
+  ScratchDir dir;
+  TD3Config c = ornstein_uhlenbeck(small(TD3Config(), 9));
+  c.steps_per_iteration = 100;
+  TD3 a(c);
+  for (int i = 0; i < 3; ++i) a.train();  // mid-episode: the process is not at 0
+  a.save_checkpoint(dir.path() / "ckpt");
+  std::unique_ptr<Algorithm> restored = restore_algorithm(dir.path() / "ckpt");
+  auto& b = dynamic_cast<TD3&>(*restored);
+  ASSERT_NE(b.ornstein_uhlenbeck_noise(), nullptr);
+  const auto state_of = [](const TD3& t) {
+    const std::span<const double> s = t.ornstein_uhlenbeck_noise()->state();
+    return std::vector<double>(s.begin(), s.end());
+  };
+  EXPECT_EQ(state_of(a), state_of(b));
+  EXPECT_NE(state_of(a)[0], 0.0);
+  expect_same_state(a, b, "td3 ou");
+  for (int i = 0; i < 3; ++i) expect_same_metrics(a.train(), b.train(), "td3 ou");
+  expect_same_state(a, b, "td3 ou");
+  EXPECT_EQ(state_of(a), state_of(b));
+
+  // A state without the process is refused, naming the tensor and the key.
+  TD3Config gaussian = c;
+  gaussian.exploration_noise_type = "gaussian";
+  TD3 g(gaussian);
+  g.save_checkpoint(dir.path() / "gaussian");
+  EXPECT_ERROR_CONTAINS(
+      algorithm_info("td3").check_state(
+          read_safetensors(dir.path() / "gaussian" / kAlgorithmStateFile), c.to_json()),
+      "missing tensor 'exploration/ornstein_uhlenbeck/state' (the config's "
+      "exploration_noise_type is \"ornstein_uhlenbeck\")");
 }
 
 // --- Learning (release builds only) -----------------------------------------------------
