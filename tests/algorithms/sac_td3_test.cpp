@@ -224,6 +224,12 @@ TEST(OffPolicy, RegisteredWithPresets) {
     EXPECT_NO_THROW(algorithm_info(name).normalize_config(config));
     EXPECT_ERROR_CONTAINS(algorithm_info(name).normalize_config({{"tau", -1}}), "'tau'");
   }
+  const nlohmann::json mcc = preset_config("td3", "MountainCarContinuous-v0");
+  EXPECT_EQ(mcc["exploration_noise_type"], "ornstein_uhlenbeck");
+  const TD3Config c = TD3Config::from_json(algorithm_info("td3").normalize_config(mcc));
+  EXPECT_EQ(c.env_id, "MountainCarContinuous-v0");
+  EXPECT_EQ(c.exploration_noise, 1.0);
+  EXPECT_EQ(c.total_timesteps, 50000);
 }
 
 TD3Config ornstein_uhlenbeck(TD3Config c) {
@@ -234,7 +240,7 @@ TD3Config ornstein_uhlenbeck(TD3Config c) {
 
 TEST(TD3OrnsteinUhlenbeck, ExploresWithTheProcessAndRestartsItAtEpisodeEnds) {
   TD3Config c = small(TD3Config(), 2);
-  c.steps_per_iteration = 100;  // 50 vector steps; Pendulum episodes are 200 steps
+  c.steps_per_iteration = 100;  // 50 vector steps
   TD3 gaussian(c), ou(ornstein_uhlenbeck(c));
   EXPECT_EQ(gaussian.ornstein_uhlenbeck_noise(), nullptr);
   const OrnsteinUhlenbeckNoise* noise = ou.ornstein_uhlenbeck_noise();
@@ -243,15 +249,17 @@ TEST(TD3OrnsteinUhlenbeck, ExploresWithTheProcessAndRestartsItAtEpisodeEnds) {
   EXPECT_EQ(noise->options().sigma, 0.5);
   EXPECT_EQ(noise->options().theta, 0.15);
   EXPECT_EQ(noise->options().dt, 0.01);
-  ou.train();  // uniform actions only (learning_starts 150): the process has not moved
+  // 2 environments: learning_starts 150 is vector step 75; episodes end at vector step 200.
+  ou.train();  // vector steps 1..50: uniform actions only, the process has not moved
   for (double x : noise->state()) EXPECT_EQ(x, 0.0);
-  ou.train();  // vector steps 51..100: noise from step 75, episodes end at 100
+  ou.train();  // 51..100: the process runs from step 76
+  for (double x : noise->state()) EXPECT_NE(x, 0.0);
+  ou.train();
+  ou.train();  // 151..200: both episodes end at 200
   for (double x : noise->state()) EXPECT_EQ(x, 0.0) << "restarted at the episode end";
   ou.train();
   for (double x : noise->state()) EXPECT_NE(x, 0.0);
-  gaussian.train();
-  gaussian.train();
-  gaussian.train();
+  for (int i = 0; i < 5; ++i) gaussian.train();
   EXPECT_FALSE(same_bits(gaussian.policy().model().flat_parameters(),
                          ou.policy().model().flat_parameters()));
   c.exploration_noise_type = "brownian";

@@ -104,7 +104,7 @@ TEST(OrnsteinUhlenbeckNoise, StatisticsFollowTheClosedForm) {
   EXPECT_GT(cov / std::sqrt(var * var_200), 0.25) << "correlated over 200 steps";
 
   // The limit: sigma^2 / (2 theta - theta^2 dt), about 0.834 (std 0.913) here.
-  EXPECT_DOUBLE_EQ(noise.stationary_variance(), s2 / (1 - a * a));
+  EXPECT_NEAR(noise.stationary_variance(), s2 / (1 - a * a), 1e-12);
   EXPECT_NEAR(noise.stationary_variance(), 0.8340, 1e-4);
   o.theta = 0;
   EXPECT_EQ(OrnsteinUhlenbeckNoise(1, 1, o).stationary_variance(),
