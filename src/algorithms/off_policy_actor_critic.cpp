@@ -13,6 +13,8 @@
 namespace cairn {
 namespace {
 
+constexpr const char* kNoisePrefix = "exploration/ornstein_uhlenbeck/";
+
 nn::LrSchedule schedule_of(double lr, const OffPolicyConfig& c) {
   return c.anneal_lr ? nn::LrSchedule::linear(lr, 0.0, c.total_timesteps)
                      : nn::LrSchedule::constant(lr);
@@ -92,6 +94,11 @@ OffPolicyActorCritic::OffPolicyActorCritic(std::string name, std::string label_t
 
 OffPolicyActorCritic::~OffPolicyActorCritic() = default;
 
+void OffPolicyActorCritic::use_ornstein_uhlenbeck_noise(const OrnsteinUhlenbeckOptions& options) {
+  action_noise_.emplace(num_envs_, action_dim_, options);
+  noise_.assign(num_envs_ * action_dim_, 0.0f);
+}
+
 nn::AdamOptions OffPolicyActorCritic::adam(double lr) const {
   nn::AdamOptions a;
   a.lr = lr;
@@ -138,6 +145,18 @@ void OffPolicyActorCritic::act(TrainResult& result) {
       for (size_t j = 0; j < action_dim_; ++j)
         env_actions_[e * action_dim_ + j] =
             static_cast<float>(action_rng_.uniform(low[j], high[j]));
+  } else if (action_noise_) {
+    // a = clip(mu(s) + x_t * (high - low) / 2, low, high), x_t the Ornstein-Uhlenbeck
+    // process (Lillicrap et al. 2016's DDPG exploration, as Stable-Baselines3 adds it).
+    policy_->compute_actions(observations_, /*explore=*/false, action_rng_, {}, env_actions_);
+    action_noise_->sample(action_rng_, noise_);
+    const std::vector<float>& low = bounds_.low();
+    const std::vector<float>& high = bounds_.high();
+    for (size_t i = 0; i < env_actions_.size(); ++i) {
+      const size_t j = i % action_dim_;
+      const float half_range = (high[j] - low[j]) / 2.0f;
+      env_actions_[i] = std::clamp(env_actions_[i] + noise_[i] * half_range, low[j], high[j]);
+    }
   } else {
     policy_->compute_actions(observations_, /*explore=*/true, action_rng_, {}, env_actions_);
   }
@@ -151,6 +170,11 @@ void OffPolicyActorCritic::act(TrainResult& result) {
              : ""));
   }
   count_steps(static_cast<int64_t>(num_envs_));
+  if (action_noise_) {
+    // A new episode starts a new process (Stable-Baselines3's VectorizedActionNoise).
+    for (size_t e = 0; e < num_envs_; ++e)
+      if (envs_->terminated()[e] || envs_->truncated()[e]) action_noise_->reset(e);
+  }
   for (const EpisodeRecord& ep : envs_->finished_episodes())
     episode_finished(result, ep.episode_return, ep.length);
   for (size_t e = 0; e < num_envs_; ++e)
@@ -228,11 +252,17 @@ void OffPolicyActorCritic::save_state(TensorDict& out) const {
              Tensor::i64(std::span<const int64_t>(counters + 1, 1), {}));
   critics_->save_state(out, "critics/");
   if (config_.checkpoint_replay_buffer) replay_->save_state(out, "replay/");
+  if (action_noise_) action_noise_->save_state(out, kNoisePrefix);
   save_update_state(out);
 }
 
 void OffPolicyActorCritic::restore_state(const TensorDict& in) {
-  check_off_policy_state(in, config_.checkpoint_replay_buffer);
+  check_off_policy_state(in, config_.checkpoint_replay_buffer, action_noise_.has_value());
+  if (action_noise_) {
+    OrnsteinUhlenbeckNoise noise = *action_noise_;
+    noise.restore_state(in, kNoisePrefix);  // checked before anything changes
+    *action_noise_ = std::move(noise);
+  }
   restore_rng_state(action_rng_, "rng/actions", in);
   restore_rng_state(update_rng_, "rng/update", in);
   in.expect("off_policy/vector_steps", DType::i64, {})
@@ -248,7 +278,8 @@ void OffPolicyActorCritic::restore_state(const TensorDict& in) {
   }
 }
 
-void check_off_policy_state(const TensorDict& in, bool replay_buffer) {
+void check_off_policy_state(const TensorDict& in, bool replay_buffer,
+                            bool ornstein_uhlenbeck_noise) {
   check_rng_state(in, "rng/actions");
   check_rng_state(in, "rng/update");
   for (const char* name : {"off_policy/vector_steps", "off_policy/gradient_steps"}) {
@@ -258,6 +289,11 @@ void check_off_policy_state(const TensorDict& in, bool replay_buffer) {
   if (replay_buffer && !in.contains("replay/size")) {
     throw Error(in.source() +
                 ": missing tensor 'replay/size' (the config's checkpoint_replay_buffer is true)");
+  }
+  const std::string noise = std::string(kNoisePrefix) + "state";
+  if (ornstein_uhlenbeck_noise && !in.contains(noise)) {
+    throw Error(in.source() + ": missing tensor '" + noise +
+                "' (the config's exploration_noise_type is \"ornstein_uhlenbeck\")");
   }
 }
 

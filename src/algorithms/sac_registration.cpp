@@ -59,7 +59,8 @@ AlgorithmInfo td3_algorithm_info() {
     return std::make_unique<TD3>(TD3Config::from_json(j));
   };
   info.check_state = [](const TensorDict& state, const nlohmann::json& config) {
-    check_off_policy_state(state, keeps_replay(config));
+    check_off_policy_state(state, keeps_replay(config),
+                           config.value("exploration_noise_type", "") == "ornstein_uhlenbeck");
   };
   info.metric_names = TD3::metric_names();
   for (const auto& [env_id, keys] : td3_presets()) info.presets[env_id] = keys;

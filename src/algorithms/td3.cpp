@@ -39,6 +39,11 @@ TD3::TD3(const TD3Config& config)
     : OffPolicyActorCritic("td3", "TD3", validated(config), td3_policy_options(config),
                            actor_spec(config), kStepMetrics),
       config_(config) {
+  if (config_.exploration_noise_type == "ornstein_uhlenbeck") {
+    OrnsteinUhlenbeckOptions ou;  // theta 0.15, dt 0.01 (Stable-Baselines3's defaults)
+    ou.sigma = config_.exploration_noise;
+    use_ornstein_uhlenbeck_noise(ou);
+  }
   TD3UpdateSettings s;
   s.policy_noise = config_.policy_noise;
   s.noise_clip = config_.noise_clip;

@@ -14,6 +14,7 @@
 #include "cairn/algorithms/sac.h"
 #include "cairn/algorithms/td3.h"
 #include "cairn/checkpoint/checkpoint_format.h"
+#include "cairn/io/safetensors.h"
 #include "cairn/policy/policy.h"
 #include "error_matchers.h"
 #include "support/scratch_dir.h"
@@ -223,23 +224,97 @@ TEST(OffPolicy, RegisteredWithPresets) {
     EXPECT_NO_THROW(algorithm_info(name).normalize_config(config));
     EXPECT_ERROR_CONTAINS(algorithm_info(name).normalize_config({{"tau", -1}}), "'tau'");
   }
+  const nlohmann::json mcc = preset_config("td3", "MountainCarContinuous-v0");
+  EXPECT_EQ(mcc["exploration_noise_type"], "ornstein_uhlenbeck");
+  const TD3Config c = TD3Config::from_json(algorithm_info("td3").normalize_config(mcc));
+  EXPECT_EQ(c.env_id, "MountainCarContinuous-v0");
+  EXPECT_EQ(c.exploration_noise, 1.0);
+  EXPECT_EQ(c.total_timesteps, 50000);
+}
+
+TD3Config ornstein_uhlenbeck(TD3Config c) {
+  c.exploration_noise_type = "ornstein_uhlenbeck";
+  c.exploration_noise = 0.5;
+  return c;
+}
+
+TEST(TD3OrnsteinUhlenbeck, ExploresWithTheProcessAndRestartsItAtEpisodeEnds) {
+  TD3Config c = small(TD3Config(), 2);
+  c.steps_per_iteration = 100;  // 50 vector steps
+  TD3 gaussian(c), ou(ornstein_uhlenbeck(c));
+  EXPECT_EQ(gaussian.ornstein_uhlenbeck_noise(), nullptr);
+  const OrnsteinUhlenbeckNoise* noise = ou.ornstein_uhlenbeck_noise();
+  ASSERT_NE(noise, nullptr);
+  EXPECT_EQ(noise->num_envs(), 2u);
+  EXPECT_EQ(noise->options().sigma, 0.5);
+  EXPECT_EQ(noise->options().theta, 0.15);
+  EXPECT_EQ(noise->options().dt, 0.01);
+  // 2 environments: learning_starts 150 is vector step 75; episodes end at vector step 200.
+  ou.train();  // vector steps 1..50: uniform actions only, the process has not moved
+  for (double x : noise->state()) EXPECT_EQ(x, 0.0);
+  ou.train();  // 51..100: the process runs from step 76
+  for (double x : noise->state()) EXPECT_NE(x, 0.0);
+  ou.train();
+  ou.train();  // 151..200: both episodes end at 200
+  for (double x : noise->state()) EXPECT_EQ(x, 0.0) << "restarted at the episode end";
+  ou.train();
+  for (double x : noise->state()) EXPECT_NE(x, 0.0);
+  for (int i = 0; i < 5; ++i) gaussian.train();
+  EXPECT_FALSE(same_bits(gaussian.policy().model().flat_parameters(),
+                         ou.policy().model().flat_parameters()));
+  c.exploration_noise_type = "brownian";
+  EXPECT_ERROR_CONTAINS(TD3{c}, "'exploration_noise_type'");
+}
+
+TEST(TD3OrnsteinUhlenbeck, ResumeIsBitIdenticalIncludingTheNoiseState) {
+  ScratchDir dir;
+  TD3Config c = ornstein_uhlenbeck(small(TD3Config(), 9));
+  c.steps_per_iteration = 100;
+  TD3 a(c);
+  for (int i = 0; i < 3; ++i) a.train();  // mid-episode: the process is not at 0
+  a.save_checkpoint(dir.path() / "ckpt");
+  std::unique_ptr<Algorithm> restored = restore_algorithm(dir.path() / "ckpt");
+  auto& b = dynamic_cast<TD3&>(*restored);
+  ASSERT_NE(b.ornstein_uhlenbeck_noise(), nullptr);
+  const auto state_of = [](const TD3& t) {
+    const std::span<const double> s = t.ornstein_uhlenbeck_noise()->state();
+    return std::vector<double>(s.begin(), s.end());
+  };
+  EXPECT_EQ(state_of(a), state_of(b));
+  EXPECT_NE(state_of(a)[0], 0.0);
+  expect_same_state(a, b, "td3 ou");
+  for (int i = 0; i < 3; ++i) expect_same_metrics(a.train(), b.train(), "td3 ou");
+  expect_same_state(a, b, "td3 ou");
+  EXPECT_EQ(state_of(a), state_of(b));
+
+  // A state without the process is refused, naming the tensor and the key.
+  TD3Config gaussian = c;
+  gaussian.exploration_noise_type = "gaussian";
+  TD3 g(gaussian);
+  g.save_checkpoint(dir.path() / "gaussian");
+  EXPECT_ERROR_CONTAINS(
+      algorithm_info("td3").check_state(
+          read_safetensors(dir.path() / "gaussian" / kAlgorithmStateFile), c.to_json()),
+      "missing tensor 'exploration/ornstein_uhlenbeck/state' (the config's "
+      "exploration_noise_type is \"ornstein_uhlenbeck\")");
 }
 
 // --- Learning (release builds only) -----------------------------------------------------
 
-// Seeds 1..2, or 1..$CAIRN_OFF_POLICY_SEEDS (bench/off_policy_learning.sh sets 5).
-std::vector<uint64_t> learning_seeds() {
+// Seeds 1..ci_seeds, or 1..$CAIRN_OFF_POLICY_SEEDS (bench/off_policy_learning.sh sets 5).
+std::vector<uint64_t> learning_seeds(uint64_t ci_seeds) {
   const char* n = std::getenv("CAIRN_OFF_POLICY_SEEDS");
-  const uint64_t count = n != nullptr ? std::strtoull(n, nullptr, 10) : 2;
+  const uint64_t count = n != nullptr ? std::strtoull(n, nullptr, 10) : ci_seeds;
   std::vector<uint64_t> seeds;
   for (uint64_t s = 1; s <= std::max<uint64_t>(count, 1); ++s) seeds.push_back(s);
   return seeds;
 }
 
 template <typename Algo, typename Config>
-void expect_learns(const std::string& algo, const std::string& env, double threshold) {
+void expect_learns(const std::string& algo, const std::string& env, double threshold,
+                   uint64_t ci_seeds = 2) {
   if (sanitized()) GTEST_SKIP() << "learning tests run in the release build";
-  for (uint64_t seed : learning_seeds()) {
+  for (uint64_t seed : learning_seeds(ci_seeds)) {
     Config c = Config::from_json(preset_config(algo, env));
     c.seed = seed;
     Algo a(c);
@@ -256,6 +331,12 @@ TEST(SACLearning, PendulumWithin20kSteps) {
 
 TEST(TD3Learning, PendulumWithin20kSteps) {
   expect_learns<TD3, TD3Config>("td3", "Pendulum-v1", -200.0);
+}
+
+// About 20 s of CPU a seed (50k steps, then 100 evaluation episodes of up to 999 steps):
+// one seed in CI, five in bench/off_policy_learning.sh.
+TEST(TD3Learning, MountainCarContinuousWithin50kSteps) {
+  expect_learns<TD3, TD3Config>("td3", "MountainCarContinuous-v0", 90.0, /*ci_seeds=*/1);
 }
 
 }  // namespace

@@ -6,7 +6,11 @@
 // num_envs vector steps). Each vector step:
 //   1. acts: while fewer than learning_starts environment steps were taken, a uniform
 //      random action in the Box (as Stable-Baselines3 and CleanRL); afterwards the
-//      policy's exploring action (its head draws the noise from the action generator);
+//      policy's exploring action (its head draws the noise from the action generator),
+//      or, when the algorithm chose Ornstein-Uhlenbeck noise
+//      (use_ornstein_uhlenbeck_noise), the deterministic action plus that noise times the
+//      Box's half range, clipped to the bounds (the noise from the action generator; an
+//      environment's process restarts at 0 when its episode ends);
 //   2. steps the environments and records finished episodes;
 //   3. stores the step in the replay buffer (storage/replay_buffer.h): environment actions
 //      as the environments received them, terminated vs truncated kept apart;
@@ -26,7 +30,8 @@
 // State (save_state): "rng/actions", "rng/update", "off_policy/vector_steps",
 // "off_policy/gradient_steps", "critics/..." (TwinCritic), "replay/..." (ReplayBuffer,
 // unless checkpoint_replay_buffer is false: then the checkpoint is not complete and a
-// resumed run starts from an empty buffer), plus the algorithm's own
+// resumed run starts from an empty buffer), "exploration/ornstein_uhlenbeck/state" with
+// Ornstein-Uhlenbeck noise (ornstein_uhlenbeck_noise.h), plus the algorithm's own
 // (save_update_state). The frame saves the environments ("envs/...").
 //
 // Thread safety: not thread-safe. train() does not allocate in steady state (apart from
@@ -35,6 +40,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,6 +52,7 @@
 #include "cairn/algorithms/twin_critic.h"
 #include "cairn/env/vector_env.h"
 #include "cairn/nn/lr_schedule.h"
+#include "cairn/policy/ornstein_uhlenbeck_noise.h"
 #include "cairn/policy/policy.h"
 #include "cairn/policy/squashed_gaussian.h"
 #include "cairn/storage/replay_buffer.h"
@@ -65,6 +72,10 @@ class OffPolicyActorCritic : public Algorithm {
 
   TwinCritic& critics() { return *critics_; }
   const ReplayBuffer& replay_buffer() const { return *replay_; }
+  // The exploration noise process, or nullptr with the policy's own exploration.
+  const OrnsteinUhlenbeckNoise* ornstein_uhlenbeck_noise() const {
+    return action_noise_ ? &*action_noise_ : nullptr;
+  }
   int64_t gradient_steps_done() const { return gradient_steps_; }
 
  protected:
@@ -79,6 +90,11 @@ class OffPolicyActorCritic : public Algorithm {
   OffPolicyActorCritic(std::string name, std::string label, const OffPolicyConfig& config,
                        PolicyOptions policy_options, const nn::ModelSpec& actor_spec,
                        const std::vector<std::string>& metric_names);
+
+  // Explores with Ornstein-Uhlenbeck noise of `options` (one process per environment and
+  // action element) instead of the policy head's exploration; for constructors.
+  // Throws cairn::Error on invalid options (OrnsteinUhlenbeckNoise).
+  void use_ornstein_uhlenbeck_noise(const OrnsteinUhlenbeckOptions& options);
 
   // One gradient step on `batch`, reporting its metrics with accumulate(). Returns false
   // if a loss or gradient was not finite (nothing was updated after it).
@@ -110,6 +126,8 @@ class OffPolicyActorCritic : public Algorithm {
   OffPolicyConfig config_;
   std::unique_ptr<VectorEnv> envs_;
   std::unique_ptr<ReplayBuffer> replay_;
+  std::optional<OrnsteinUhlenbeckNoise> action_noise_;
+  std::vector<float> noise_;
   SquashedGaussian<float> bounds_;  // to_bounds / from_bounds of the Box
   nn::LrSchedule actor_lr_, critic_lr_;
   Rng action_rng_, update_rng_;
@@ -126,8 +144,10 @@ class OffPolicyActorCritic : public Algorithm {
 };
 
 // The checks restore_state() makes before restoring anything, for
-// AlgorithmInfo::check_state: the generators, the counters and, when the config keeps
-// it, the replay buffer's presence. Throws cairn::Error naming the tensor.
-void check_off_policy_state(const TensorDict& in, bool replay_buffer);
+// AlgorithmInfo::check_state: the generators, the counters, when the config keeps it the
+// replay buffer's presence, and with Ornstein-Uhlenbeck noise its state's presence.
+// Throws cairn::Error naming the tensor.
+void check_off_policy_state(const TensorDict& in, bool replay_buffer,
+                            bool ornstein_uhlenbeck_noise = false);
 
 }  // namespace cairn

@@ -1,11 +1,14 @@
 // TD3: Twin Delayed DDPG (Fujimoto et al. 2018, "Addressing Function Approximation Error
 // in Actor-Critic Methods"): twin critics with clipped double-Q targets, target policy
-// smoothing, delayed actor and target updates, Gaussian exploration noise.
+// smoothing, delayed actor and target updates, Gaussian or Ornstein-Uhlenbeck
+// exploration noise.
 //
 // The learning loop is OffPolicyActorCritic's (off_policy_actor_critic.h); each gradient
 // step is TD3Update's (td3_update.h, equations named there). The policy is a
 // cairn::Policy with the deterministic head: the action is tanh(mu(s)) rescaled to the
-// bounds; exploring adds N(0, (exploration_noise * (high - low) / 2)^2) and clips. The
+// bounds; exploring adds N(0, (exploration_noise * (high - low) / 2)^2) and clips, or
+// with exploration_noise_type "ornstein_uhlenbeck" adds the loop's Ornstein-Uhlenbeck
+// process (off_policy_actor_critic.h) of sigma exploration_noise. The
 // target actor is a copy of the policy's model, Polyak averaged with the critics.
 //
 // Metrics: critic_loss, actor_loss (over the steps that updated the actor), q_mean;

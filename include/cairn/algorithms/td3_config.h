@@ -23,10 +23,16 @@ namespace cairn {
 
 struct TD3Config : OffPolicyConfig {
   TD3Config() { critic_learning_rate = 3e-4; }
-  int64_t policy_delay = 2;        // critic updates per actor and target update
-  double policy_noise = 0.2;       // target policy smoothing noise std
-  double noise_clip = 0.5;         // ... clipped to +-noise_clip
-  double exploration_noise = 0.1;  // Gaussian exploration noise std (the policy's)
+  int64_t policy_delay = 2;   // critic updates per actor and target update
+  double policy_noise = 0.2;  // target policy smoothing noise std
+  double noise_clip = 0.5;    // ... clipped to +-noise_clip
+  // Exploration: "gaussian" adds independent N(0, exploration_noise^2) each step (the
+  // policy head's); "ornstein_uhlenbeck" adds an Ornstein-Uhlenbeck process of sigma
+  // exploration_noise, theta 0.15, dt 0.01 per environment, restarted at episode ends
+  // (ornstein_uhlenbeck_noise.h; what MountainCarContinuous needs). Either way the scale
+  // is a fraction of the half range and a restored policy folder explores Gaussian.
+  double exploration_noise = 0.1;
+  std::string exploration_noise_type = "gaussian";
 
   // Throws cairn::Error naming the first invalid field.
   void validate() const;
