@@ -192,6 +192,5 @@ TEST(DQNLearning, CartPoleSolves) {
   expect_preset_solves("CartPole-v1", 475.0, 2);
 }
 
-
 }  // namespace
 }  // namespace cairn
