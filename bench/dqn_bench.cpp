@@ -10,10 +10,15 @@
 //                              >= 475 and Acrobot-v1 >= -100 over 100 deterministic episodes
 //                              after the preset's total_timesteps, and what MountainCar-v0
 //                              reaches (CI's tests/algorithms/dqn_test.cpp runs fewer seeds)
+//   dqn_bench --learning ENV [SEEDS [key=value ...]]
+//                              the same for one preset, seeds 1..SEEDS (default 5), with
+//                              config overrides (as `cairn train --set`), for tuning
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "bench_report.h"
 #include "cairn/algorithms/dqn.h"
@@ -51,12 +56,16 @@ void time_to_solve(int seeds) {
   table.print();
 }
 
-void learning() {
-  cairn::bench::print_machine("DQN presets: 100-episode deterministic evaluation, 5 seeds");
+void learning(const std::vector<std::string>& envs, uint64_t seeds,
+              const std::vector<std::string>& overrides) {
+  cairn::bench::print_machine("DQN presets: 100-episode deterministic evaluation, " +
+                              std::to_string(seeds) + " seeds");
+  for (const std::string& o : overrides) std::printf("override: %s\n", o.c_str());
   cairn::bench::Table table({"env", "seed", "env steps", "train time (s)", "mean return"});
-  for (const char* env : {"CartPole-v1", "Acrobot-v1", "MountainCar-v0"}) {
-    for (uint64_t seed = 1; seed <= 5; ++seed) {
+  for (const std::string& env : envs) {
+    for (uint64_t seed = 1; seed <= seeds; ++seed) {
       cairn::DQNConfig c = cairn::dqn_preset(env);
+      for (const std::string& o : overrides) c.set(o);
       c.seed = seed;
       cairn::DQN dqn(c);
       cairn::StopConditions stop;
@@ -78,7 +87,12 @@ void learning() {
 
 int main(int argc, char** argv) {
   if (argc > 1 && std::strcmp(argv[1], "--learning") == 0) {
-    learning();
+    if (argc == 2) {
+      learning({"CartPole-v1", "Acrobot-v1", "MountainCar-v0"}, 5, {});
+    } else {
+      learning({argv[2]}, argc > 3 ? std::stoull(argv[3]) : 5,
+               std::vector<std::string>(argv + std::min(argc, 4), argv + argc));
+    }
     return 0;
   }
   time_to_solve(argc > 1 ? std::atoi(argv[1]) : 5);

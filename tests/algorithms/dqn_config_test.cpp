@@ -117,6 +117,7 @@ TEST(DQNConfig, PresetsAreZoosAndValid) {
     EXPECT_NO_THROW(c.validate()) << env;
   }
   EXPECT_EQ(dqn_preset("CartPole-v1").train_freq, 256);
+  EXPECT_TRUE(dqn_preset("CartPole-v1").anneal_lr);
   EXPECT_EQ(dqn_preset("Acrobot-v1").gradient_steps, -1);
   EXPECT_EQ(dqn_preset("MountainCar-v0").gamma, 0.98);
   EXPECT_FALSE(has_dqn_preset("Pendulum-v1"));

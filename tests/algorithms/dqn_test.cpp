@@ -195,6 +195,5 @@ TEST(DQNLearning, DISABLED_CartPoleSolves) {
   expect_preset_solves("CartPole-v1", 475.0, 2);
 }
 
-
 }  // namespace
 }  // namespace cairn
