@@ -188,9 +188,11 @@ void expect_preset_solves(const std::string& env, double threshold, int seeds) {
   }
 }
 
-// Disabled while issue 11 is open: with the zoo's CartPole hyperparameters, seed 1 reaches
-// 500 around 37k steps and then degrades to ~110 by the preset's 50k (SB3 reaches 500 at
-// 25k with the same settings). Run it with --gtest_also_run_disabled_tests.
+// Disabled in CI while issue 11 is open: with the preset (the zoo's hyperparameters and a
+// linearly annealed learning rate) all five seeds reach >= 475 on this machine kind, but
+// seed 1 only just (477.7), so a CPU with other vector units could fall below the
+// threshold; without annealing, 3 of 5 seeds lose a solved policy by 50k steps. The 5-seed
+// check is `dqn_bench --learning`; run this with --gtest_also_run_disabled_tests.
 TEST(DQNLearning, DISABLED_CartPoleSolves) {
   expect_preset_solves("CartPole-v1", 475.0, 2);
 }
