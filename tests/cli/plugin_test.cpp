@@ -70,7 +70,8 @@ TEST(CliPlugin, SimpleCorridorReachesTheProgramOnlyThroughItsPlugin) {
   ASSERT_TRUE(fs::exists(kCorridorPlugin)) << kCorridorPlugin;
   CliRun r = run_cli("envs --json");
   ASSERT_EQ(r.exit_code, 0) << r.out;
-  for (const auto& e : json_of(r)["environments"]) EXPECT_NE(e["id"], "SimpleCorridor-v0");
+  const nlohmann::json listed = json_of(r);  // kept alive for the loop
+  for (const auto& e : listed["environments"]) EXPECT_NE(e["id"], "SimpleCorridor-v0");
   r = run_cli("rollout --env SimpleCorridor-v0 --episodes 1");
   EXPECT_EQ(r.exit_code, 2) << r.out;
   EXPECT_NE(r.out.find("unknown environment id 'SimpleCorridor-v0'"), std::string::npos) << r.out;
