@@ -22,7 +22,9 @@
 #include <fstream>
 #include <span>
 #include <string>
+#include <vector>
 
+#include "cairn/algorithms/algorithm_registry.h"
 #include "cairn/algorithms/ppo.h"
 #include "cairn/checkpoint/checkpoint_manager.h"
 #include "cairn/error.h"
@@ -90,6 +92,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   refused_or_fine([&] { cairn::cli::read_series(run, {"episode_return_mean"}, std::nullopt); });
   // The iteration a resume would trim to: a few values around the rows' own.
   const int64_t iteration = size > 0 ? static_cast<int64_t>(data[size - 1] % 8) - 1 : 0;
-  refused_or_fine([&] { cairn::cli::MetricsLog log(run, iteration); });
+  // The columns of a PPO run, as `cairn train` writes them (outside the refused-or-fine
+  // check: an unknown algorithm would be a broken target, not a refused input).
+  static const std::vector<std::string> columns =
+      cairn::cli::metric_columns(cairn::algorithm_info("ppo").metric_names);
+  refused_or_fine([&] { cairn::cli::MetricsLog log(run, iteration, columns); });
   return 0;
 }
