@@ -37,14 +37,3 @@ function(cairn_project_flags target)
     target_compile_options(${target} PRIVATE -Werror)
   endif()
 endfunction()
-
-# Precompiled headers: the third-party headers nearly every file includes (Eigen,
-# nlohmann_json, and GoogleTest for the tests) take most of a file's compile time, parsed
-# again for each file otherwise. The fuzz preset turns this off, so that a CI run still
-# compiles the library with every file including what it uses.
-function(cairn_precompiled_headers target)
-  if(CAIRN_PCH)
-    target_precompile_headers(${target} PRIVATE <Eigen/Core> <nlohmann/json.hpp> <filesystem>
-                                                <string> <vector> ${ARGN})
-  endif()
-endfunction()
