@@ -2,12 +2,11 @@
 // and the `cairn` program: examples/ is built on its own against the installed headers and
 // library, its programs run, and its plugin (examples/plugin/, a custom environment and a
 // custom layer with its export lowering) is used by the installed program for a whole
-// workflow. The installation is made once for the suite.
+// workflow. The installation is made once for the suite (by its first test).
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
-#include <memory>
 
 #include "cli/cli_runner.h"
 #include "support/scratch_dir.h"
@@ -20,30 +19,46 @@ using testing_cli::CliRun;
 using testing_cli::json_of;
 using testing_cli::run_shell;
 
+// Where the suite's installation lives: one install and one build of examples/ per ctest
+// run, made by InstallPackage.InstallsAndTheExamplesBuildAgainstIt, which ctest runs
+// before the Install tests (it is their fixture: tests/ctest_properties.cmake), and which
+// runs first when the test program is run on its own (it is defined first).
+fs::path install_root() {
+  return fs::path(CAIRN_BINARY_DIR) / "install_test";
+}
+fs::path prefix() {
+  return install_root() / "prefix";
+}
+fs::path build() {
+  return install_root() / "build";
+}
+fs::path built_stamp() {
+  return install_root() / "built";
+}
+
+TEST(InstallPackage, InstallsAndTheExamplesBuildAgainstIt) {
+  fs::remove_all(install_root());
+  fs::create_directories(install_root());
+  const std::string cmake = CAIRN_CMAKE_COMMAND;
+  CliRun r = run_shell(cmake + " --install " + CAIRN_BINARY_DIR + " --prefix " + prefix().string());
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  r = run_shell(cmake + " -S " + CAIRN_SOURCE_DIR + "/examples -B " + build().string() +
+                " -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=" + prefix().string() +
+                " -DCMAKE_CXX_COMPILER=" + CAIRN_CXX_COMPILER);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  r = run_shell(cmake + " --build " + build().string() + " -j2");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  std::ofstream(built_stamp()) << "made by InstallPackage.InstallsAndTheExamplesBuildAgainstIt\n";
+}
+
 class Install : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = std::make_unique<testing_io::ScratchDir>();
-    const std::string cmake = CAIRN_CMAKE_COMMAND;
-    CliRun r =
-        run_shell(cmake + " --install " + CAIRN_BINARY_DIR + " --prefix " + prefix().string());
-    install_log_ = r.out;
-    if (r.exit_code != 0) return;
-    r = run_shell(cmake + " -S " + CAIRN_SOURCE_DIR + "/examples -B " + build().string() +
-                  " -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH=" + prefix().string() +
-                  " -DCMAKE_CXX_COMPILER=" + CAIRN_CXX_COMPILER);
-    configure_log_ = r.out;
-    if (r.exit_code != 0) return;
-    r = run_shell(cmake + " --build " + build().string() + " -j2");
-    build_log_ = r.out;
-    built_ = r.exit_code == 0;
+  void SetUp() override {
+    ASSERT_TRUE(fs::exists(built_stamp()))
+        << "no installation in " << install_root()
+        << ": InstallPackage.InstallsAndTheExamplesBuildAgainstIt makes it (ctest runs it first)";
   }
-  static void TearDownTestSuite() { dir_.reset(); }
 
-  void SetUp() override { ASSERT_TRUE(built_) << install_log_ << configure_log_ << build_log_; }
-
-  static fs::path prefix() { return dir_->path() / "prefix"; }
-  static fs::path build() { return dir_->path() / "build"; }
   static fs::path plugin() { return build() / "plugin/libcairn_example_plugin.so"; }
   static fs::path corridor_plugin() {
     return build() / "simple_corridor/libcairn_simple_corridor_plugin.so";
@@ -52,10 +67,6 @@ class Install : public ::testing::Test {
   static CliRun cairn(const std::string& args) {
     return run_shell((prefix() / "bin/cairn").string() + " " + args);
   }
-
-  static inline std::unique_ptr<testing_io::ScratchDir> dir_;
-  static inline std::string install_log_, configure_log_, build_log_;
-  static inline bool built_ = false;
 };
 
 TEST_F(Install, AnOutsideProjectBuildsAndRunsAgainstTheInstalledPackage) {
@@ -77,8 +88,9 @@ TEST_F(Install, AnOutsideProjectBuildsAndRunsAgainstTheInstalledPackage) {
   CliRun r = run_shell((build() / "simple_corridor/simple_corridor_rollout").string());
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find("always-right policy: return 0.60"), std::string::npos) << r.out;
+  testing_io::ScratchDir work;
   r = run_shell((build() / "corridor_guide/corridor_guide").string() + " " +
-                (dir_->path() / "guide_run").string());
+                (work / "guide_run").string());
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find("the restored policy: return 0.60"), std::string::npos) << r.out;
 }
