@@ -7,22 +7,10 @@
 
 #include "error_matchers.h"
 #include "simple_corridor.h"
+#include "support/sanitizer_build.h"
 
 namespace cairn {
 namespace {
-
-// Learning tests train for real; under the sanitizers they would take minutes, and
-// the sanitizer build already runs every code path they use in the shorter tests.
-bool sanitized() {
-#if defined(__SANITIZE_ADDRESS__)
-  return true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-  return true;
-#endif
-#endif
-  return false;
-}
 
 PPOConfig small_cartpole(uint64_t seed) {
   PPOConfig c = ppo_preset("CartPole-v1");
@@ -121,7 +109,8 @@ TEST(PPO, BadConfigurationsAreRefused) {
 // The "Done when" of the PPO issue, per task: every one of 5 seeds reaches the
 // threshold in a 100-episode deterministic evaluation with the shipped preset.
 void expect_preset_solves(const std::string& env, double threshold) {
-  if (sanitized()) GTEST_SKIP() << "learning tests run in the release build";
+  if (testing_build::built_with_address_sanitizer())
+    GTEST_SKIP() << "learning tests run in the release build";
   for (uint64_t seed = 1; seed <= 5; ++seed) {
     PPOConfig c = ppo_preset(env);
     c.seed = seed;

@@ -17,6 +17,7 @@
 #include "cairn/io/safetensors.h"
 #include "cairn/policy/policy.h"
 #include "error_matchers.h"
+#include "support/sanitizer_build.h"
 #include "support/scratch_dir.h"
 
 namespace cairn {
@@ -24,17 +25,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing_io::ScratchDir;
-
-bool sanitized() {
-#if defined(__SANITIZE_ADDRESS__)
-  return true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-  return true;
-#endif
-#endif
-  return false;
-}
 
 template <typename Config>
 Config small(Config c, uint64_t seed) {
@@ -313,7 +303,8 @@ std::vector<uint64_t> learning_seeds(uint64_t ci_seeds) {
 template <typename Algo, typename Config>
 void expect_learns(const std::string& algo, const std::string& env, double threshold,
                    uint64_t ci_seeds = 2) {
-  if (sanitized()) GTEST_SKIP() << "learning tests run in the release build";
+  if (testing_build::built_with_address_sanitizer())
+    GTEST_SKIP() << "learning tests run in the release build";
   for (uint64_t seed : learning_seeds(ci_seeds)) {
     Config c = Config::from_json(preset_config(algo, env));
     c.seed = seed;

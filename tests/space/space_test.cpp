@@ -13,7 +13,7 @@
 namespace cairn {
 namespace {
 
-constexpr float kInf = std::numeric_limits<float>::infinity();
+constexpr float kInfinity = std::numeric_limits<float>::infinity();
 
 using testing::error_of;
 
@@ -54,7 +54,7 @@ TEST(Space, SizesAndFlatDims) {
 }
 
 TEST(Space, ContainsChecksBoundsKindAndLength) {
-  const Space box = Space::box({-1.0f, 0.0f}, {1.0f, kInf}, {2});
+  const Space box = Space::box({-1.0f, 0.0f}, {1.0f, kInfinity}, {2});
   const float inside[] = {0.5f, 1e30f}, outside[] = {1.5f, 0.0f}, nan[] = {NAN, 0.0f};
   EXPECT_TRUE(box.contains(std::span<const float>(inside)));
   EXPECT_FALSE(box.contains(std::span<const float>(outside)));
@@ -72,8 +72,9 @@ TEST(Space, ContainsChecksBoundsKindAndLength) {
 
 TEST(Space, SamplesStayInsideEverySpace) {
   Rng rng(7);
-  const Space spaces[] = {Space::box({-2.0f, 0.0f, -kInf, -kInf}, {2.0f, kInf, 5.0f, kInf}, {4}),
-                          Space::discrete(4, 10), Space::multi_discrete({2, 5}, {1, -3})};
+  const Space spaces[] = {
+      Space::box({-2.0f, 0.0f, -kInfinity, -kInfinity}, {2.0f, kInfinity, 5.0f, kInfinity}, {4}),
+      Space::discrete(4, 10), Space::multi_discrete({2, 5}, {1, -3})};
   for (const Space& s : spaces) {
     for (int i = 0; i < 2000; ++i) {
       if (s.is_box()) {
@@ -106,9 +107,10 @@ TEST(Space, SampleRejectsWrongBuffer) {
 }
 
 TEST(Space, JsonRoundTripsExactly) {
-  const Space spaces[] = {
-      Space::box({-4.8f, -kInf, 0.1f, -3.4028235e38f}, {4.8f, kInf, 0.2f, 3.4028235e38f}, {2, 2}),
-      Space::box(-1.0f, 1.0f, {3}), Space::discrete(7, -3), Space::multi_discrete({2, 9}, {0, 4})};
+  const Space spaces[] = {Space::box({-4.8f, -kInfinity, 0.1f, -3.4028235e38f},
+                                     {4.8f, kInfinity, 0.2f, 3.4028235e38f}, {2, 2}),
+                          Space::box(-1.0f, 1.0f, {3}), Space::discrete(7, -3),
+                          Space::multi_discrete({2, 9}, {0, 4})};
   for (const Space& s : spaces) {
     const nlohmann::json j = s.to_json();
     const Space back = Space::from_json(nlohmann::json::parse(j.dump()));
@@ -162,7 +164,7 @@ TEST(Space, FlattenIsOneHotForIntegers) {
 
 TEST(Space, ToStringReadsLikeGymnasium) {
   EXPECT_EQ(Space::discrete(2).to_string(), "Discrete(2)");
-  EXPECT_EQ(Space::box(-kInf, kInf, {4}).to_string(), "Box(-inf, inf, (4,), float32)");
+  EXPECT_EQ(Space::box(-kInfinity, kInfinity, {4}).to_string(), "Box(-inf, inf, (4,), float32)");
   EXPECT_EQ(Space::multi_discrete({3, 4}).to_string(), "MultiDiscrete([3, 4])");
 }
 
