@@ -11,21 +11,11 @@
 #include "cairn/checkpoint/checkpoint_format.h"
 #include "cairn/policy/policy_head.h"
 #include "error_matchers.h"
+#include "support/learning_run.h"
 #include "support/scratch_dir.h"
 
 namespace cairn {
 namespace {
-
-bool sanitized() {
-#if defined(__SANITIZE_ADDRESS__)
-  return true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-  return true;
-#endif
-#endif
-  return false;
-}
 
 // A small, fast CartPole run that updates from its second vector step on.
 DQNConfig small(uint64_t seed) {
@@ -175,17 +165,9 @@ TEST(DQN, PolicyFolderRestoresAloneBitExactly) {
 // ~15-60 s); bench/dqn_bench --learning runs 5 seeds of every preset, Acrobot-v1's included
 // (100k updates of batch 128 per seed: minutes, too slow for CI).
 void expect_preset_solves(const std::string& env, double threshold, int seeds) {
-  if (sanitized()) GTEST_SKIP() << "learning tests run in the release build";
-  for (uint64_t seed = 1; seed <= static_cast<uint64_t>(seeds); ++seed) {
-    DQNConfig c = dqn_preset(env);
-    c.seed = seed;
-    DQN dqn(c);
-    StopConditions stop;
-    stop.timesteps = c.total_timesteps;
-    dqn.learn(stop);
-    const EvaluationResult e = dqn.evaluate(100, true);
-    EXPECT_GE(e.mean_return, threshold) << env << " seed " << seed;
-  }
+  testing_learning::expect_learns<DQN>(
+      dqn_preset(env), testing_learning::learning_seeds(static_cast<uint64_t>(seeds), nullptr),
+      threshold, env);
 }
 
 // Disabled in CI while issue 11 is open: with the preset (the zoo's hyperparameters and a

@@ -7,22 +7,10 @@
 
 #include "error_matchers.h"
 #include "simple_corridor.h"
+#include "support/learning_run.h"
 
 namespace cairn {
 namespace {
-
-// Learning tests train for real; under the sanitizers they would take minutes, and
-// the sanitizer build already runs every code path they use in the shorter tests.
-bool sanitized() {
-#if defined(__SANITIZE_ADDRESS__)
-  return true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-  return true;
-#endif
-#endif
-  return false;
-}
 
 PPOConfig small_cartpole(uint64_t seed) {
   PPOConfig c = ppo_preset("CartPole-v1");
@@ -119,19 +107,11 @@ TEST(PPO, BadConfigurationsAreRefused) {
 }
 
 // The "Done when" of the PPO issue, per task: every one of 5 seeds reaches the
-// threshold in a 100-episode deterministic evaluation with the shipped preset.
+// threshold in a 100-episode deterministic evaluation with the shipped preset (learning
+// tests train for real: release builds only, support/learning_run.h).
 void expect_preset_solves(const std::string& env, double threshold) {
-  if (sanitized()) GTEST_SKIP() << "learning tests run in the release build";
-  for (uint64_t seed = 1; seed <= 5; ++seed) {
-    PPOConfig c = ppo_preset(env);
-    c.seed = seed;
-    PPO ppo(c);
-    StopConditions stop;
-    stop.timesteps = c.total_timesteps;
-    ppo.learn(stop);
-    const EvaluationResult e = ppo.evaluate(100, true);
-    EXPECT_GE(e.mean_return, threshold) << env << " seed " << seed;
-  }
+  testing_learning::expect_learns<PPO>(
+      ppo_preset(env), testing_learning::learning_seeds(5, nullptr), threshold, env);
 }
 
 TEST(PPOLearning, CartPoleSolvesOnEverySeed) {
