@@ -9,36 +9,23 @@
 namespace cairn {
 namespace {
 
-// Tensor names of DQN's algorithm state (docs/off-policy.md, "DQN: checkpoints").
-constexpr const char* kActionRng = "rng/actions";
-constexpr const char* kSampleRng = "rng/sample";
-constexpr const char* kCounters = "dqn/counters";  // vector steps, updates
-constexpr const char* kTargetPrefix = "target/";   // + parameter name
+// Tensor names of DQN's own state (docs/off-policy.md, "DQN: checkpoints"); the loop's
+// ("rng/actions", "rng/sample", "dqn/counters", "replay/...") are OffPolicyAlgorithm's.
+constexpr const char* kTargetPrefix = "target/";  // + parameter name
 constexpr const char* kOptimizerPrefix = "optimizer/q/";
-constexpr const char* kReplayPrefix = "replay/";
 
 }  // namespace
 
-void DQN::save_state(TensorDict& out) const {
-  save_rng_state(action_rng_, kActionRng, out);
-  save_rng_state(sample_rng_, kSampleRng, out);
-  const int64_t counters[] = {vector_steps_, updates_};
-  out.insert(kCounters, Tensor::i64(counters, {2}));
+void DQN::save_algorithm_state(TensorDict& out) const {
   for (const nn::TensorInfo& t : target_->parameters()) {
     out.insert(kTargetPrefix + t.name, Tensor::f32(target_->parameter(t.name), t.shape));
   }
   save_optimizer_state(*optimizer_, kOptimizerPrefix, out);
-  if (config_.checkpoint_replay_buffer) replay_->save_state(out, kReplayPrefix);
 }
 
-void DQN::restore_state(const TensorDict& in) {
+void DQN::restore_algorithm_state(const TensorDict& in) {
   check_state(in, config_);
   // Read into copies first, so that a bad tensor leaves the run unchanged.
-  Rng action_rng = action_rng_, sample_rng = sample_rng_;
-  restore_rng_state(action_rng, kActionRng, in);
-  restore_rng_state(sample_rng, kSampleRng, in);
-  int64_t counters[2];
-  in.expect(kCounters, DType::i64, {2}).copy_to(std::span<int64_t>(counters));
   nn::Model<float> target = *target_;
   for (const nn::TensorInfo& t : target.parameters()) {
     const std::string name = kTargetPrefix + t.name;
@@ -46,27 +33,13 @@ void DQN::restore_state(const TensorDict& in) {
   }
   nn::Adam<float> optimizer = *optimizer_;
   restore_optimizer_state(optimizer, kOptimizerPrefix, in);
-  if (config_.checkpoint_replay_buffer) {
-    replay_->restore_state(in, kReplayPrefix);  // unchanged on error
-  } else {
-    replay_->clear();  // the run refills it (checkpoint_is_complete() said so)
-  }
-  action_rng_ = action_rng;
-  sample_rng_ = sample_rng;
-  vector_steps_ = counters[0];
-  updates_ = counters[1];
   *target_ = std::move(target);
   *optimizer_ = optimizer;
 }
 
 void DQN::check_state(const TensorDict& in, const DQNConfig& config) {
-  check_rng_state(in, kActionRng);
-  check_rng_state(in, kSampleRng);
-  int64_t counters[2];
-  in.expect(kCounters, DType::i64, {2}).copy_to(std::span<int64_t>(counters));
-  if (counters[0] < 0 || counters[1] < 0) {
-    throw Error(in.source() + ": tensor '" + kCounters + "' holds a negative count");
-  }
+  check_off_policy_loop_state(in, "rng/sample", OffPolicyCounters::kDQN,
+                              config.checkpoint_replay_buffer);
   in.expect(std::string(kOptimizerPrefix) + "step_count", DType::i64, {});
   bool has_target = false;
   for (const auto& [name, t] : in) {
@@ -76,10 +49,6 @@ void DQN::check_state(const TensorDict& in, const DQNConfig& config) {
     }
   }
   if (!has_target) throw Error(in.source() + ": missing the target network's tensors 'target/...'");
-  if (config.checkpoint_replay_buffer) {
-    in.expect(std::string(kReplayPrefix) + "size", DType::i64, {});
-    in.expect(std::string(kReplayPrefix) + "position", DType::i64, {});
-  }
 }
 
 AlgorithmInfo dqn_algorithm_info() {

@@ -15,30 +15,8 @@ const ConfigFields<DQNConfig>& fields() {
   using C = DQNConfig;
   static const ConfigFields<C> table = [] {
     ConfigFields<C> t(kLabel);
-    t.add_shared_fields()
-        .integer("steps_per_iteration", &C::steps_per_iteration, 1, kMaxNumSteps)
-        .integer("buffer_size", &C::buffer_size, 1, int64_t{1} << 40)
-        .integer("learning_starts", &C::learning_starts, 0)
-        .integer("batch_size", &C::batch_size, 1, kMaxBatchSize)
-        .integer("n_step", &C::n_step, 1, 1000)
-        .boolean("checkpoint_replay_buffer", &C::checkpoint_replay_buffer)
-        .integer("train_freq", &C::train_freq, 1, kMaxNumSteps)
-        .custom(
-            "gradient_steps",
-            [](C& c, const json& v) {
-              if (!v.is_number_integer() || (v.get<int64_t>() < 1 && v.get<int64_t>() != -1) ||
-                  v.get<int64_t>() > kMaxNumSteps) {
-                ConfigFields<C>::bad(
-                    kLabel, "gradient_steps",
-                    "must be -1 or an integer in [1, " + std::to_string(kMaxNumSteps) + "]", v);
-              }
-              c.gradient_steps = v.get<int64_t>();
-            },
-            [](const C& c) { return json(c.gradient_steps); })
-        .number("gamma", &C::gamma, 0.0, 1.0)
-        .number("learning_rate", &C::learning_rate, 0.0, 1.0, true)
-        .boolean("anneal_lr", &C::anneal_lr)
-        .number("adam_eps", &C::adam_eps, 0.0, 1.0, true)
+    replay_config::add_fields(t, /*gradient_steps_auto=*/true);
+    t.number("learning_rate", &C::learning_rate, 0.0, 1.0, true)
         .number("max_grad_norm", &C::max_grad_norm, 0.0, 1e9, true)
         .boolean("double_q", &C::double_q)
         .boolean("dueling", &C::dueling)
@@ -56,6 +34,9 @@ const ConfigFields<DQNConfig>& fields() {
 
 DQNConfig::DQNConfig() {
   // SB3's DQN: one environment, ReLU networks.
+  learning_starts = 100;
+  batch_size = 32;
+  train_freq = 4;
   num_envs = 1;
   activation = "relu";
   total_timesteps = 100000;
@@ -72,19 +53,14 @@ double DQNConfig::epsilon(int64_t timesteps) const {
 void DQNConfig::validate() const {
   from_json(to_json());  // every per-field check
   nn::Activation::from_name(activation, std::string(kLabel) + ": 'activation'");
-  if (steps_per_iteration % num_envs != 0) {
-    throw Error(std::string(kLabel) + ": 'steps_per_iteration' (" +
-                std::to_string(steps_per_iteration) + ") must be a multiple of 'num_envs' (" +
-                std::to_string(num_envs) + ")");
-  }
+  // Online and target networks of hidden_sizes.
+  replay_config::validate(kLabel, *this, 2);
   int64_t phase = 0;
   if (__builtin_mul_overflow(train_freq, num_envs, &phase) || phase > kMaxBatchSize) {
     throw Error(std::string(kLabel) + ": 'train_freq' * 'num_envs' (" + std::to_string(train_freq) +
                 " * " + std::to_string(num_envs) + ") exceeds the limit of " +
                 std::to_string(kMaxBatchSize));
   }
-  // Online and target networks of hidden_sizes.
-  check_hidden_sizes(kLabel, hidden_sizes, 2);
 }
 
 json DQNConfig::to_json() const {

@@ -2,9 +2,9 @@
 
 #include "cairn/error.h"
 
-namespace cairn::off_policy_config {
+namespace cairn::replay_config {
 
-void validate(const std::string& label, const OffPolicyConfig& c, int64_t networks) {
+void validate(const std::string& label, const ReplayConfig& c, int64_t networks) {
   if (c.steps_per_iteration % c.num_envs != 0) {
     throw Error(label + ": 'steps_per_iteration' (" + std::to_string(c.steps_per_iteration) +
                 ") must be a multiple of 'num_envs' (" + std::to_string(c.num_envs) + ")");
@@ -16,4 +16,4 @@ void validate(const std::string& label, const OffPolicyConfig& c, int64_t networ
   check_hidden_sizes(label, c.hidden_sizes, networks);
 }
 
-}  // namespace cairn::off_policy_config
+}  // namespace cairn::replay_config

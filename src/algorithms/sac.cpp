@@ -1,6 +1,5 @@
 #include "cairn/algorithms/sac.h"
 
-#include "cairn/env/env_registry.h"
 #include "cairn/error.h"
 #include "cairn/nn/model_zoo.h"
 
@@ -13,13 +12,9 @@ const SACConfig& validated(const SACConfig& c) {
 }
 
 // The actor: "pi" = [means | raw log-stds] of the squashed Gaussian (nn::model_zoo.h).
-nn::ModelSpec actor_spec(const SACConfig& c) {
-  // The spaces are known once the environment is built; probe it for the sizes.
-  const std::unique_ptr<Env> env = make(c.env_id, c.env_options);
+nn::ModelSpec actor_spec(const SACConfig& c, nn::Index features, nn::Index actions) {
   return nn::squashed_gaussian_actor_spec(
-      static_cast<nn::Index>(env->observation_space().flat_dim()),
-      static_cast<nn::Index>(env->action_space().size()),
-      std::vector<nn::Index>(c.hidden_sizes.begin(), c.hidden_sizes.end()),
+      features, actions, std::vector<nn::Index>(c.hidden_sizes.begin(), c.hidden_sizes.end()),
       nn::Activation::from_name(c.activation, "SAC config 'activation'"));
 }
 
@@ -36,8 +31,12 @@ PolicyOptions sac_policy_options() {
 }  // namespace
 
 SAC::SAC(const SACConfig& config)
-    : OffPolicyActorCritic("sac", "SAC", validated(config), sac_policy_options(),
-                           actor_spec(config), kStepMetrics),
+    : OffPolicyActorCritic(
+          "sac", "SAC", validated(config), sac_policy_options(),
+          [&config](nn::Index features, nn::Index actions) {
+            return actor_spec(config, features, actions);
+          },
+          kStepMetrics),
       config_(config) {
   SACUpdateSettings s;
   s.autotune = config_.autotune;
@@ -56,12 +55,10 @@ SAC::SAC(const SACConfig& config)
 SAC::~SAC() = default;
 
 std::vector<std::string> SAC::metric_names() {
-  std::vector<std::string> names = kStepMetrics;
-  names.insert(names.end(), {"gradient_steps", "replay_size"});
-  return names;
+  return with_totals(kStepMetrics);
 }
 
-bool SAC::gradient_step(const TransitionBatchView& batch) {
+bool SAC::actor_critic_step(const TransitionBatchView& batch) {
   // Polyak update of the target critics every target_update_interval gradient steps.
   const bool update_targets = gradient_steps_done() % config_.target_update_interval == 0;
   const SACStepResult r =
@@ -76,9 +73,8 @@ bool SAC::gradient_step(const TransitionBatchView& batch) {
   return true;
 }
 
-void SAC::set_learning_rates(double actor_lr, double critic_lr) {
-  update_->actor_optimizer().set_learning_rate(actor_lr);
-  critics_->set_learning_rate(critic_lr);
+nn::Adam<float>& SAC::actor_optimizer() {
+  return update_->actor_optimizer();
 }
 
 void SAC::save_update_state(TensorDict& out) const {

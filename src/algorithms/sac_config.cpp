@@ -40,7 +40,7 @@ const ConfigFields<SACConfig>& fields() {
 void SACConfig::validate() const {
   from_json(to_json());
   // Actor and two critics (their targets are copies).
-  off_policy_config::validate("SAC config", *this, 3);
+  replay_config::validate("SAC config", *this, 3);
 }
 
 json SACConfig::to_json() const {

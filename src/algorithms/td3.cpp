@@ -1,7 +1,6 @@
 #include "cairn/algorithms/td3.h"
 
 #include "cairn/checkpoint/state_tensors.h"
-#include "cairn/env/env_registry.h"
 #include "cairn/error.h"
 #include "cairn/nn/model_zoo.h"
 
@@ -14,12 +13,9 @@ const TD3Config& validated(const TD3Config& c) {
 }
 
 // The actor: "pi" = mu(s), squashed by tanh in the policy (nn::model_zoo.h).
-nn::ModelSpec actor_spec(const TD3Config& c) {
-  const std::unique_ptr<Env> env = make(c.env_id, c.env_options);
+nn::ModelSpec actor_spec(const TD3Config& c, nn::Index features, nn::Index actions) {
   return nn::deterministic_actor_spec(
-      static_cast<nn::Index>(env->observation_space().flat_dim()),
-      static_cast<nn::Index>(env->action_space().size()),
-      std::vector<nn::Index>(c.hidden_sizes.begin(), c.hidden_sizes.end()),
+      features, actions, std::vector<nn::Index>(c.hidden_sizes.begin(), c.hidden_sizes.end()),
       nn::Activation::from_name(c.activation, "TD3 config 'activation'"));
 }
 
@@ -36,8 +32,12 @@ PolicyOptions td3_policy_options(const TD3Config& c) {
 }  // namespace
 
 TD3::TD3(const TD3Config& config)
-    : OffPolicyActorCritic("td3", "TD3", validated(config), td3_policy_options(config),
-                           actor_spec(config), kStepMetrics),
+    : OffPolicyActorCritic(
+          "td3", "TD3", validated(config), td3_policy_options(config),
+          [&config](nn::Index features, nn::Index actions) {
+            return actor_spec(config, features, actions);
+          },
+          kStepMetrics),
       config_(config) {
   if (config_.exploration_noise_type == "ornstein_uhlenbeck") {
     OrnsteinUhlenbeckOptions ou;  // theta 0.15, dt 0.01 (Stable-Baselines3's defaults)
@@ -59,12 +59,10 @@ TD3::TD3(const TD3Config& config)
 TD3::~TD3() = default;
 
 std::vector<std::string> TD3::metric_names() {
-  std::vector<std::string> names = kStepMetrics;
-  names.insert(names.end(), {"gradient_steps", "replay_size"});
-  return names;
+  return with_totals(kStepMetrics);
 }
 
-bool TD3::gradient_step(const TransitionBatchView& batch) {
+bool TD3::actor_critic_step(const TransitionBatchView& batch) {
   // Delayed policy updates: the actor and the targets every policy_delay critic updates
   // (gradient_steps_done() already counts this step).
   const bool actor_turn = gradient_steps_done() % config_.policy_delay == 0;
@@ -77,9 +75,8 @@ bool TD3::gradient_step(const TransitionBatchView& batch) {
   return true;
 }
 
-void TD3::set_learning_rates(double actor_lr, double critic_lr) {
-  update_->actor_optimizer().set_learning_rate(actor_lr);
-  critics_->set_learning_rate(critic_lr);
+nn::Adam<float>& TD3::actor_optimizer() {
+  return update_->actor_optimizer();
 }
 
 void TD3::save_update_state(TensorDict& out) const {

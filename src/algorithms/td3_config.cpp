@@ -28,7 +28,7 @@ const ConfigFields<TD3Config>& fields() {
 void TD3Config::validate() const {
   from_json(to_json());
   // Actor, two critics and their targets' copies.
-  off_policy_config::validate("TD3 config", *this, 3);
+  replay_config::validate("TD3 config", *this, 3);
 }
 
 json TD3Config::to_json() const {

@@ -215,11 +215,19 @@ void ReplayBuffer::add(const VectorStep& step) {
   require_length(step.final_observations.size(), obs_len, "final_observations");
   require_length(step.terminated.size(), num_envs_, "terminated");
   require_length(step.truncated.size(), num_envs_, "truncated");
+  if (!step.dropped.empty()) require_length(step.dropped.size(), num_envs_, "dropped");
+  auto dropped = [&step](size_t i) { return !step.dropped.empty() && step.dropped[i] != 0; };
   // The message is built only on error: add() does not allocate otherwise.
   auto fail = [](size_t i, const std::string& why) {
     return Error("ReplayBuffer::add: environment " + std::to_string(i) + "'s " + why);
   };
   for (size_t i = 0; i < num_envs_; ++i) {
+    if (dropped(i)) {
+      if (has_nan(step.observations.subspan(i * obs_size_, obs_size_))) {
+        throw fail(i, "observation holds NaN");
+      }
+      continue;
+    }
     if (!storable_reward(step.rewards[i], options_.n_step)) {
       throw fail(i, "reward is " + std::to_string(step.rewards[i]) +
                         ", not a finite number whose n-step return fits in a float");
@@ -241,6 +249,14 @@ void ReplayBuffer::add(const VectorStep& step) {
 
   const size_t n = options_.n_step;
   for (size_t i = 0; i < num_envs_; ++i) {
+    if (dropped(i)) {
+      // The episode ends before the dropped step: truncated at the observation it left.
+      const size_t window = pending_count_[i];
+      if (window > 0) {
+        emit_from_window(i, window, window, &step.observations[i * obs_size_], false);
+      }
+      continue;
+    }
     // Append this step to environment i's window.
     const size_t row = window_row(i, pending_count_[i]);
     std::memcpy(&pending_observations_[row * obs_size_], &step.observations[i * obs_size_],

@@ -11,7 +11,7 @@
 #include "cairn/checkpoint/checkpoint_format.h"
 #include "cairn/policy/policy_head.h"
 #include "error_matchers.h"
-#include "support/sanitizer_build.h"
+#include "support/learning_run.h"
 #include "support/scratch_dir.h"
 
 namespace cairn {
@@ -165,18 +165,9 @@ TEST(DQN, PolicyFolderRestoresAloneBitExactly) {
 // ~15-60 s); bench/dqn_bench --learning runs 5 seeds of every preset, Acrobot-v1's included
 // (100k updates of batch 128 per seed: minutes, too slow for CI).
 void expect_preset_solves(const std::string& env, double threshold, int seeds) {
-  if (testing_build::built_with_address_sanitizer())
-    GTEST_SKIP() << "learning tests run in the release build";
-  for (uint64_t seed = 1; seed <= static_cast<uint64_t>(seeds); ++seed) {
-    DQNConfig c = dqn_preset(env);
-    c.seed = seed;
-    DQN dqn(c);
-    StopConditions stop;
-    stop.timesteps = c.total_timesteps;
-    dqn.learn(stop);
-    const EvaluationResult e = dqn.evaluate(100, true);
-    EXPECT_GE(e.mean_return, threshold) << env << " seed " << seed;
-  }
+  testing_learning::expect_learns<DQN>(
+      dqn_preset(env), testing_learning::learning_seeds(static_cast<uint64_t>(seeds), nullptr),
+      threshold, env);
 }
 
 // Disabled in CI while issue 11 is open: with the preset (the zoo's hyperparameters and a

@@ -7,7 +7,7 @@
 
 #include "error_matchers.h"
 #include "simple_corridor.h"
-#include "support/sanitizer_build.h"
+#include "support/learning_run.h"
 
 namespace cairn {
 namespace {
@@ -107,20 +107,11 @@ TEST(PPO, BadConfigurationsAreRefused) {
 }
 
 // The "Done when" of the PPO issue, per task: every one of 5 seeds reaches the
-// threshold in a 100-episode deterministic evaluation with the shipped preset.
+// threshold in a 100-episode deterministic evaluation with the shipped preset (learning
+// tests train for real: release builds only, support/learning_run.h).
 void expect_preset_solves(const std::string& env, double threshold) {
-  if (testing_build::built_with_address_sanitizer())
-    GTEST_SKIP() << "learning tests run in the release build";
-  for (uint64_t seed = 1; seed <= 5; ++seed) {
-    PPOConfig c = ppo_preset(env);
-    c.seed = seed;
-    PPO ppo(c);
-    StopConditions stop;
-    stop.timesteps = c.total_timesteps;
-    ppo.learn(stop);
-    const EvaluationResult e = ppo.evaluate(100, true);
-    EXPECT_GE(e.mean_return, threshold) << env << " seed " << seed;
-  }
+  testing_learning::expect_learns<PPO>(
+      ppo_preset(env), testing_learning::learning_seeds(5, nullptr), threshold, env);
 }
 
 TEST(PPOLearning, CartPoleSolvesOnEverySeed) {

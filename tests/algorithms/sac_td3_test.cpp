@@ -17,7 +17,7 @@
 #include "cairn/io/safetensors.h"
 #include "cairn/policy/policy.h"
 #include "error_matchers.h"
-#include "support/sanitizer_build.h"
+#include "support/learning_run.h"
 #include "support/scratch_dir.h"
 
 namespace cairn {
@@ -292,27 +292,13 @@ TEST(TD3OrnsteinUhlenbeck, ResumeIsBitIdenticalIncludingTheNoiseState) {
 // --- Learning (release builds only) -----------------------------------------------------
 
 // Seeds 1..ci_seeds, or 1..$CAIRN_OFF_POLICY_SEEDS (bench/off_policy_learning.sh sets 5).
-std::vector<uint64_t> learning_seeds(uint64_t ci_seeds) {
-  const char* n = std::getenv("CAIRN_OFF_POLICY_SEEDS");
-  const uint64_t count = n != nullptr ? std::strtoull(n, nullptr, 10) : ci_seeds;
-  std::vector<uint64_t> seeds;
-  for (uint64_t s = 1; s <= std::max<uint64_t>(count, 1); ++s) seeds.push_back(s);
-  return seeds;
-}
-
 template <typename Algo, typename Config>
 void expect_learns(const std::string& algo, const std::string& env, double threshold,
                    uint64_t ci_seeds = 2) {
-  if (testing_build::built_with_address_sanitizer())
-    GTEST_SKIP() << "learning tests run in the release build";
-  for (uint64_t seed : learning_seeds(ci_seeds)) {
-    Config c = Config::from_json(preset_config(algo, env));
-    c.seed = seed;
-    Algo a(c);
-    a.learn({.timesteps = c.total_timesteps});
-    const EvaluationResult e = a.evaluate(100, true);
-    EXPECT_GE(e.mean_return, threshold) << algo << " on " << env << ", seed " << seed;
-  }
+  testing_learning::expect_learns<Algo>(
+      Config::from_json(preset_config(algo, env)),
+      testing_learning::learning_seeds(ci_seeds, "CAIRN_OFF_POLICY_SEEDS"), threshold,
+      algo + " on " + env);
 }
 
 // Two seeds here keep CI short; bench/off_policy_learning.sh checks all five.

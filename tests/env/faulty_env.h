@@ -5,8 +5,8 @@
 // "obs_large" = 1e30, finite, "obs_nan", "obs_inf"), "fault_step" (the instance's n-th step
 // since construction, 1-based; -1 never), "fault_every" (fault on every step from
 // fault_step on), "fault_seed" (only the instance first reset with this seed faults; -1
-// every instance). Observation Box [-10, 10]^2, Discrete(2) actions, reward 1, episodes
-// of 10 steps (terminated).
+// every instance), "box_actions" (Box [-1, 1] actions instead of Discrete(2), for SAC and
+// TD3). Observation Box [-10, 10]^2, reward 1, episodes of 10 steps (terminated).
 #pragma once
 
 #include <cmath>
@@ -22,8 +22,10 @@ namespace cairn::testing_env {
 
 class FaultyEnv : public Env {
  public:
-  FaultyEnv(std::string fault, int64_t fault_step, bool every, int64_t fault_seed)
-      : Env(Space::box(-10.0f, 10.0f, {2}), Space::discrete(2)),
+  FaultyEnv(std::string fault, int64_t fault_step, bool every, int64_t fault_seed,
+            bool box_actions = false)
+      : Env(Space::box(-10.0f, 10.0f, {2}),
+            box_actions ? Space::box(-1.0f, 1.0f, {1}) : Space::discrete(2)),
         fault_(std::move(fault)),
         fault_step_(fault_step),
         every_(every),
@@ -40,7 +42,8 @@ class FaultyEnv : public Env {
     ++steps_;
     ++t_;
     obs[0] = static_cast<float>(t_) / 10.0f;
-    obs[1] = a.discrete[0] == 0 ? -0.5f : 0.5f;
+    const bool low = a.discrete.empty() ? a.continuous[0] < 0.0f : a.discrete[0] == 0;
+    obs[1] = low ? -0.5f : 0.5f;
     double reward = 1.0;
     const bool mine = fault_seed_ < 0 || (first_seed_ && *first_seed_ == fault_seed_);
     const bool now = fault_step_ > 0 && (every_ ? steps_ >= fault_step_ : steps_ == fault_step_);
@@ -72,7 +75,8 @@ inline void register_faulty_env() {
     register_env({.id = "FaultyEnv-v0", .factory = [](EnvOptions& o) {
                     auto env = std::make_unique<FaultyEnv>(
                         o.string("fault", "reward_nan"), o.integer("fault_step", -1),
-                        o.boolean("fault_every", false), o.integer("fault_seed", -1));
+                        o.boolean("fault_every", false), o.integer("fault_seed", -1),
+                        o.boolean("box_actions", false));
                     o.finish();
                     return env;
                   }});

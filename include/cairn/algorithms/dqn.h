@@ -10,31 +10,32 @@
 // epsilon-greedy with the schedule's epsilon (Policy::set_exploration_epsilon). The target
 // network, the optimiser and the replay buffer belong to DQN.
 //
-// One train() call is one iteration of config.steps_per_iteration environment steps
-// (steps_per_iteration / num_envs vector steps). Each vector step:
-//   1. acts: uniformly random actions while timesteps < learning_starts, else
-//      epsilon-greedy with epsilon = config.epsilon(timesteps);
-//   2. steps the environments and adds the transitions to the replay buffer (which makes
-//      the n-step returns and bootstraps truncated episodes from their final observation,
-//      never terminated ones);
-//   3. every train_freq vector steps, once timesteps > learning_starts, runs
-//      updates_per_phase() updates on uniformly sampled minibatches (dqn_update.h);
-//   4. every max(target_update_interval / num_envs, 1) vector steps updates the target
-//      network (theta' <- tau theta + (1 - tau) theta').
+// The learning loop (acting, replay, learning_starts, train_freq / gradient_steps, the
+// learning-rate schedule, non-finite handling, counters) is OffPolicyAlgorithm's
+// (off_policy_algorithm.h), with Stable-Baselines3's DQN semantics (LoopOptions):
+//   - acting: uniformly random actions while timesteps < learning_starts, else
+//     epsilon-greedy with epsilon = config.epsilon(timesteps); with
+//     normalize_observations the statistics are updated before acting;
+//   - every train_freq vector steps, once timesteps > learning_starts (strictly), an
+//     update phase of updates_per_phase() updates (gradient_steps, or -1:
+//     train_freq * num_envs) on uniformly sampled minibatches (dqn_update.h);
+//   - every max(target_update_interval / num_envs, 1) vector steps the target network is
+//     updated (theta' <- tau theta + (1 - tau) theta').
 // Metrics (TrainResult::metrics): loss, q_mean, grad_norm (means over the iteration's
 // updates; NaN without updates), epsilon, updates, replay_size.
 //
-// Non-finite numbers: as PPO. Rewards and observations are checked as they arrive; by
-// default the first NaN or infinity stops training with a cairn::Error naming its source.
-// With non_finite = "skip" the VectorEnv drops the offending step (the episode ends there,
-// by truncation, bootstrapping from the last finite observation; the replay buffer stores
-// it so) and counts it; an update whose loss or gradient is not finite is skipped and
-// counted. Non-finite weights always stop.
+// Non-finite numbers: OffPolicyAlgorithm's. By default the first NaN or infinite reward
+// or observation stops training with a cairn::Error naming its source; with non_finite =
+// "skip" the offending step is dropped (not stored in the replay buffer, its episode
+// ended and reset) and counted; an update whose loss or gradient is not finite is skipped
+// and counted. Non-finite weights always stop.
 //
-// Checkpoints: save_state() writes the target network, the optimiser, the generators, the
-// step counters and (unless checkpoint_replay_buffer is false) the replay buffer (the
-// frame saves the environments' states); then a restored run continues bit-identically. Without the
-// buffer, checkpoint_is_complete() is false and a restored run starts from an empty buffer.
+// Checkpoints: save_state() writes "rng/actions", "rng/sample", "dqn/counters" (vector
+// steps, applied updates), the target network ("target/..."), the optimiser
+// ("optimizer/q/...") and (unless checkpoint_replay_buffer is false) the replay buffer
+// ("replay/..."); the frame saves the environments' states; then a restored run continues
+// bit-identically. Without the buffer, checkpoint_is_complete() is false and a restored
+// run starts from an empty buffer.
 //
 // Thread safety: not thread-safe. train() does not allocate in steady state (apart from
 // the returned result); environments step on num_env_threads threads.
@@ -47,19 +48,15 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cairn/algorithms/algorithm.h"
 #include "cairn/algorithms/algorithm_registry.h"
 #include "cairn/algorithms/dqn_config.h"
-#include "cairn/env/vector_env.h"
+#include "cairn/algorithms/off_policy_algorithm.h"
 #include "cairn/nn/adam.h"
-#include "cairn/nn/lr_schedule.h"
-#include "cairn/policy/policy.h"
-#include "cairn/random/random.h"
-#include "cairn/storage/replay_buffer.h"
+#include "cairn/nn/model.h"
 
 namespace cairn {
 
-class DQN final : public Algorithm {
+class DQN final : public OffPolicyAlgorithm {
  public:
   // Validates the config, builds the environments, the policy (online network), the
   // target network, the optimiser and the replay buffer. Throws cairn::Error for an
@@ -68,18 +65,11 @@ class DQN final : public Algorithm {
   explicit DQN(const DQNConfig& config);
   ~DQN() override;
 
-  TrainResult train() override;
   nlohmann::json config_json() const override { return config_.to_json(); }
-  Policy& policy() override { return *policy_; }
-  const Policy& policy() const override { return *policy_; }
-  void restore_state(const TensorDict& in) override;
-  void restore_policy(std::unique_ptr<Policy> policy, const std::string& source) override;
-  VectorEnv* training_environments() override { return envs_.get(); }
   bool checkpoint_is_complete() const override { return config_.checkpoint_replay_buffer; }
 
   const DQNConfig& config() const { return config_; }
   const nn::Model<float>& target_network() const { return *target_; }
-  const ReplayBuffer& replay_buffer() const { return *replay_; }
   // The exploration rate the next exploring step uses.
   double exploration_epsilon() const { return config_.epsilon(timesteps()); }
 
@@ -90,37 +80,24 @@ class DQN final : public Algorithm {
   // Names of the metrics every train() sets, in order.
   static const std::vector<std::string>& metric_names();
 
- protected:
-  void save_state(TensorDict& out) const override;
-  std::vector<float> example_observations() const override;
-
  private:
-  void act(TrainResult& result);
-  void update(TrainResult& result);
-  void check_weights() const;
+  void explore(std::span<const float> observations, Rng& action_rng, std::span<int64_t> int_actions,
+               std::span<float> float_actions) override;
+  void set_learning_rates(std::span<const double> rates) override;
+  bool gradient_step(const OffPolicyBatch& batch) override;
+  void vector_step_done() override;
+  void add_iteration_metrics(Metrics& metrics) const override;
+  void save_algorithm_state(TensorDict& out) const override;
+  void restore_algorithm_state(const TensorDict& in) override;
 
   DQNConfig config_;
-  std::unique_ptr<VectorEnv> envs_;
-  std::unique_ptr<Policy> policy_;
   std::unique_ptr<nn::Model<float>> target_;  // built from the policy's model
   std::unique_ptr<nn::Adam<float>> optimizer_;
-  nn::LrSchedule lr_schedule_;
-  std::unique_ptr<ReplayBuffer> replay_;
-  Rng action_rng_, sample_rng_;
-  int64_t vector_steps_ = 0;  // since the start of the run (SB3's _n_calls)
-  int64_t updates_ = 0;
-
-  size_t num_envs_ = 0, obs_size_ = 0, feature_size_ = 0;
   int64_t action_start_ = 0;
+  int64_t target_every_ = 1;  // vector steps between target updates
   // Scratch.
-  std::vector<float> observations_;   // the observations acted on, num_envs x obs
-  std::vector<int64_t> env_actions_;  // num_envs
-  ReplayBatch batch_;
-  std::vector<float> features_, next_features_, targets_;
+  std::vector<float> targets_;
   std::vector<int64_t> action_indices_;
-  // Sums over the iteration's updates, for the metrics.
-  double loss_sum_ = 0, q_sum_ = 0, norm_sum_ = 0;
-  int64_t updates_this_iter_ = 0;
 };
 
 // DQN's registry entry ("dqn") with its presets for CartPole-v1, Acrobot-v1 and

@@ -12,10 +12,10 @@
 // learning_starts count environment steps (SB3 converts the interval to vector steps as
 // max(target_update_interval / num_envs, 1); so does DQN).
 //
-// JSON form: an object with the field names below (the shared ones of AlgorithmConfig
-// included). from_json() refuses unknown keys and out-of-range values with a cairn::Error
-// naming the key ("DQN config: 'tau' must be in (0, 1], got 2"); missing keys keep their
-// defaults; to_json() writes every field, so from_json(to_json(c)) == c.
+// JSON form: an object with the field names below (those of AlgorithmConfig and
+// ReplayConfig included). from_json() refuses unknown keys and out-of-range values with a
+// cairn::Error naming the key ("DQN config: 'tau' must be in (0, 1], got 2"); missing keys keep
+// their defaults; to_json() writes every field, so from_json(to_json(c)) == c.
 #pragma once
 
 #include <cstdint>
@@ -23,28 +23,18 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cairn/algorithms/config_fields.h"
+#include "cairn/algorithms/off_policy_config.h"
 
 namespace cairn {
 
-struct DQNConfig : AlgorithmConfig {
+struct DQNConfig : ReplayConfig {
+  // SB3's DQN defaults besides ReplayConfig's (learning_starts 100, batch_size 32,
+  // train_freq 4, one environment, ReLU networks).
   DQNConfig();
 
-  // Iterations
-  int64_t steps_per_iteration = 1000;  // environment steps per train(), all environments
-  // Replay
-  int64_t buffer_size = 1000000;  // transitions kept
-  int64_t learning_starts = 100;  // environment steps of uniform random actions first
-  int64_t batch_size = 32;
-  int64_t n_step = 1;                    // n-step returns (ReplayBuffer); 1 is plain DQN
-  bool checkpoint_replay_buffer = true;  // false: smaller checkpoints, resume not bit-identical
-  // Updates
-  int64_t train_freq = 4;      // vector steps between update phases
-  int64_t gradient_steps = 1;  // updates per phase; -1: train_freq * num_envs
-  double gamma = 0.99;
+  // The replay, schedule and Adam keys are ReplayConfig's (off_policy_config.h);
+  // gradient_steps may be -1: train_freq * num_envs updates per phase.
   double learning_rate = 1e-4;
-  bool anneal_lr = false;  // linear decay to 0 over total_timesteps (nn::LrSchedule)
-  double adam_eps = 1e-8;  // torch.optim.Adam's default, as SB3
   double max_grad_norm = 10.0;
   bool double_q = true;  // van Hasselt et al. 2016: online argmax, target evaluation
   bool dueling = false;  // Wang et al. 2016: Q = V + A - mean(A) (the "dueling_q" layer)
@@ -58,8 +48,6 @@ struct DQNConfig : AlgorithmConfig {
   double exploration_final_eps = 0.05;
   double exploration_fraction = 0.1;
 
-  // Vector steps per iteration (valid once validate() passed).
-  int64_t vector_steps_per_iteration() const { return steps_per_iteration / num_envs; }
   // Updates per update phase (gradient_steps, or train_freq * num_envs for -1).
   int64_t updates_per_phase() const {
     return gradient_steps < 0 ? train_freq * num_envs : gradient_steps;

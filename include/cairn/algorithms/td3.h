@@ -37,8 +37,8 @@ class TD3 final : public OffPolicyActorCritic {
   static std::vector<std::string> metric_names();
 
  protected:
-  bool gradient_step(const TransitionBatchView& batch) override;
-  void set_learning_rates(double actor_lr, double critic_lr) override;
+  bool actor_critic_step(const TransitionBatchView& batch) override;
+  nn::Adam<float>& actor_optimizer() override;
   void save_update_state(TensorDict& out) const override;
   void restore_update_state(const TensorDict& in) override;
 

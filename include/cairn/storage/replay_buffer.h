@@ -71,7 +71,11 @@ struct ReplayBufferOptions {
 // `observations` were acted on with `int_actions` or `float_actions` (the one matching
 // the action space; the other empty); `next_observations` are VectorEnv::observations()
 // after the step and `final_observations` its final_observations(), read only for the
-// rows of episodes that ended (terminated[i] or truncated[i] non-zero).
+// rows of episodes that ended (terminated[i] or truncated[i] non-zero). `dropped` (empty,
+// or one flag per environment: VectorEnv::skipped()) marks steps VectorEnv dropped for
+// non-finite data: such a row is not stored and not checked; its environment's episode
+// ends before it, so the steps pending in its n-step window are emitted as truncated at
+// the observation the dropped step was taken from (`observations` row i).
 struct VectorStep {
   std::span<const float> observations;
   std::span<const int64_t> int_actions;
@@ -81,6 +85,7 @@ struct VectorStep {
   std::span<const float> final_observations;
   std::span<const uint8_t> terminated;
   std::span<const uint8_t> truncated;
+  std::span<const uint8_t> dropped;
 };
 
 // A batch of transitions in caller-owned, preallocated storage (ReplayBuffer::make_batch).
