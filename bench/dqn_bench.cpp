@@ -4,7 +4,8 @@
 //        CartPole-v1, seeds 1..SEEDS (default 5): every 1000 environment steps (one
 //        iteration) a deterministic evaluation of 10 episodes on a fresh environment; the
 //        environment steps and seconds until it first reaches 500, both training only
-//        (evaluations excluded) and wall time (evaluations included), then training goes on
+//        (evaluations excluded; wall and this thread's CPU time) and wall time from
+//        constructing DQN (evaluations included), then training goes on
 //        to the preset's total_timesteps and the final policy is evaluated over 100
 //        deterministic episodes (the learning check's figure). Overrides as `cairn train
 //        --set`, for tuning.
