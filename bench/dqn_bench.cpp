@@ -1,23 +1,32 @@
-// DQN on CartPole-v1 with the shipped preset (rl-baselines3-zoo's hyperparameters): the
-// training time and environment steps until a deterministic evaluation reaches 500, on
-// one core. Every 1000 environment steps (one iteration) the policy is evaluated
-// deterministically over 10 episodes on a fresh environment; evaluation time is excluded.
-// bench/dqn_sb3_cartpole.py measures Stable-Baselines3's DQN with the same
-// hyperparameters and protocol (run it in the same session for a side-by-side figure).
+// DQN with the shipped presets, on one core.
 //
-//   dqn_bench [seeds]          the CartPole time-to-500 table (default 5 seeds)
-//   dqn_bench --learning       the learning check, 5 seeds per preset: CartPole-v1
-//                              >= 475 and Acrobot-v1 >= -100 over 100 deterministic episodes
-//                              after the preset's total_timesteps, and what MountainCar-v0
-//                              reaches (CI's tests/algorithms/dqn_test.cpp runs fewer seeds)
+//   dqn_bench [SEEDS [key=value ...]]
+//        CartPole-v1, seeds 1..SEEDS (default 5): every 1000 environment steps (one
+//        iteration) a deterministic evaluation of 10 episodes on a fresh environment; the
+//        environment steps and seconds until it first reaches 500, both training only
+//        (evaluations excluded; wall and this thread's CPU time) and wall time from
+//        constructing DQN (evaluations included), then training goes on
+//        to the preset's total_timesteps and the final policy is evaluated over 100
+//        deterministic episodes (the learning check's figure). Overrides as `cairn train
+//        --set`, for tuning.
+//   dqn_bench --learning
+//        the learning check, 5 seeds per preset: CartPole-v1 >= 475 and Acrobot-v1
+//        >= -100 over 100 deterministic episodes after the preset's total_timesteps, and
+//        what MountainCar-v0 reaches (CI's tests/algorithms/dqn_test.cpp runs fewer seeds)
 //   dqn_bench --learning ENV [SEEDS [key=value ...]]
-//                              the same for one preset, seeds 1..SEEDS (default 5), with
-//                              config overrides (as `cairn train --set`), for tuning
+//        the same for one preset, seeds 1..SEEDS (default 5) or FIRST..LAST ("3..5"), with
+//        config overrides, for tuning.
+// Rows are also printed to stderr as each seed finishes (long runs).
+//
+// bench/dqn_sb3_cartpole.py measures Stable-Baselines3's DQN with the zoo's hyperparameters
+// and the same evaluation protocol (run it in the same session for a side-by-side figure).
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bench_report.h"
@@ -27,43 +36,95 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-void time_to_solve(int seeds) {
-  cairn::bench::print_machine(
-      "DQN CartPole-v1: time and steps to a deterministic evaluation of 500");
-  cairn::bench::Table table({"seed", "solved", "env steps", "train time (s)", "last eval"});
-  for (int seed = 1; seed <= seeds; ++seed) {
-    cairn::DQNConfig c = cairn::dqn_preset("CartPole-v1");
-    c.seed = static_cast<uint64_t>(seed);
-    cairn::DQN dqn(c);
-    double train_seconds = 0, eval = 0;
-    bool solved = false;
-    while (dqn.timesteps() < 100000) {
-      const auto t0 = Clock::now();
-      dqn.train();
-      train_seconds += std::chrono::duration<double>(Clock::now() - t0).count();
-      eval = dqn.evaluate(10, true).mean_return;
-      if (eval >= 500.0) {
-        solved = true;
-        break;
-      }
-    }
-    char secs[32], ev[32];
-    std::snprintf(secs, sizeof secs, "%.2f", train_seconds);
-    std::snprintf(ev, sizeof ev, "%.1f", eval);
-    table.add_row(
-        {std::to_string(seed), solved ? "yes" : "no", std::to_string(dqn.timesteps()), secs, ev});
-  }
-  table.print();
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-void learning(const std::vector<std::string>& envs, uint64_t seeds,
+// CPU seconds of this thread: on a machine shared with other jobs, the one-core cost that
+// wall time overstates.
+double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+std::string fixed(double v, int digits) {
+  char s[48];
+  std::snprintf(s, sizeof s, "%.*f", digits, v);
+  return s;
+}
+
+// "N" -> 1..N, "A..B" -> A..B.
+std::pair<uint64_t, uint64_t> seed_range(const std::string& arg) {
+  const size_t dots = arg.find("..");
+  if (dots == std::string::npos) return {1, std::stoull(arg)};
+  return {std::stoull(arg.substr(0, dots)), std::stoull(arg.substr(dots + 2))};
+}
+
+void time_to_solve(std::pair<uint64_t, uint64_t> seeds, const std::vector<std::string>& overrides) {
+  cairn::bench::print_machine(
+      "DQN CartPole-v1: steps and seconds to a deterministic 10-episode evaluation of 500, "
+      "then the 100-episode evaluation at total_timesteps");
+  for (const std::string& o : overrides) std::printf("override: %s\n", o.c_str());
+  cairn::bench::Table table({"seed", "steps to 500", "train s to 500", "train CPU s to 500",
+                             "wall s to 500", "train s total", "final (100 ep)"});
+  std::vector<double> train_to_solve, cpu_to_solve, wall_to_solve;
+  for (uint64_t seed = seeds.first; seed <= seeds.second; ++seed) {
+    cairn::DQNConfig c = cairn::dqn_preset("CartPole-v1");
+    for (const std::string& o : overrides) c.set(o);
+    c.seed = seed;
+    const auto wall0 = Clock::now();
+    cairn::DQN dqn(c);
+    double train_seconds = 0, train_cpu = 0;
+    int64_t solved_steps = -1;
+    double solved_train = 0, solved_cpu = 0, solved_wall = 0;
+    while (dqn.timesteps() < c.total_timesteps) {
+      const auto t0 = Clock::now();
+      const double cpu0 = thread_cpu_seconds();
+      dqn.train();
+      train_cpu += thread_cpu_seconds() - cpu0;
+      train_seconds += seconds_since(t0);
+      if (solved_steps < 0 && dqn.evaluate(10, true).mean_return >= 500.0) {
+        solved_steps = dqn.timesteps();
+        solved_train = train_seconds;
+        solved_cpu = train_cpu;
+        solved_wall = seconds_since(wall0);
+        train_to_solve.push_back(solved_train);
+        cpu_to_solve.push_back(solved_cpu);
+        wall_to_solve.push_back(solved_wall);
+      }
+    }
+    const double final_return = dqn.evaluate(100, true).mean_return;
+    const bool solved = solved_steps >= 0;
+    const std::vector<std::string> row = {std::to_string(seed),
+                                          solved ? std::to_string(solved_steps) : "never",
+                                          solved ? fixed(solved_train, 2) : "-",
+                                          solved ? fixed(solved_cpu, 2) : "-",
+                                          solved ? fixed(solved_wall, 2) : "-",
+                                          fixed(train_seconds, 2),
+                                          fixed(final_return, 1)};
+    std::string line;
+    for (const std::string& cell : row) line += cell + " ";
+    std::fprintf(stderr, "%s\n", line.c_str());
+    table.add_row(row);
+  }
+  table.print();
+  if (!train_to_solve.empty()) {
+    std::printf("median over the %zu solving seeds: %s s training, %s s training CPU, %s s wall\n",
+                train_to_solve.size(), fixed(cairn::bench::median(train_to_solve), 2).c_str(),
+                fixed(cairn::bench::median(cpu_to_solve), 2).c_str(),
+                fixed(cairn::bench::median(wall_to_solve), 2).c_str());
+  }
+}
+
+void learning(const std::vector<std::string>& envs, std::pair<uint64_t, uint64_t> seeds,
               const std::vector<std::string>& overrides) {
-  cairn::bench::print_machine("DQN presets: 100-episode deterministic evaluation, " +
-                              std::to_string(seeds) + " seeds");
+  cairn::bench::print_machine("DQN presets: 100-episode deterministic evaluation, seeds " +
+                              std::to_string(seeds.first) + ".." + std::to_string(seeds.second));
   for (const std::string& o : overrides) std::printf("override: %s\n", o.c_str());
   cairn::bench::Table table({"env", "seed", "env steps", "train time (s)", "mean return"});
   for (const std::string& env : envs) {
-    for (uint64_t seed = 1; seed <= seeds; ++seed) {
+    for (uint64_t seed = seeds.first; seed <= seeds.second; ++seed) {
       cairn::DQNConfig c = cairn::dqn_preset(env);
       for (const std::string& o : overrides) c.set(o);
       c.seed = seed;
@@ -77,6 +138,8 @@ void learning(const std::vector<std::string>& envs, uint64_t seeds,
       char s[32], r[32];
       std::snprintf(s, sizeof s, "%.1f", secs);
       std::snprintf(r, sizeof r, "%.1f", ret);
+      std::fprintf(stderr, "%s %llu %s %s\n", env.c_str(), static_cast<unsigned long long>(seed), s,
+                   r);
       table.add_row({env, std::to_string(seed), std::to_string(dqn.timesteps()), s, r});
     }
   }
@@ -88,13 +151,14 @@ void learning(const std::vector<std::string>& envs, uint64_t seeds,
 int main(int argc, char** argv) {
   if (argc > 1 && std::strcmp(argv[1], "--learning") == 0) {
     if (argc == 2) {
-      learning({"CartPole-v1", "Acrobot-v1", "MountainCar-v0"}, 5, {});
+      learning({"CartPole-v1", "Acrobot-v1", "MountainCar-v0"}, {1, 5}, {});
     } else {
-      learning({argv[2]}, argc > 3 ? std::stoull(argv[3]) : 5,
+      learning({argv[2]}, argc > 3 ? seed_range(argv[3]) : std::make_pair<uint64_t, uint64_t>(1, 5),
                std::vector<std::string>(argv + std::min(argc, 4), argv + argc));
     }
     return 0;
   }
-  time_to_solve(argc > 1 ? std::atoi(argv[1]) : 5);
+  time_to_solve(argc > 1 ? seed_range(argv[1]) : std::make_pair<uint64_t, uint64_t>(1, 5),
+                std::vector<std::string>(argv + std::min(argc, 2), argv + argc));
   return 0;
 }

@@ -113,9 +113,14 @@ TEST(DQNConfig, PresetsAreZoosAndValid) {
     EXPECT_TRUE(has_dqn_preset(env));
     const DQNConfig c = dqn_preset(env);
     EXPECT_EQ(c.env_id, env);
-    EXPECT_EQ(c.hidden_sizes, (std::vector<int64_t>{256, 256}));
     EXPECT_NO_THROW(c.validate()) << env;
   }
+  // The zoo's network, except CartPole-v1's smaller one with 3-step returns.
+  EXPECT_EQ(dqn_preset("Acrobot-v1").hidden_sizes, (std::vector<int64_t>{256, 256}));
+  EXPECT_EQ(dqn_preset("MountainCar-v0").hidden_sizes, (std::vector<int64_t>{256, 256}));
+  EXPECT_EQ(dqn_preset("CartPole-v1").hidden_sizes, (std::vector<int64_t>{64, 64}));
+  EXPECT_EQ(dqn_preset("CartPole-v1").n_step, 3);
+  EXPECT_EQ(dqn_preset("Acrobot-v1").n_step, 1);
   EXPECT_EQ(dqn_preset("CartPole-v1").train_freq, 256);
   EXPECT_TRUE(dqn_preset("CartPole-v1").anneal_lr);
   EXPECT_EQ(dqn_preset("Acrobot-v1").gradient_steps, -1);
