@@ -45,7 +45,7 @@ nlohmann::json ExportVerification::to_json() const {
             {"seed", seed}}},
           {"tolerance", tolerance},
           {"criterion",
-           "|exported - policy| <= tolerance * max(1, |policy|); integer actions identical"},
+           "|exported - policy| <= tolerance * max(1, largest |policy| of the observation's output); integer actions identical"},
           {"outputs", outputs_json},
           {"cairn_version", CAIRN_VERSION_STRING}};
 }

@@ -19,9 +19,12 @@
 //                and log-stds, the TD3 actor's output, Q-values), within the tolerance
 //   log_std      stochastic Gaussian only, within the tolerance
 //   value        policies with a value output (the stochastic head), within the tolerance
-// "Within the tolerance" is |exported - policy| <= tolerance * max(1, |policy|)
-// (absolute for small values, relative for large); non-finite values must match
-// exactly (same infinity, or both NaN).
+// "Within the tolerance" is norm-wise per observation: |exported - policy| <= tolerance *
+// max(1, largest |policy| among that observation's values of the output) (absolute for
+// small outputs, relative to the row's scale for large ones: rounding in another
+// summation order scales with the magnitudes summed, so a value that cancels to near zero
+// beside large ones gets its row's bound); non-finite values must match exactly (same
+// infinity, or both NaN).
 //
 // Status: kVerified when everything agreed; kFailed when an output differed or the
 // artifact could not be run although the runtime exists (the exporters then throw
@@ -67,7 +70,7 @@ struct OutputDeviation {
   size_t values = 0;               // elements compared (observations x columns)
   size_t mismatches = 0;           // elements outside the tolerance (or not identical)
   double max_abs_deviation = 0.0;  // max |exported - policy|
-  double max_rel_deviation = 0.0;  // max |exported - policy| / max(1, |policy|)
+  double max_rel_deviation = 0.0;  // max |exported - policy| / its row's scale (above)
   bool verified = false;
   // The worst element, e.g. "observation 3, column 1: exported 0.25, policy 0.2500003".
   std::string worst;
