@@ -9,8 +9,11 @@ set -euo pipefail
 profile="${1:-build}"
 # The exporters need the ONNX protobuf library (ONNX export), Node.js with npm (ONNX
 # Runtime verifies every ONNX export) and a C compiler (verifies every C export).
+# MuJoCo (libmujoco-dev) runs the MuJoCo environments (docs/mujoco.md); Debian's MuJoCo
+# CMake package names /usr/include/libqhull_r as an include folder without depending on
+# libqhull-dev, which provides it.
 build_packages=(g++ cmake ninja-build libeigen3-dev nlohmann-json3-dev
-  libonnx-dev libprotobuf-dev protobuf-compiler)
+  libonnx-dev libprotobuf-dev protobuf-compiler libmujoco-dev libqhull-dev)
 test_packages=(libgtest-dev clang libclang-rt-14-dev python3-numpy python3-torch
                librsvg2-bin)  # rsvg-convert: the PNG branch of cairn plot (optional at run time)
 

@@ -7,6 +7,7 @@
 #include "cairn/envs/mountain_car.h"
 #include "cairn/envs/mountain_car_continuous.h"
 #include "cairn/envs/pendulum.h"
+#include "env/mujoco/mujoco_env_specs.h"
 
 namespace cairn {
 
@@ -64,6 +65,7 @@ std::vector<EnvSpec> builtin_env_specs() {
       .reward_threshold = -100.0,
       .description = "swing the tip of a two-link chain above a line (Gymnasium Acrobot-v1)",
   });
+  for (EnvSpec& spec : mujoco_env_specs()) specs.push_back(std::move(spec));
   return specs;
 }
 

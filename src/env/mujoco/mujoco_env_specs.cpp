@@ -1,0 +1,68 @@
+#include "env/mujoco/mujoco_env_specs.h"
+
+#include <memory>
+#include <string>
+
+#include "cairn/error.h"
+
+#if CAIRN_HAVE_MUJOCO
+#include "cairn/env/mujoco/inverted_pendulum.h"
+#endif
+
+namespace cairn {
+namespace {
+
+#if !CAIRN_HAVE_MUJOCO
+[[noreturn]] void mujoco_missing(const std::string& id) {
+  throw Error("'" + id +
+              "' needs MuJoCo, and this cairn was built without it (CMake did not find the "
+              "package 'mujoco'). Install it (Debian: libmujoco-dev; scripts/setup.sh installs "
+              "it), then configure and build cairn again.");
+}
+#endif
+
+// Frame skips must be positive integers; the registry's integer() reads int64.
+int frame_skip_option(EnvOptions& options, int fallback) {
+  const int64_t v = options.integer("frame_skip", fallback);
+  if (v < 1 || v > 1000000) {
+    throw Error("option 'frame_skip' must be an integer in [1, 1000000], got " + std::to_string(v));
+  }
+  return static_cast<int>(v);
+}
+
+}  // namespace
+
+// Time limits and reward thresholds are those of Gymnasium 1.2.2's registrations
+// (gymnasium/envs/__init__.py); options are the environments' constructor arguments with
+// Gymnasium's names.
+std::vector<EnvSpec> mujoco_env_specs() {
+  std::vector<EnvSpec> specs;
+  specs.push_back({
+      .id = "InvertedPendulum-v5",
+      .factory = [](EnvOptions& options) -> std::unique_ptr<Env> {
+        const int frame_skip = frame_skip_option(options, 2);
+        const double noise = options.number("reset_noise_scale", 0.01);
+#if CAIRN_HAVE_MUJOCO
+        InvertedPendulum::Options o;
+        o.frame_skip = frame_skip;
+        o.reset_noise_scale = noise;
+        const std::string xml_file = options.string("xml_file", "");
+        if (!xml_file.empty())
+          return std::make_unique<InvertedPendulum>(load_mjcf_file(xml_file), o);
+        return std::make_unique<InvertedPendulum>(o);
+#else
+        (void)frame_skip;
+        (void)noise;
+        (void)options.string("xml_file", "");
+        mujoco_missing("InvertedPendulum-v5");
+#endif
+      },
+      .max_episode_steps = 1000,
+      .reward_threshold = 950.0,
+      .description = "balance a pole on a cart with MuJoCo (Gymnasium InvertedPendulum-v5); "
+                     "options frame_skip, reset_noise_scale, xml_file",
+  });
+  return specs;
+}
+
+}  // namespace cairn

@@ -1,0 +1,206 @@
+// cairn's MuJoCo environments: the base (MujocoEnv, UserMujocoEnv) and InvertedPendulum-v5,
+// checked against Gymnasium's v5 definition (gymnasium/envs/mujoco/inverted_pendulum_v5.py)
+// with values computed by hand from the MuJoCo state, and the reset states for seeds 0-9
+// against Gymnasium's formula evaluated with NumPy's generator (/usr/bin/python3 with
+// python3-numpy, which scripts/setup.sh installs; a missing NumPy fails the test).
+#include <gtest/gtest.h>
+
+#if CAIRN_HAVE_MUJOCO
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <span>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cairn/env/env_checker.h"
+#include "cairn/env/env_registry.h"
+#include "cairn/env/mujoco/inverted_pendulum.h"
+#include "cairn/env/mujoco/mujoco_env.h"
+#include "error_matchers.h"
+
+namespace cairn {
+namespace {
+
+// Runs a Python program with /usr/bin/python3 and returns its standard output.
+std::string mujoco_test_python(const std::string& program) {
+  const std::string command = "/usr/bin/python3 -c '" + program + "' 2>&1";
+  std::FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) return "popen failed";
+  std::string out;
+  char buffer[4096];
+  while (size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) out.append(buffer, n);
+  ::pclose(pipe);
+  return out;
+}
+
+InvertedPendulum& unwrapped_pendulum(Env& env) {
+  return dynamic_cast<InvertedPendulum&>(env.unwrapped());
+}
+
+TEST(InvertedPendulumV5, IsRegisteredWithGymnasiumsLimitsAndPassesTheChecker) {
+  const EnvSpec spec = env_spec("InvertedPendulum-v5");
+  EXPECT_EQ(spec.max_episode_steps, 1000);
+  EXPECT_EQ(spec.reward_threshold, 950.0);
+  std::unique_ptr<Env> env = make("InvertedPendulum-v5");
+  check_env(*env);
+  EXPECT_EQ(env->observation_space().size(), 4u);
+  EXPECT_EQ(env->action_space().size(), 1u);
+  EXPECT_EQ(env->action_space().low()[0], -3.0f);
+  EXPECT_EQ(env->action_space().high()[0], 3.0f);
+  InvertedPendulum& p = unwrapped_pendulum(*env);
+  EXPECT_EQ(p.frame_skip(), 2);
+  EXPECT_DOUBLE_EQ(p.dt(), 0.04);
+}
+
+TEST(InvertedPendulumV5, ObservationIsQposThenQvelAndRewardIsOneUntilTermination) {
+  std::unique_ptr<Env> env = make("InvertedPendulum-v5");
+  std::vector<float> obs = env->reset(uint64_t{3});
+  InvertedPendulum& p = unwrapped_pendulum(*env);
+  const mjData& d = p.data();
+  const mjModel& m = p.model();
+  for (int step = 0; step < 1000; ++step) {
+    const double qpos_before = d.qpos[0];
+    const double time_before = d.time;
+    const std::vector<float> action = {1.5f};  // pushes the cart: the pole falls
+    const Transition t = env->step(std::span<const float>(action));
+    // Two mj_step calls of the model's timestep.
+    EXPECT_DOUBLE_EQ(d.time - time_before, 2 * m.opt.timestep);
+    EXPECT_NE(d.qpos[0], qpos_before);
+    const float want[4] = {static_cast<float>(d.qpos[0]), static_cast<float>(d.qpos[1]),
+                           static_cast<float>(d.qvel[0]), static_cast<float>(d.qvel[1])};
+    for (int i = 0; i < 4; ++i) EXPECT_EQ(t.observation[i], want[i]) << "step " << step;
+    EXPECT_EQ(d.ctrl[0], 1.5);
+    const bool fallen = std::fabs(d.qpos[1]) > 0.2;
+    EXPECT_EQ(t.terminated, fallen) << "step " << step;
+    EXPECT_EQ(t.reward, fallen ? 0.0 : 1.0);
+    EXPECT_EQ(p.info().at("reward_survive"), t.reward);
+    EXPECT_FALSE(t.truncated);
+    if (t.terminated) {
+      EXPECT_GT(step, 0);  // not at once
+      return;
+    }
+  }
+  ADD_FAILURE() << "the pole never fell under a constant push";
+}
+
+TEST(InvertedPendulumV5, TruncatesAtTheTimeLimit) {
+  std::unique_ptr<Env> env = make("InvertedPendulum-v5", {{"max_episode_steps", 3}});
+  env->reset(uint64_t{0});
+  const std::vector<float> zero = {0.0f};
+  EXPECT_FALSE(env->step(std::span<const float>(zero)).truncated);
+  EXPECT_FALSE(env->step(std::span<const float>(zero)).truncated);
+  const Transition t = env->step(std::span<const float>(zero));
+  EXPECT_TRUE(t.truncated);
+  EXPECT_FALSE(t.terminated);
+}
+
+TEST(InvertedPendulumV5, ResetStatesEqualGymnasiumsFormulaWithNumPy) {
+  // Gymnasium: qpos = init_qpos + np_random.uniform(size=nq, low=-s, high=s), then qvel the
+  // same with size nv; init_qpos and init_qvel are zero for this model.
+  const std::string out = mujoco_test_python(
+      "import numpy as np\n"
+      "for seed in range(10):\n"
+      "  r = np.random.default_rng(seed)\n"
+      "  qpos = np.zeros(2) + r.uniform(size=2, low=-0.01, high=0.01)\n"
+      "  qvel = np.zeros(2) + r.uniform(size=2, low=-0.01, high=0.01)\n"
+      "  print(\" \".join(float(v).hex() for v in np.concatenate([qpos, qvel])))\n");
+  std::unique_ptr<Env> env = make("InvertedPendulum-v5");
+  const InvertedPendulum& p = unwrapped_pendulum(*env);
+  EXPECT_EQ(p.init_qpos().size() + p.init_qvel().size(), 4u);
+  std::istringstream lines(out);
+  int seeds = 0;
+  for (std::string line; std::getline(lines, line); ++seeds) {
+    const std::vector<float> obs = env->reset(static_cast<uint64_t>(seeds));
+    const std::vector<double> state = env->get_state();
+    std::istringstream words(line);
+    for (size_t i = 0; i < 4; ++i) {
+      std::string word;
+      ASSERT_TRUE(words >> word) << "NumPy printed: " << out;
+      const double want = std::strtod(word.c_str(), nullptr);
+      EXPECT_EQ(state[i], want) << "seed " << seeds << " element " << i;
+      EXPECT_EQ(obs[i], static_cast<float>(want)) << "seed " << seeds << " element " << i;
+    }
+  }
+  EXPECT_EQ(seeds, 10) << "NumPy printed: " << out;
+}
+
+TEST(InvertedPendulumV5, OptionsHaveGymnasiumsNames) {
+  std::unique_ptr<Env> env =
+      make("InvertedPendulum-v5", {{"frame_skip", 5}, {"reset_noise_scale", 0.0}});
+  const std::vector<float> obs = env->reset(uint64_t{1});
+  for (float v : obs) EXPECT_EQ(v, 0.0f);  // no noise
+  EXPECT_EQ(unwrapped_pendulum(*env).frame_skip(), 5);
+  // Gymnasium's model file (see mujoco_model_test.cpp for CAIRN_GYMNASIUM_MUJOCO_REFERENCE).
+  const char* folder = std::getenv("CAIRN_GYMNASIUM_MUJOCO_REFERENCE");
+  const std::string gymnasium_model =
+      std::string(folder && *folder ? folder : CAIRN_SHARED_DIR "/reference/gymnasium-mujoco") +
+      "/inverted_pendulum.xml";
+  const std::unique_ptr<Env> from_file =
+      make("InvertedPendulum-v5", {{"xml_file", gymnasium_model}});
+  EXPECT_EQ(from_file->observation_space().size(), 4u);
+  EXPECT_ERROR_CONTAINS(make("InvertedPendulum-v5", {{"frame_skip", 0}}), "frame_skip");
+  EXPECT_ERROR_CONTAINS(make("InvertedPendulum-v5", {{"ctrl_cost_weight", 1.0}}),
+                        "unknown option(s) for 'InvertedPendulum-v5': 'ctrl_cost_weight'");
+}
+
+TEST(MujocoEnvState, SetStateRoundTripsAndStepsReproduce) {
+  std::unique_ptr<Env> a = make("InvertedPendulum-v5");
+  std::unique_ptr<Env> b = make("InvertedPendulum-v5");
+  a->reset(uint64_t{5});
+  b->reset(uint64_t{6});
+  b->unwrapped().set_state(a->get_state());
+  EXPECT_EQ(a->get_state(), b->get_state());
+  const std::vector<float> action = {-0.5f};
+  for (int i = 0; i < 5; ++i) {
+    const Transition ta = a->step(std::span<const float>(action));
+    const Transition tb = b->step(std::span<const float>(action));
+    EXPECT_EQ(ta.observation, tb.observation);
+  }
+  EXPECT_ERROR_CONTAINS(a->unwrapped().set_state(std::vector<double>(3, 0.0)), "4");
+}
+
+// The user-model shape: an MJCF model and a few functions make an environment.
+TEST(UserMujocoEnv, BuildsAnEnvironmentFromAModelAndFunctions) {
+  MujocoTask task;
+  task.model = load_mjcf_text(builtin_mjcf("inverted_pendulum.xml"), "pendulum.xml");
+  task.frame_skip = 3;
+  task.observation_size = 1;
+  task.observation = [](const MujocoEnv& e, std::span<float> obs) {
+    obs[0] = static_cast<float>(e.data().qpos[1]);
+  };
+  task.reward = [](const MujocoEnv& e, std::span<const float>) {
+    return (e.data().qpos[0] - e.qpos_before()[0]) / e.dt();  // cart velocity
+  };
+  task.terminated = [](const MujocoEnv& e) { return std::fabs(e.data().qpos[1]) > 0.5; };
+  UserMujocoEnv env(std::move(task));
+  check_env(env);
+  env.reset(uint64_t{0});
+  const double x0 = env.data().qpos[0];
+  const std::vector<float> action = {2.0f};
+  const Transition t = env.step(std::span<const float>(action));
+  EXPECT_DOUBLE_EQ(t.reward, (env.data().qpos[0] - x0) / (3 * 0.02));
+  EXPECT_EQ(t.observation[0], static_cast<float>(env.data().qpos[1]));
+
+  MujocoTask incomplete;
+  incomplete.model = load_mjcf_text(builtin_mjcf("inverted_pendulum.xml"), "pendulum.xml");
+  incomplete.observation_size = 1;
+  EXPECT_ERROR_CONTAINS(UserMujocoEnv(std::move(incomplete)), "no observation function");
+}
+
+}  // namespace
+}  // namespace cairn
+
+#else  // MuJoCo missing: the tests fail, never skip (scripts/setup.sh installs it).
+#include "cairn/env/env_registry.h"
+#include "error_matchers.h"
+
+TEST(InvertedPendulumV5, MujocoIsInstalled) {
+  // The run-time error names what is missing and how to install it.
+  EXPECT_ERROR_CONTAINS(cairn::make("InvertedPendulum-v5"), "libmujoco-dev");
+  FAIL() << "cairn was built without MuJoCo: install libmujoco-dev (scripts/setup.sh test) and "
+            "configure again";
+}
+#endif
