@@ -118,6 +118,25 @@ TEST(AlgorithmsCli, EveryAlgorithmTrainsResumesAndIsInspectedEvaluatedExportedAn
   }
 }
 
+// Resume says plainly when the checkpoint left part of the state out (here the replay
+// buffer), and only then.
+TEST(AlgorithmsCli, ResumeSaysWhenTheCheckpointIsIncomplete) {
+  for (const bool keep : {true, false}) {
+    SCOPED_TRACE(keep ? "complete" : "without the replay buffer");
+    testing_io::ScratchDir dir;
+    const std::string run = (dir / "run").string();
+    testing_cli::CliRun r = run_cli(
+        std::string("train --algo sac --env Pendulum-v1 --set steps_per_iteration=100"
+                    " --set learning_starts=50 --set batch_size=16 --set hidden_sizes=[16,16]"
+                    " --set checkpoint_replay_buffer=") +
+        (keep ? "true" : "false") + " --stop-iters 1 --eval-episodes 0 --quiet --out " + run);
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    r = run_cli("train --resume " + run + " --stop-iters 2 --eval-episodes 0 --quiet");
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_EQ(r.out.find("is not bit-identical") == std::string::npos, keep) << r.out;
+  }
+}
+
 TEST(AlgorithmsCli, WrongActionSpacesAndUnknownKeysAreNamed) {
   testing_cli::CliRun r = run_cli("train --algo dqn --env Pendulum-v1 --stop-iters 1");
   EXPECT_EQ(r.exit_code, 2);
