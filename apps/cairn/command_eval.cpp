@@ -11,6 +11,7 @@
 #include "cairn/error.h"
 #include "checkpoint_target.h"
 #include "commands.h"
+#include "policy_description.h"
 
 namespace cairn::cli {
 namespace {
@@ -23,7 +24,9 @@ const std::vector<FlagSpec> kEvalFlags = {
     {"episodes", true, "N", "episodes (default 100)"},
     {"seed", true, "N", "episode i is reset with seed N + i (default 0)"},
     {"env", true, "ID", "environment (default: the checkpoint's)"},
-    {"explore", false, "", "sample actions instead of taking the deterministic mode"},
+    {"explore", false, "",
+     "explore as the policy's head does (sample, noise or epsilon-greedy) instead of taking "
+     "the deterministic action"},
     {"json", false, "", "print one JSON object as the result"},
     {"help", false, "", "show this help"},
 };
@@ -98,8 +101,11 @@ int run_eval(int argc, char** argv, int first) {
   const double mean = std::accumulate(returns.begin(), returns.end(), 0.0) / n;
   double var = 0;
   for (double r : returns) var += (r - mean) * (r - mean);
+  const json head = describe_policy_head(*policy);
   const json out = {
       {"path", target.path.string()},
+      {"head", head["head"]},
+      {"exploration", explore ? head["exploration"] : json(nullptr)},
       {"env", env_id},
       {"episodes", episodes},
       {"deterministic", !explore},
@@ -113,12 +119,13 @@ int run_eval(int argc, char** argv, int first) {
   if (args.has("json")) {
     std::printf("%s\n", out.dump().c_str());
   } else {
-    std::printf("policy %s restored alone (checksums verified, example %s)\n",
+    std::printf("policy %s restored alone (checksums verified, example %s)\n  %s\n",
                 report.folder.c_str(),
-                report.bit_identical ? "reproduced bit for bit" : "reproduced within tolerance");
+                report.bit_identical ? "reproduced bit for bit" : "reproduced within tolerance",
+                policy_head_line(head).c_str());
     std::printf(
         "%s: %lld %s episodes, mean return %.2f +- %.2f (min %.2f, max %.2f), mean length %.1f\n",
-        env_id.c_str(), static_cast<long long>(episodes), explore ? "sampled" : "deterministic",
+        env_id.c_str(), static_cast<long long>(episodes), explore ? "exploring" : "deterministic",
         mean, out["std_return"].get<double>(), out["min_return"].get<double>(),
         out["max_return"].get<double>(), out["mean_length"].get<double>());
   }

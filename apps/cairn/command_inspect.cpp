@@ -9,6 +9,7 @@
 #include "cairn/error.h"
 #include "checkpoint_target.h"
 #include "commands.h"
+#include "policy_description.h"
 
 namespace cairn::cli {
 namespace {
@@ -30,18 +31,19 @@ json policy_summary(const fs::path& folder, const PolicyRestoreReport& report,
     const uintmax_t size = it->file_size(ec);
     if (!ec) bytes += static_cast<size_t>(size);
   }
-  return {{"folder", folder.string()},
-          {"observation_space", policy.observation_space().to_string()},
-          {"action_space", policy.action_space().to_string()},
-          {"distribution", to_string(policy.distribution().kind())},
-          {"parameters", policy.model().num_parameters() + policy.log_std().size()},
-          {"parameter_tensors", policy.model().parameters().size()},
-          {"observation_normalization", policy.observation_statistics() != nullptr},
-          {"bytes", bytes},
-          {"checksums_verified", true},
-          {"example_verified", report.example_checked},
-          {"example_bit_identical", report.bit_identical},
-          {"example_max_deviation", report.max_abs_deviation}};
+  json summary = {{"folder", folder.string()},
+                  {"observation_space", policy.observation_space().to_string()},
+                  {"action_space", policy.action_space().to_string()},
+                  {"parameters", policy.model().num_parameters() + policy.log_std().size()},
+                  {"parameter_tensors", policy.model().parameters().size()},
+                  {"observation_normalization", policy.observation_statistics() != nullptr},
+                  {"bytes", bytes},
+                  {"checksums_verified", true},
+                  {"example_verified", report.example_checked},
+                  {"example_bit_identical", report.bit_identical},
+                  {"example_max_deviation", report.max_abs_deviation}};
+  summary.update(describe_policy_head(policy));
+  return summary;
 }
 
 }  // namespace
@@ -119,14 +121,15 @@ int run_inspect(int argc, char** argv, int first) {
   }
   for (const auto& [id, p] : policies.items()) {
     std::printf(
-        "  policy '%s': %s -> %s (%s), %zu parameters in %zu tensors, %zu bytes%s; example %s\n",
+        "  policy '%s': %s -> %s, %zu parameters in %zu tensors, %zu bytes%s; example %s\n"
+        "    %s\n",
         id.c_str(), p["observation_space"].get<std::string>().c_str(),
-        p["action_space"].get<std::string>().c_str(), p["distribution"].get<std::string>().c_str(),
-        p["parameters"].get<size_t>(), p["parameter_tensors"].get<size_t>(),
-        p["bytes"].get<size_t>(),
+        p["action_space"].get<std::string>().c_str(), p["parameters"].get<size_t>(),
+        p["parameter_tensors"].get<size_t>(), p["bytes"].get<size_t>(),
         p["observation_normalization"].get<bool>() ? ", observation normalisation" : "",
         p["example_bit_identical"].get<bool>() ? "reproduced bit for bit"
-                                               : "reproduced within tolerance");
+                                               : "reproduced within tolerance",
+        policy_head_line(p).c_str());
   }
   return 0;
 }

@@ -123,9 +123,9 @@ int run_train(int argc, char** argv, int first) {
     lock = open_run_folder(*run_dir, continuing  ? RunFolderUse::kContinueRun
                                      : overwrite ? RunFolderUse::kReplaceRun
                                                  : RunFolderUse::kNewRun);
-    algorithm = restore_algorithm(checkpoint);
+    nlohmann::json manifest;  // verified once, by the restore
+    algorithm = restore_algorithm(checkpoint, &manifest);
     stop = stop_conditions(args, algorithm->config_json());
-    const nlohmann::json manifest = verify_algorithm_checkpoint(checkpoint);
     if (!manifest.value("complete", true) && !json) {
       std::printf(
           "note: %s was saved without part of the training state (%s), so this resumed run\n"

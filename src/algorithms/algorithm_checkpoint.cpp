@@ -251,7 +251,7 @@ json verify_algorithm_checkpoint(const fs::path& path) {
   return check_checkpoint(path).manifest;
 }
 
-std::unique_ptr<Algorithm> restore_algorithm(const fs::path& given) {
+std::unique_ptr<Algorithm> restore_algorithm(const fs::path& given, json* manifest) {
   const CheckedCheckpoint checked = check_checkpoint(given);
   const fs::path& path = checked.path;
   std::unique_ptr<Algorithm> algorithm = checked.info->create(checked.config);
@@ -261,6 +261,7 @@ std::unique_ptr<Algorithm> restore_algorithm(const fs::path& given) {
   algorithm->restore_checkpoint_state(
       parse_safetensors(checked.state_bytes, (path / kAlgorithmStateFile).string()),
       checked.manifest.value("last_result", json::object()));
+  if (manifest) *manifest = checked.manifest;
   return algorithm;
 }
 

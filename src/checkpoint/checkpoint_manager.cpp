@@ -6,8 +6,6 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "cairn/algorithms/algorithm.h"
-#include "cairn/algorithms/algorithm_registry.h"
 #include "cairn/checkpoint/checkpoint_format.h"
 #include "cairn/checkpoint/run_folder.h"
 #include "cairn/error.h"
@@ -47,19 +45,13 @@ std::optional<double> metric_of(const fs::path& checkpoint, const std::string& m
   return value;
 }
 
-// Whether a checkpoint was written by the run of `algorithm` with config `config` (a run
-// is determined by its algorithm and config, seed included). Unreadable checkpoints belong
-// to no run.
-bool belongs_to_run(const fs::path& checkpoint, const std::string& algorithm,
-                    const nlohmann::json& config) {
+// Whether a checkpoint was written by the writer's run. Unreadable checkpoints belong to no
+// run.
+bool belongs_to_run(const fs::path& checkpoint, const CheckpointWriter& writer) {
   const nlohmann::json j = manifest_of(checkpoint);
-  if (j.is_discarded() || !j.is_object() || !j.contains("config") || !j.contains("algorithm") ||
-      !j["algorithm"].is_string() || !has_algorithm(j["algorithm"].get<std::string>())) {
-    return false;
-  }
+  if (j.is_discarded() || !j.is_object()) return false;
   try {
-    const AlgorithmInfo& info = algorithm_info(j["algorithm"].get<std::string>());
-    return info.name == algorithm && info.normalize_config(j["config"]) == config;
+    return writer.same_run(j);
   } catch (const Error&) {
     return false;
   }
@@ -121,22 +113,24 @@ std::vector<fs::path> CheckpointManager::checkpoints() const {
   return out;
 }
 
-fs::path CheckpointManager::save(Algorithm& algorithm) {
+fs::path CheckpointManager::save(const CheckpointWriter& writer) {
+  if (!writer.same_run || !writer.write) {
+    throw Error("CheckpointManager::save: the writer needs same_run and write");
+  }
   char name[64];
   std::snprintf(name, sizeof name, "%s%06lld", kCheckpointFolderPrefix,
-                static_cast<long long>(algorithm.iteration()));
+                static_cast<long long>(writer.iteration));
   const fs::path path = run_dir_ / name;
-  refuse_other_runs(algorithm, path);
-  algorithm.save_checkpoint(path, /*overwrite=*/true);
+  refuse_other_runs(writer, path);
+  writer.write(path);
   write_file_atomically(run_dir_ / kLatestFile, std::string(name) + "\n");
   apply_retention(path);
   return path;
 }
 
-void CheckpointManager::refuse_other_runs(const Algorithm& algorithm, const fs::path& target) {
-  const nlohmann::json config = algorithm.config_json();
+void CheckpointManager::refuse_other_runs(const CheckpointWriter& writer, const fs::path& target) {
   auto refuse_unless_ours = [&](const fs::path& checkpoint) {
-    if (belongs_to_run(checkpoint, algorithm.name(), config)) return;
+    if (belongs_to_run(checkpoint, writer)) return;
     throw Error("cannot save checkpoint " + quoted_path(target) + ": run folder " +
                 quoted_path(run_dir_) + " holds " + quoted_path(checkpoint.filename()) +
                 " of another run (a different config), which must not be overwritten or "

@@ -4,10 +4,10 @@
 #include <map>
 #include <mutex>
 
+#include "cairn/env/time_limit.h"
 #include "cairn/error.h"
 #include "cairn/io/text_file.h"
-#include "cairn/env/time_limit.h"
-#include "envs/builtin_envs.h"
+#include "env/builtin_env_specs.h"
 
 namespace cairn {
 namespace {

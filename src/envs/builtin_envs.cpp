@@ -1,4 +1,4 @@
-#include "envs/builtin_envs.h"
+#include "env/builtin_env_specs.h"
 
 #include <memory>
 

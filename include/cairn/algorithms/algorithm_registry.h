@@ -62,9 +62,12 @@ std::unique_ptr<Algorithm> make_algorithm(const std::string& name, const nlohman
 // training: reads the algorithm's name and config from the manifest, builds it, restores
 // the policy folder and the state. On the same build and machine the continued run equals
 // one that never stopped, bit for bit (unless checkpoint_is_complete() was false when it
-// was saved; the manifest's "complete" says so). Throws cairn::Error naming the file and
-// the problem.
-std::unique_ptr<Algorithm> restore_algorithm(const std::filesystem::path& path);
+// was saved; the manifest's "complete" says so). When `manifest` is not null it receives
+// the verified manifest (cairn_checkpoint.json), so a caller that needs "complete" or the
+// counters does not verify the checkpoint a second time. Throws cairn::Error naming the
+// file and the problem.
+std::unique_ptr<Algorithm> restore_algorithm(const std::filesystem::path& path,
+                                             nlohmann::json* manifest = nullptr);
 
 // Verifies an algorithm checkpoint without restoring it (no environment is built): its
 // manifest, files and checksums, algorithm, config, policy list, counters and state, with

@@ -18,11 +18,19 @@
 // another config. Keep-best ranks only finite metrics; a checkpoint whose metric is
 // missing or not finite is never kept as one of the best.
 //
+// The manager knows checkpoints as folders with a manifest, not algorithms: a
+// CheckpointWriter says which iteration it saves, how to write the folder and which
+// manifests are its run's. save(Algorithm&) builds that writer for an algorithm of the
+// frame and is defined with the frame (src/algorithms/run_checkpoint.cpp), so this area
+// does not depend on the algorithms.
+//
 // Not thread-safe; one manager per run folder.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,6 +45,16 @@ struct RetentionPolicy {
   int64_t keep_last = 0;  // 0: keep every checkpoint
   int64_t keep_best = 0;
   std::string metric = "episode_return_mean";  // a field of the checkpoint's last result
+};
+
+// One checkpoint to save: what save() needs to know of the run that writes it.
+struct CheckpointWriter {
+  int64_t iteration = 0;  // names the folder checkpoint_<iteration, 6 digits>
+  // Whether a checkpoint whose manifest (cairn_checkpoint.json, parsed) is `manifest` was
+  // written by this run. A cairn::Error thrown here counts as "not this run".
+  std::function<bool(const nlohmann::json& manifest)> same_run;
+  // Writes the checkpoint folder `dir` atomically, replacing what is there.
+  std::function<void(const std::filesystem::path& dir)> write;
 };
 
 class CheckpointManager {
@@ -54,6 +72,10 @@ class CheckpointManager {
   // failure, or naming the checkpoint when the folder holds a checkpoint of another run
   // (nothing is written then).
   std::filesystem::path save(Algorithm& algorithm);
+  // The same for any writer: checkpoint_<writer.iteration>, written by writer.write, with
+  // writer.same_run deciding which existing checkpoints are this run's. Throws as above,
+  // and cairn::Error when same_run or write is empty.
+  std::filesystem::path save(const CheckpointWriter& writer);
 
   // The checkpoints present (complete ones, by name), oldest first. Allocates. Throws
   // cairn::Error naming the run folder if it cannot be listed.
@@ -63,7 +85,7 @@ class CheckpointManager {
 
  private:
   void apply_retention(const std::filesystem::path& newest);
-  void refuse_other_runs(const Algorithm& algorithm, const std::filesystem::path& target);
+  void refuse_other_runs(const CheckpointWriter& writer, const std::filesystem::path& target);
 
   RunLock lock_;
   std::filesystem::path run_dir_;
