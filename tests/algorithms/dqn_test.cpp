@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -177,6 +178,29 @@ void expect_preset_solves(const std::string& env, double threshold, int seeds) {
 // --learning`; run this with --gtest_also_run_disabled_tests.
 TEST(DQNLearning, DISABLED_CartPoleSolves) {
   expect_preset_solves("CartPole-v1", 475.0, 2);
+}
+
+// What CI checks instead, robust across seeds and CPUs: with the preset, the policy reaches
+// a 100-episode deterministic evaluation >= 475 within the preset's 50k steps (every one of
+// seeds 1-15 reached 500 in docs/off-policy.md's runs; SB3's tuned DQN reaches 500 around
+// 50k). A 10-episode evaluation after every iteration finds the candidate; the 100-episode
+// evaluation decides, and training goes on if it falls short.
+TEST(DQNLearning, CartPoleReachesASolvedEvaluationWithinThePresetsSteps) {
+  if (testing_learning::sanitized_build())
+    GTEST_SKIP() << "learning tests run in the release build";
+  for (uint64_t seed : testing_learning::learning_seeds(2, nullptr)) {
+    DQNConfig c = dqn_preset("CartPole-v1");
+    c.seed = seed;
+    DQN dqn(c);
+    double best = -1.0;
+    while (dqn.timesteps() < c.total_timesteps && best < 475.0) {
+      dqn.train();
+      if (dqn.evaluate(10, true).mean_return >= 475.0) {
+        best = std::max(best, dqn.evaluate(100, true).mean_return);
+      }
+    }
+    EXPECT_GE(best, 475.0) << "seed " << seed << " after " << dqn.timesteps() << " steps";
+  }
 }
 
 }  // namespace
