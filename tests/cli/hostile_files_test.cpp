@@ -200,7 +200,9 @@ TEST_F(HostileFiles, ExportOutThatCannotBeWrittenIsACleanError) {
   fs::create_directory(locked);
   fs::permissions(locked, fs::perms::owner_read | fs::perms::owner_exec | fs::perms::others_read |
                               fs::perms::others_exec);
-  const std::string as_nobody = testing_io::unprivileged_command_prefix() + "timeout 60 " +
+  // timeout first: setpriv execs the program itself, which works wherever the build lives;
+  // a `timeout` started as nobody cannot reach a build inside a root-only folder.
+  const std::string as_nobody = "timeout 60 " + testing_io::unprivileged_command_prefix() +
                                 testing_cli::cairn_binary() + " export " + run_dir.string();
   expect_clean_error(
       testing_cli::run_shell(as_nobody + " --format c --out " + (locked / "c").string()), "export",
