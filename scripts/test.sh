@@ -11,16 +11,21 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs="${CAIRN_JOBS:-$(nproc)}"
 
-cpu_seconds() {  # user+sys of this shell's finished children so far
-  times | awk 'NR == 2 { split($1, u, /[ms]/); split($2, s, /[ms]/);
-                         printf "%.0f", u[1] * 60 + u[2] + s[1] * 60 + s[2] }'
+# `times` reports this shell's finished children only when it runs in this shell: not in a
+# pipe or a command substitution (subshells), hence the file and the global.
+times_file=$(mktemp)
+trap 'rm -f "$times_file"' EXIT
+read_cpu() {  # cpu_now = user+sys seconds of this shell's finished children so far
+  times >"$times_file"
+  cpu_now=$(awk 'NR == 2 { split($1, u, /[ms]/); split($2, s, /[ms]/);
+                            printf "%.0f", u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$times_file")
 }
-stage_start=$SECONDS stage_cpu=$(cpu_seconds)
+read_cpu
+stage_start=$SECONDS stage_cpu=$cpu_now
 stage_done() {
-  local cpu
-  cpu=$(cpu_seconds)
-  echo "== $1: $((SECONDS - stage_start)) s wall, $((cpu - stage_cpu)) s CPU"
-  stage_start=$SECONDS stage_cpu=$cpu
+  read_cpu
+  echo "== $1: $((SECONDS - stage_start)) s wall, $((cpu_now - stage_cpu)) s CPU"
+  stage_start=$SECONDS stage_cpu=$cpu_now
 }
 
 scripts/setup.sh test
