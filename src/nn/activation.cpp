@@ -1,5 +1,6 @@
 #include "cairn/nn/activation.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -122,15 +123,36 @@ Activation Activation::from_json(const nlohmann::json& j, const std::string& whe
   return a;
 }
 
+namespace {
+
+// Activations are evaluated a fixed chunk of elements at a time. Eigen computes the
+// head and tail of a dynamic-size expression with scalar code whose exp and expm1
+// differ in the last bit from its vector code, so an element's result would depend
+// on where it sits in memory (and so on the batch size). A fixed-size chunk of 16 is
+// evaluated with vector code only; a short last chunk is padded.
+constexpr Index kChunk = 16;
 template <typename T>
-void activation_forward(const Activation& act, const T* x_ptr, T* y_ptr, Index n) {
-  using A = Eigen::Array<T, Eigen::Dynamic, 1>;
-  Eigen::Map<const A> x(x_ptr, n);
-  Eigen::Map<A> y(y_ptr, n);
+using Chunk = Eigen::Array<T, kChunk, 1>;
+
+// Elements [i0, i0 + width) of `base` (zeros when base is null: an unused operand).
+template <typename T>
+void load_chunk(const T* base, Index i0, Index width, Chunk<T>& dst) {
+  if (base == nullptr) {
+    dst.setZero();
+  } else if (width == kChunk) {
+    dst = Eigen::Map<const Chunk<T>>(base + i0);
+  } else {
+    dst.setZero();
+    std::copy(base + i0, base + i0 + width, dst.data());
+  }
+}
+
+template <typename T>
+void forward_chunk(const Activation& act, const Chunk<T>& x, Chunk<T>& y) {
   const T one(1), zero(0);
   switch (act.kind) {
     case Kind::kIdentity:
-      if (x_ptr != y_ptr) y = x;
+      y = x;
       break;
     case Kind::kTanh:
       y = x.tanh();
@@ -147,9 +169,9 @@ void activation_forward(const Activation& act, const T* x_ptr, T* y_ptr, Index n
       y = x / (one + (-x).exp());
       break;
     case Kind::kGelu:
-      for (Index i = 0; i < n; ++i) {
-        const T v = x_ptr[i];
-        y_ptr[i] = v * T(0.5) * (one + std::erf(v * static_cast<T>(M_SQRT1_2)));
+      for (Index i = 0; i < kChunk; ++i) {
+        const T v = x[i];
+        y[i] = v * T(0.5) * (one + std::erf(v * static_cast<T>(M_SQRT1_2)));
       }
       break;
     case Kind::kSigmoid:
@@ -168,16 +190,14 @@ void activation_forward(const Activation& act, const T* x_ptr, T* y_ptr, Index n
   }
 }
 
+// x is zero when the derivative does not need the input.
 template <typename T>
-void activation_backward(const Activation& act, const T* x_ptr, const T* y_ptr, const T* dy_ptr,
-                         T* dx_ptr, Index n) {
-  using A = Eigen::Array<T, Eigen::Dynamic, 1>;
-  Eigen::Map<const A> y(y_ptr, n), dy(dy_ptr, n);
-  Eigen::Map<A> dx(dx_ptr, n);
+void backward_chunk(const Activation& act, const Chunk<T>& x, const Chunk<T>& y, const Chunk<T>& dy,
+                    Chunk<T>& dx) {
   const T one(1), zero(0);
   switch (act.kind) {
     case Kind::kIdentity:
-      if (dx_ptr != dy_ptr) dx = dy;
+      dx = dy;
       break;
     case Kind::kTanh:
       dx = dy * (one - y * y);
@@ -189,49 +209,80 @@ void activation_backward(const Activation& act, const T* x_ptr, const T* y_ptr, 
       dx = (y > zero).select(dy, zero);
       break;
     case Kind::kElu: {
-      Eigen::Map<const A> x(x_ptr, n);
       const T alpha = static_cast<T>(act.alpha);
       dx = (x > zero).select(dy, dy * alpha * x.exp());
       break;
     }
-    case Kind::kSilu: {
-      Eigen::Map<const A> x(x_ptr, n);
-      for (Index i = 0; i < n; ++i) {
+    case Kind::kSilu:
+      for (Index i = 0; i < kChunk; ++i) {
         const T s = one / (one + std::exp(-x[i]));
-        dx_ptr[i] = dy_ptr[i] * s * (one + x[i] * (one - s));
+        dx[i] = dy[i] * s * (one + x[i] * (one - s));
       }
       break;
-    }
     case Kind::kGelu: {
       const T beta = static_cast<T>(M_2_SQRTPI * M_SQRT1_2 * 0.5);
-      for (Index i = 0; i < n; ++i) {
-        const T v = x_ptr[i];
+      for (Index i = 0; i < kChunk; ++i) {
+        const T v = x[i];
         const T cdf = T(0.5) * (one + std::erf(v * static_cast<T>(M_SQRT1_2)));
         const T pdf = std::exp(T(-0.5) * v * v) * beta;
-        dx_ptr[i] = dy_ptr[i] * (cdf + v * pdf);
+        dx[i] = dy[i] * (cdf + v * pdf);
       }
       break;
     }
     case Kind::kSoftplus: {
-      Eigen::Map<const A> x(x_ptr, n);
       const T beta = static_cast<T>(act.beta), threshold = static_cast<T>(act.threshold);
-      for (Index i = 0; i < n; ++i) {
+      for (Index i = 0; i < kChunk; ++i) {
         const T bx = x[i] * beta;
         if (bx > threshold) {
-          dx_ptr[i] = dy_ptr[i];
+          dx[i] = dy[i];
         } else {
           const T z = std::exp(bx);
-          dx_ptr[i] = dy_ptr[i] * z / (z + one);
+          dx[i] = dy[i] * z / (z + one);
         }
       }
       break;
     }
     case Kind::kLeakyRelu: {
-      Eigen::Map<const A> x(x_ptr, n);
       const T slope = static_cast<T>(act.negative_slope);
       dx = (x > zero).select(dy, dy * slope);
       break;
     }
+  }
+}
+
+}  // namespace
+
+template <typename T>
+void activation_forward(const Activation& act, const T* x_ptr, T* y_ptr, Index n) {
+  if (act.kind == Kind::kIdentity) {
+    if (x_ptr != y_ptr) std::copy(x_ptr, x_ptr + n, y_ptr);
+    return;
+  }
+  Chunk<T> x, y;
+  for (Index i0 = 0; i0 < n; i0 += kChunk) {
+    const Index width = std::min(kChunk, n - i0);
+    load_chunk(x_ptr, i0, width, x);
+    forward_chunk(act, x, y);
+    std::copy(y.data(), y.data() + width, y_ptr + i0);
+  }
+}
+
+template <typename T>
+void activation_backward(const Activation& act, const T* x_ptr, const T* y_ptr, const T* dy_ptr,
+                         T* dx_ptr, Index n) {
+  if (act.kind == Kind::kIdentity) {
+    if (dx_ptr != dy_ptr) std::copy(dy_ptr, dy_ptr + n, dx_ptr);
+    return;
+  }
+  const bool needs_input = act.derivative_needs_input();
+  Chunk<T> x, y, dy, dx;
+  for (Index i0 = 0; i0 < n; i0 += kChunk) {
+    const Index width = std::min(kChunk, n - i0);
+    load_chunk(needs_input ? x_ptr : nullptr, i0, width, x);
+    load_chunk(y_ptr, i0, width, y);
+    load_chunk(dy_ptr, i0, width, dy);
+    backward_chunk(act, x, y, dy, dx);
+    std::copy(dx.data(), dx.data() + width, dx_ptr + i0);
   }
 }
 

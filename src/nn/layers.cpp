@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "cairn/error.h"
-#include "tiled_product.h"
+#include "cairn/nn/gemm.h"
 
 namespace cairn::nn {
 namespace {
@@ -18,14 +18,6 @@ void expect_inputs(std::string_view type, std::span<const Index> widths, size_t 
 
 template <typename T>
 using RowVector = Eigen::Matrix<T, 1, Eigen::Dynamic>;
-
-// Adds the column sums of m (row-major) to `out`; a row-by-row loop keeps every
-// access contiguous.
-template <typename T>
-void add_column_sums(const Eigen::Map<const RowMatrix<T>>& m, T* out) {
-  Eigen::Map<RowVector<T>> acc(out, m.cols());
-  for (Index r = 0; r < m.rows(); ++r) acc += m.row(r);
-}
 
 }  // namespace
 
@@ -71,23 +63,19 @@ size_t Dense<T>::workspace_size(Index batch) const {
     n += static_cast<size_t>(batch * units_);  // d(pre-activation)
     if (activation_.derivative_needs_input()) n += static_cast<size_t>(batch * units_);
   }
-  return n;
+  return n + static_cast<size_t>(in_ * units_);  // the kernel's transpose, for d(input)
 }
 
 template <typename T>
 void Dense<T>::forward(const ForwardPass<T>& p) const {
-  const auto x = p.inputs[0].map();
-  auto y = p.output.map();
-  const Eigen::Map<const RowMatrix<T>> kernel(p.params[0], in_, units_);
-  const Eigen::Map<const RowVector<T>> bias(p.params[1], units_);
-  detail::tiled_product(y, x, kernel, false);
-  y.rowwise() += bias;
+  const MatrixSpan<const T>& x = p.inputs[0];
+  T* y = p.output.data;
+  const Index n = p.output.size();
+  gemm<T>(x.rows, units_, in_, GemmLhs<T>{x.data, in_, 1}, p.params[0], units_, y, units_,
+          GemmInit::kBias, p.params[1]);
   if (activation_.kind != Activation::Kind::kIdentity) {
-    const Index n = y.size();
-    if (activation_.derivative_needs_input()) {
-      std::copy(y.data(), y.data() + n, p.workspace.data() + n);
-    }
-    activation_forward(activation_, y.data(), y.data(), n);
+    if (activation_.derivative_needs_input()) std::copy(y, y + n, p.workspace.data() + n);
+    activation_forward(activation_, y, y, n);
   }
 }
 
@@ -102,14 +90,16 @@ void Dense<T>::backward(const BackwardPass<T>& p) const {
     activation_backward(activation_, z, p.output.data, p.output_grad.data, dz, n);
     dz_ptr = dz;
   }
-  const Eigen::Map<const RowMatrix<T>> dz(dz_ptr, batch, units_);
-  const auto x = p.inputs[0].map();
-  const Eigen::Map<const RowMatrix<T>> kernel(p.params[0], in_, units_);
-  Eigen::Map<RowMatrix<T>> d_kernel(p.param_grads[0], in_, units_);
-  add_column_sums<T>(dz, p.param_grads[1]);
-  detail::tiled_product(d_kernel, x.transpose(), dz, true);
+  accumulate_dense_gradients<T>(batch, in_, units_, p.inputs[0].data, dz_ptr, p.param_grads[0],
+                                p.param_grads[1]);
   if (!p.input_grads[0].empty()) {
-    detail::tiled_product(p.input_grads[0].map(), dz, kernel.transpose(), false);
+    // d(input) = dz kernel^T, through the transposed kernel so every product reads its
+    // right operand row by row.
+    const size_t activation_scratch = p.workspace.size() - static_cast<size_t>(in_ * units_);
+    T* kernel_t = p.workspace.data() + activation_scratch;
+    transpose<T>(in_, units_, p.params[0], kernel_t);
+    gemm<T>(batch, in_, units_, GemmLhs<T>{dz_ptr, units_, 1}, kernel_t, in_, p.input_grads[0].data,
+            in_, GemmInit::kZero);
   }
 }
 
