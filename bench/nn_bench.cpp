@@ -8,17 +8,33 @@
 //
 // libtorch reference figures are the ones in the founding design (same network,
 // measured by the founders): ~10 µs batch-1 forward, ~400 µs minibatch-64 train step.
+//
+// Then the machine's limit: the core's measured peak FMA rate, and the GFLOP/s that
+// forward, backward and a whole training step reach on square MLPs (input w, two
+// hidden layers of w relu units, w linear outputs: three w x w products) of widths 64
+// and 256 at minibatches of 64, 128 and 256, as a share of that peak.
 #include <cmath>
 #include <cstdio>
 #include <string>
 
 #include "bench_report.h"
 #include "cairn/nn/adam.h"
+#include "cairn/nn/gemm.h"
 #include "cairn/nn/grad_clip.h"
 #include "cairn/nn/model.h"
+#include "cairn/nn/model_builder.h"
 #include "cairn/nn/model_zoo.h"
+#include "machine_peak.h"
 
 namespace {
+
+using namespace cairn::nn;
+
+std::string fmt_number(double v, int decimals) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
 
 using cairn::nn::Index;
 using cairn::nn::RowMatrix;
@@ -76,6 +92,71 @@ void ppo_output_grads(cairn::nn::Model<float>& model, const Minibatch& mb, size_
     }
     d_values(i, 0) = 0.5f * (values(i, 0) - mb.returns[k]) * inv_b;
   }
+}
+
+// Input w, two hidden relu layers of w, w linear outputs.
+ModelSpec square_mlp(Index w) {
+  return ModelBuilder(w)
+      .add(Block("mlp").dense(w, Activation::relu()).dense(w, Activation::relu()).dense(w))
+      .output("mlp")
+      .build();
+}
+
+void print_share_of_peak() {
+  const cairn::bench::FmaPeak peak = cairn::bench::measure_fma_peak();
+  std::printf("\npeak FMA throughput of one core, measured: %.1f GFLOP/s (%s); matrix kernel: %s\n",
+              peak.gflops, peak.isa.c_str(), gemm_kernel_name());
+  std::printf(
+      "square MLPs (input w, 2 hidden relu layers of w, w outputs), float32; FLOPs counted as\n"
+      "2 per multiply-add of the products: forward 3, backward 5 (weights 3, inputs 2), step 8\n"
+      "products of batch x w x w; the step adds a loss gradient and Adam\n\n");
+  cairn::bench::Table table({"w", "batch", "pass", "time (median)", "GFLOP/s", "share of peak"});
+  for (Index w : {64, 256}) {
+    Model<float> model(square_mlp(w));
+    model.initialize(3);
+    Adam<float> adam(model.parameters(), {.lr = 1e-4});
+    model.reserve(256);
+    for (Index batch : {64, 128, 256}) {
+      RowMatrix<float> x(batch, w);
+      cairn::Rng rng(static_cast<uint64_t>(batch));
+      for (Index i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(rng.normal());
+      const double product = 2.0 * static_cast<double>(batch * w * w);
+      const auto set_loss_grad = [&] {
+        const auto y = model.output(0);
+        auto dy = model.output_grad(0);
+        for (Index i = 0; i < y.size(); ++i) dy.data[i] = 1e-3f * y.data[i];
+      };
+      const double fwd = cairn::bench::median_ns([&] {
+        model.forward(as_span(x));
+        cairn::bench::do_not_optimize(model.output(0).data[0]);
+      });
+      model.forward(as_span(x));
+      set_loss_grad();
+      const double bwd = cairn::bench::median_ns([&] {
+        model.output_grad(0);
+        model.backward();
+        cairn::bench::do_not_optimize(model.flat_gradients()[0]);
+      });
+      const double step = cairn::bench::median_ns([&] {
+        model.zero_grad();
+        model.forward(as_span(x));
+        set_loss_grad();
+        model.backward();
+        adam.step(model.flat_parameters(), model.flat_gradients());
+        cairn::bench::do_not_optimize(model.flat_parameters()[0]);
+      });
+      const auto row = [&](const char* pass, double ns, double products) {
+        const double gflops = products * product / ns;
+        table.add_row({std::to_string(w), std::to_string(batch), pass,
+                       cairn::bench::format_duration(ns), fmt_number(gflops, 1),
+                       fmt_number(100.0 * gflops / peak.gflops, 0) + "%"});
+      };
+      row("forward", fwd, 3);
+      row("backward", bwd, 5);
+      row("training step", step, 8);
+    }
+  }
+  table.print();
 }
 
 }  // namespace
@@ -142,5 +223,6 @@ int main() {
                    "64", cairn::bench::format_duration(opt), "", "—", "—"});
   }
   table.print();
+  print_share_of_peak();
   return 0;
 }

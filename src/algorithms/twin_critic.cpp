@@ -109,7 +109,7 @@ nn::MatrixSpan<const float> TwinCritic::input_gradient(nn::MatrixSpan<const floa
       q[b] = q0[b];
       d[b] = weight;
     }
-    c.backward(nn::InputGrad::kCompute);
+    c.backward(nn::InputGrad::kCompute, nn::ParamGrad::kSkip);
     const auto g = c.input_grad().flat();
     std::copy(g.begin(), g.end(), input_grad_.begin());
     return {input_grad_.data(), inputs.rows, inputs.cols};
@@ -126,8 +126,8 @@ nn::MatrixSpan<const float> TwinCritic::input_gradient(nn::MatrixSpan<const floa
     d0[b] = q0[b] < q1[b] ? weight : (q0[b] == q1[b] ? weight / 2 : 0.0f);
     d1[b] = q1[b] < q0[b] ? weight : (q0[b] == q1[b] ? weight / 2 : 0.0f);
   }
-  critics_[0].backward(nn::InputGrad::kCompute);
-  critics_[1].backward(nn::InputGrad::kCompute);
+  critics_[0].backward(nn::InputGrad::kCompute, nn::ParamGrad::kSkip);
+  critics_[1].backward(nn::InputGrad::kCompute, nn::ParamGrad::kSkip);
   const float* g0 = critics_[0].input_grad().data;
   const float* g1 = critics_[1].input_grad().data;
   for (size_t k = 0; k < batch * width; ++k) input_grad_[k] = g0[k] + g1[k];

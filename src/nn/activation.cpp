@@ -125,11 +125,13 @@ Activation Activation::from_json(const nlohmann::json& j, const std::string& whe
 
 namespace {
 
-// Activations are evaluated a fixed chunk of elements at a time. Eigen computes the
-// head and tail of a dynamic-size expression with scalar code whose exp and expm1
-// differ in the last bit from its vector code, so an element's result would depend
-// on where it sits in memory (and so on the batch size). A fixed-size chunk of 16 is
-// evaluated with vector code only; a short last chunk is padded.
+// Eigen computes the head and tail of a dynamic-size expression with scalar code whose
+// tanh, exp and expm1 may differ in the last bit from its vector code, so an element's
+// result would depend on where it sits in memory (and so on the batch size).
+// Expressions with those functions are evaluated a fixed chunk of 16 elements at a
+// time, with vector code only (a short last chunk is padded); expressions of exact
+// operations (+, -, *, /, comparisons), whose scalar and vector results are equal, and
+// loops of scalar calls run on the whole array.
 constexpr Index kChunk = 16;
 template <typename T>
 using Chunk = Eigen::Array<T, kChunk, 1>;
@@ -147,8 +149,26 @@ void load_chunk(const T* base, Index i0, Index width, Chunk<T>& dst) {
   }
 }
 
-template <typename T>
-void forward_chunk(const Activation& act, const Chunk<T>& x, Chunk<T>& y) {
+bool forward_needs_chunks(Kind kind) {
+  switch (kind) {
+    case Kind::kTanh:
+    case Kind::kElu:
+    case Kind::kSilu:
+    case Kind::kSigmoid:
+    case Kind::kSoftplus:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool backward_needs_chunks(Kind kind) {
+  return kind == Kind::kElu;
+}
+
+// X and Y are Eigen arrays: a Chunk or a Map of a whole array.
+template <typename T, typename X, typename Y>
+void forward_expr(const Activation& act, const X& x, Y& y) {
   const T one(1), zero(0);
   switch (act.kind) {
     case Kind::kIdentity:
@@ -169,7 +189,7 @@ void forward_chunk(const Activation& act, const Chunk<T>& x, Chunk<T>& y) {
       y = x / (one + (-x).exp());
       break;
     case Kind::kGelu:
-      for (Index i = 0; i < kChunk; ++i) {
+      for (Index i = 0; i < x.size(); ++i) {
         const T v = x[i];
         y[i] = v * T(0.5) * (one + std::erf(v * static_cast<T>(M_SQRT1_2)));
       }
@@ -190,10 +210,9 @@ void forward_chunk(const Activation& act, const Chunk<T>& x, Chunk<T>& y) {
   }
 }
 
-// x is zero when the derivative does not need the input.
-template <typename T>
-void backward_chunk(const Activation& act, const Chunk<T>& x, const Chunk<T>& y, const Chunk<T>& dy,
-                    Chunk<T>& dx) {
+// x is not read when the derivative does not need the input.
+template <typename T, typename X, typename Y, typename DX>
+void backward_expr(const Activation& act, const X& x, const Y& y, const Y& dy, DX& dx) {
   const T one(1), zero(0);
   switch (act.kind) {
     case Kind::kIdentity:
@@ -214,14 +233,14 @@ void backward_chunk(const Activation& act, const Chunk<T>& x, const Chunk<T>& y,
       break;
     }
     case Kind::kSilu:
-      for (Index i = 0; i < kChunk; ++i) {
+      for (Index i = 0; i < dx.size(); ++i) {
         const T s = one / (one + std::exp(-x[i]));
         dx[i] = dy[i] * s * (one + x[i] * (one - s));
       }
       break;
     case Kind::kGelu: {
       const T beta = static_cast<T>(M_2_SQRTPI * M_SQRT1_2 * 0.5);
-      for (Index i = 0; i < kChunk; ++i) {
+      for (Index i = 0; i < dx.size(); ++i) {
         const T v = x[i];
         const T cdf = T(0.5) * (one + std::erf(v * static_cast<T>(M_SQRT1_2)));
         const T pdf = std::exp(T(-0.5) * v * v) * beta;
@@ -231,7 +250,7 @@ void backward_chunk(const Activation& act, const Chunk<T>& x, const Chunk<T>& y,
     }
     case Kind::kSoftplus: {
       const T beta = static_cast<T>(act.beta), threshold = static_cast<T>(act.threshold);
-      for (Index i = 0; i < kChunk; ++i) {
+      for (Index i = 0; i < dx.size(); ++i) {
         const T bx = x[i] * beta;
         if (bx > threshold) {
           dx[i] = dy[i];
@@ -258,11 +277,18 @@ void activation_forward(const Activation& act, const T* x_ptr, T* y_ptr, Index n
     if (x_ptr != y_ptr) std::copy(x_ptr, x_ptr + n, y_ptr);
     return;
   }
+  if (!forward_needs_chunks(act.kind)) {
+    using A = Eigen::Array<T, Eigen::Dynamic, 1>;
+    const Eigen::Map<const A> x(x_ptr, n);
+    Eigen::Map<A> y(y_ptr, n);
+    forward_expr<T>(act, x, y);
+    return;
+  }
   Chunk<T> x, y;
   for (Index i0 = 0; i0 < n; i0 += kChunk) {
     const Index width = std::min(kChunk, n - i0);
     load_chunk(x_ptr, i0, width, x);
-    forward_chunk(act, x, y);
+    forward_expr<T>(act, x, y);
     std::copy(y.data(), y.data() + width, y_ptr + i0);
   }
 }
@@ -275,13 +301,22 @@ void activation_backward(const Activation& act, const T* x_ptr, const T* y_ptr, 
     return;
   }
   const bool needs_input = act.derivative_needs_input();
+  if (!backward_needs_chunks(act.kind)) {
+    using A = Eigen::Array<T, Eigen::Dynamic, 1>;
+    // An unused operand is mapped onto dy (never read), so no map is of a null pointer.
+    const Eigen::Map<const A> x(needs_input ? x_ptr : dy_ptr, n);
+    const Eigen::Map<const A> y(y_ptr != nullptr ? y_ptr : dy_ptr, n), dy(dy_ptr, n);
+    Eigen::Map<A> dx(dx_ptr, n);
+    backward_expr<T>(act, x, y, dy, dx);
+    return;
+  }
   Chunk<T> x, y, dy, dx;
   for (Index i0 = 0; i0 < n; i0 += kChunk) {
     const Index width = std::min(kChunk, n - i0);
     load_chunk(needs_input ? x_ptr : nullptr, i0, width, x);
     load_chunk(y_ptr, i0, width, y);
     load_chunk(dy_ptr, i0, width, dy);
-    backward_chunk(act, x, y, dy, dx);
+    backward_expr<T>(act, x, y, dy, dx);
     std::copy(dx.data(), dx.data() + width, dx_ptr + i0);
   }
 }

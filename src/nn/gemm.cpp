@@ -277,6 +277,36 @@ void accumulate_dense_gradients(Index samples, Index in, Index out, const T* x, 
   }
 }
 
+#if defined(__AVX512F__)
+// dst's 16 x 16 block = the transpose of src's, in registers: 4 x 4 transposes inside
+// each 128-bit lane (unpack, shuffle), then the lanes exchanged (two rounds of
+// shuffle_f32x4). s[4g + c] holds, in lane L, column 4L + c of rows 4g..4g+3.
+inline void transpose_block16(const float* src, Index lds, float* dst, Index ldd) {
+  __m512 r[16], t[16];
+  for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(src + i * lds);
+  for (int i = 0; i < 8; ++i) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  for (int g = 0; g < 4; ++g) {
+    r[4 * g + 0] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0x44);
+    r[4 * g + 1] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0xEE);
+    r[4 * g + 2] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0x44);
+    r[4 * g + 3] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0xEE);
+  }
+  for (int c = 0; c < 4; ++c) {
+    const __m512 u0 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0x88);
+    const __m512 u1 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0xDD);
+    const __m512 v0 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0x88);
+    const __m512 v1 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0xDD);
+    _mm512_storeu_ps(dst + (0 + c) * ldd, _mm512_shuffle_f32x4(u0, v0, 0x88));
+    _mm512_storeu_ps(dst + (4 + c) * ldd, _mm512_shuffle_f32x4(u1, v1, 0x88));
+    _mm512_storeu_ps(dst + (8 + c) * ldd, _mm512_shuffle_f32x4(u0, v0, 0xDD));
+    _mm512_storeu_ps(dst + (12 + c) * ldd, _mm512_shuffle_f32x4(u1, v1, 0xDD));
+  }
+}
+#endif
+
 template <typename T>
 void transpose(Index rows, Index cols, const T* src, T* dst) {
   constexpr Index kBlock = 16;
@@ -284,6 +314,14 @@ void transpose(Index rows, Index cols, const T* src, T* dst) {
     const Index i1 = std::min(rows, i0 + kBlock);
     for (Index j0 = 0; j0 < cols; j0 += kBlock) {
       const Index j1 = std::min(cols, j0 + kBlock);
+#if defined(__AVX512F__)
+      if constexpr (std::is_same_v<T, float>) {
+        if (i1 - i0 == kBlock && j1 - j0 == kBlock) {
+          transpose_block16(src + i0 * cols + j0, cols, dst + j0 * rows + i0, rows);
+          continue;
+        }
+      }
+#endif
       for (Index i = i0; i < i1; ++i) {
         for (Index j = j0; j < j1; ++j) dst[j * rows + i] = src[i * cols + j];
       }

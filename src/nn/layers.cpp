@@ -90,8 +90,10 @@ void Dense<T>::backward(const BackwardPass<T>& p) const {
     activation_backward(activation_, z, p.output.data, p.output_grad.data, dz, n);
     dz_ptr = dz;
   }
-  accumulate_dense_gradients<T>(batch, in_, units_, p.inputs[0].data, dz_ptr, p.param_grads[0],
-                                p.param_grads[1]);
+  if (!p.param_grads.empty()) {
+    accumulate_dense_gradients<T>(batch, in_, units_, p.inputs[0].data, dz_ptr, p.param_grads[0],
+                                  p.param_grads[1]);
+  }
   if (!p.input_grads[0].empty()) {
     // d(input) = dz kernel^T, through the transposed kernel so every product reads its
     // right operand row by row.
@@ -187,10 +189,12 @@ void LayerNorm<T>::backward(const BackwardPass<T>& p) const {
   const Eigen::Map<const RowMatrix<T>> xhat(p.workspace.data(), batch, width_);
   const T* rstd = p.workspace.data() + batch * width_;
   const Eigen::Map<const RowVector<T>> gain(p.params[0], width_);
-  Eigen::Map<RowVector<T>> d_gain(p.param_grads[0], width_), d_bias(p.param_grads[1], width_);
-  for (Index r = 0; r < batch; ++r) {
-    d_gain += dy.row(r).cwiseProduct(xhat.row(r));
-    d_bias += dy.row(r);
+  if (!p.param_grads.empty()) {
+    Eigen::Map<RowVector<T>> d_gain(p.param_grads[0], width_), d_bias(p.param_grads[1], width_);
+    for (Index r = 0; r < batch; ++r) {
+      d_gain += dy.row(r).cwiseProduct(xhat.row(r));
+      d_bias += dy.row(r);
+    }
   }
   if (p.input_grads[0].empty()) return;
   auto dx = p.input_grads[0].map();

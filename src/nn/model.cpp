@@ -295,7 +295,7 @@ MatrixSpan<T> Model<T>::output_grad(size_t i) {
 }
 
 template <typename T>
-void Model<T>::backward(InputGrad input_grad) {
+void Model<T>::backward(InputGrad input_grad, ParamGrad param_grad) {
   if (batch_ == 0) throw Error("model backward() called before any forward()");
   const Index batch = batch_;
   const bool want_input = input_grad == InputGrad::kCompute;
@@ -323,13 +323,14 @@ void Model<T>::backward(InputGrad input_grad) {
         n.d_in_spans[k] = MatrixSpan<T>(target, batch, in.width);
       }
     }
-    const BackwardPass<T> pass{n.in_spans,
-                               MatrixSpan<const T>(n.out.data(), batch, n.width),
-                               MatrixSpan<const T>(n.d_out.data(), batch, n.width),
-                               n.param_ptrs,
-                               n.grad_ptrs,
-                               n.d_in_spans,
-                               std::span<T>(n.workspace.data(), n.layer->workspace_size(batch))};
+    const BackwardPass<T> pass{
+        n.in_spans,
+        MatrixSpan<const T>(n.out.data(), batch, n.width),
+        MatrixSpan<const T>(n.d_out.data(), batch, n.width),
+        n.param_ptrs,
+        param_grad == ParamGrad::kSkip ? std::span<T* const>() : std::span<T* const>(n.grad_ptrs),
+        n.d_in_spans,
+        std::span<T>(n.workspace.data(), n.layer->workspace_size(batch))};
     n.layer->backward(pass);
     for (size_t k = 0; k < n.inputs.size(); ++k) {
       const int j = n.inputs[k];

@@ -169,9 +169,12 @@ void run_torch_update(const nn::ModelSpec& spec, bool double_q, double max_grad_
   EXPECT_NEAR(r.terms.q_mean, ref["q_mean"].get<double>(),
               1e-5 * std::max(1.0, std::abs(ref["q_mean"].get<double>())));
   EXPECT_NEAR(r.grad_norm, ref["grad_norm"].get<double>(), 1e-5 * ref["grad_norm"].get<double>());
+  // Both sides compute in float32 with different summation orders (cairn's products
+  // are FMA chains, PyTorch's are blocked), so the targets agree to a few float32 ulp of
+  // the terms summed, not of the (sometimes much smaller) result.
   EXPECT_LE(relative_error(std::vector<double>(targets.begin(), targets.end()),
                            ref["targets"].get<std::vector<double>>(), 1e-3),
-            1e-6);
+            1e-5);
   if (max_grad_norm < 1.0) {
     EXPECT_GT(r.grad_norm, max_grad_norm) << "clipping must be exercised";
   }

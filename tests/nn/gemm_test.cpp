@@ -182,6 +182,22 @@ TEST(Gemm, DenseGradientsAreSumsOverFixedBlocksOfSamples) {
   }
 }
 
+TEST(Gemm, TransposeMovesEveryElement) {
+  for (Index rows : {1, 3, 15, 16, 17, 33, 64, 256}) {
+    for (Index cols : {1, 2, 16, 31, 48, 64, 100}) {
+      const std::vector<float> src = spread_values<float>(static_cast<size_t>(rows * cols), 31);
+      std::vector<float> dst(src.size());
+      transpose<float>(rows, cols, src.data(), dst.data());
+      for (Index i = 0; i < rows; ++i) {
+        for (Index j = 0; j < cols; ++j) {
+          ASSERT_TRUE(same_bits(dst[size_t(j * rows + i)], src[size_t(i * cols + j)]))
+              << rows << " x " << cols << " at " << i << ", " << j;
+        }
+      }
+    }
+  }
+}
+
 // --- Batch-size independence of whole models ------------------------------------------
 
 ModelSpec every_activation_network() {

@@ -183,5 +183,36 @@ TEST(NnGradient, CheckerCatchesWrongParameterGradient) {
   EXPECT_NE(r.worst.find("b/test_scale_param_bug_0/w"), std::string::npos) << r.worst;
 }
 
+TEST(NnGradient, SkippingParameterGradientsLeavesThemAndKeepsTheInputGradient) {
+  // A critic in an actor's loss: only d(output)/d(input) is wanted.
+  const ModelSpec spec = ModelBuilder(4)
+                             .add(Block("net")
+                                      .dense(7, Activation::tanh())
+                                      .layer_norm()
+                                      .dense(3, Activation::relu())
+                                      .dense(1))
+                             .output("net")
+                             .build();
+  Model<double> model(spec);
+  randomize_parameters(model, 8);
+  const RowMatrix<double> x = random_matrix<double>(5, 4, 9);
+  const auto run = [&](ParamGrad param_grad) {
+    for (double& g : model.flat_gradients()) g = 0.5;  // a previous step's leftovers
+    model.forward(as_span(x));
+    auto dy = model.output_grad(0);
+    for (Index i = 0; i < dy.size(); ++i) dy.data[i] = 1.0 + 0.1 * static_cast<double>(i);
+    model.backward(InputGrad::kCompute, param_grad);
+    const auto dx = model.input_grad();
+    return std::vector<double>(dx.data, dx.data + dx.size());
+  };
+  const std::vector<double> with_params = run(ParamGrad::kAccumulate);
+  size_t changed = 0;
+  for (double g : model.flat_gradients()) changed += g != 0.5;
+  EXPECT_GT(changed, 0u);
+  const std::vector<double> without_params = run(ParamGrad::kSkip);
+  EXPECT_EQ(without_params, with_params);
+  for (double g : model.flat_gradients()) ASSERT_EQ(g, 0.5);
+}
+
 }  // namespace
 }  // namespace cairn::nn

@@ -52,10 +52,12 @@ class TestScaleLayer : public Layer<T> {
     const auto x = p.inputs[0].map().array();
     const auto dy = p.output_grad.map().array();
     const Eigen::Map<const Eigen::Array<T, 1, Eigen::Dynamic>> w(p.params[0], width_);
-    Eigen::Map<Eigen::Array<T, 1, Eigen::Dynamic>> dw(p.param_grads[0], width_);
     const T param_bug = static_cast<T>(1.0 + kParamBugPpm * 1e-6);
     const T input_bug = static_cast<T>(1.0 + kInputBugPpm * 1e-6);
-    dw += (dy * x).colwise().sum() * param_bug;
+    if (!p.param_grads.empty()) {
+      Eigen::Map<Eigen::Array<T, 1, Eigen::Dynamic>> dw(p.param_grads[0], width_);
+      dw += (dy * x).colwise().sum() * param_bug;
+    }
     if (!p.input_grads[0].empty()) {
       p.input_grads[0].map().array() =
           (dy.rowwise() * w + dy * x * static_cast<T>(2 * c_)) * input_bug;

@@ -78,8 +78,8 @@ class TwinCritic {
 
   // The actor's signal: with `use_min` Q = min(Q_0, Q_1), else Q = Q_0, on `inputs`;
   // writes Q into `q` [batch] and returns d(sum_b weight * Q_b)/d(inputs)
-  // [batch x input_size()], valid until the next call. Leaves gradients in the critics'
-  // buffers (the next loss_and_gradients() zeroes them).
+  // [batch x input_size()], valid until the next call. The critics' parameter
+  // gradients are not computed (they are left as they were).
   nn::MatrixSpan<const float> input_gradient(nn::MatrixSpan<const float> inputs, bool use_min,
                                              float weight, std::span<float> q);
 

@@ -62,7 +62,9 @@ struct BackwardPass {
   MatrixSpan<const T> output;       // what forward wrote
   MatrixSpan<const T> output_grad;  // d(loss)/d(output)
   std::span<const T* const> params;
-  std::span<T* const> param_grads;  // ADD d(loss)/d(param) into these (accumulate)
+  // ADD d(loss)/d(param) into these (accumulate). An empty span means nobody needs the
+  // parameter gradients (Model::backward with ParamGrad::kSkip): skip them.
+  std::span<T* const> param_grads;
   // OVERWRITE with d(loss)/d(input_i). An empty span (data == nullptr) means nobody
   // needs that gradient: skip it.
   std::span<const MatrixSpan<T>> input_grads;

@@ -35,6 +35,10 @@
 namespace cairn::nn {
 
 enum class InputGrad { kSkip, kCompute };
+// Whether backward() adds parameter gradients. kSkip serves a network differentiated
+// only with respect to its input (SAC's and TD3's critics in the actor loss): about a
+// third of the backward pass's work is not done and flat_gradients() is left unchanged.
+enum class ParamGrad { kAccumulate, kSkip };
 
 template <typename T>
 class Model {
@@ -105,9 +109,10 @@ class Model {
   // forward; asking for it marks output i as part of the next backward().
   MatrixSpan<T> output_grad(size_t i);
   // Back-propagates the output_grad()s of the last forward, adding parameter gradients
-  // into flat_gradients(). With InputGrad::kCompute also computes input_grad().
-  // Throws cairn::Error if no forward preceded it.
-  void backward(InputGrad input_grad = InputGrad::kSkip);
+  // into flat_gradients() (unless ParamGrad::kSkip). With InputGrad::kCompute also
+  // computes input_grad(). Throws cairn::Error if no forward preceded it.
+  void backward(InputGrad input_grad = InputGrad::kSkip,
+                ParamGrad param_grad = ParamGrad::kAccumulate);
   // d(loss)/d(input) from the last backward(InputGrad::kCompute), [batch, input_size()].
   MatrixSpan<const T> input_grad() const;
 
