@@ -20,9 +20,10 @@
 #   DQN CartPole-v1 until a deterministic 10-episode evaluation of 500: cairn's preset
 #       (dqn_bench --run); Stable-Baselines3 only with --sb3-dqn (minutes per seed).
 #
-# Usage: bench/side_by_side.sh [--seeds N] [--sb3-dqn] [BUILD_DIR]
+# Usage: bench/side_by_side.sh [--seeds N] [--sb3-dqn] [--no-build] [BUILD_DIR]
 #   --seeds N   seeds 1..N (default 5; 1 for a quick run)
 #   --sb3-dqn   also run Stable-Baselines3's DQN (several minutes per seed)
+#   --no-build  use the bench programs already in BUILD_DIR (the test of this script)
 #   BUILD_DIR   cairn's CMake build (default build/release); the bench targets are built
 #               in it first. RLtools' binaries are built once into BUILD_DIR/peers/.
 # Progress goes to stderr; the report to stdout. Without the peers folder the peers'
@@ -31,11 +32,13 @@ set -euo pipefail
 
 seeds=5
 sb3_dqn=0
+no_build=0
 build=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --seeds) seeds="${2:?--seeds needs a number}"; shift 2 ;;
     --sb3-dqn) sb3_dqn=1; shift ;;
+    --no-build) no_build=1; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     -*) echo "side_by_side.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
     *) build="$1"; shift ;;
@@ -53,11 +56,16 @@ python=/usr/bin/python3
 
 log() { echo "side_by_side: $*" >&2; }
 
-log "building the bench targets in $build"
-cmake --build "$build" --target ppo_bench sac_bench dqn_bench -j2 >&2
 ppo_bench="$build/bench/ppo_bench"
 sac_bench="$build/bench/sac_bench"
 dqn_bench="$build/bench/dqn_bench"
+if [ "$no_build" = 0 ]; then
+  log "building the bench targets in $build"
+  cmake --build "$build" --target ppo_bench sac_bench dqn_bench -j2 >&2
+fi
+for b in "$ppo_bench" "$sac_bench" "$dqn_bench"; do
+  [ -x "$b" ] || { echo "side_by_side.sh: $b not found (build the bench targets, CAIRN_BUILD_BENCH=ON)" >&2; exit 2; }
+done
 
 # ---- the peers, built as ../shared/peers/README.md says -------------------------------
 # RLtools as its own CMake builds it: its flags and its BLAS backend (on whenever a BLAS
@@ -94,6 +102,7 @@ sb3_why=""
 if [ ! -d "$peers" ]; then
   rltools_why="peers not available ($peers not found; set CAIRN_PEERS)"
   sb3_why="$rltools_why"
+  log "$rltools_why: measuring cairn alone"
 else
   if build_rltools "$peers/rl-tools/examples/pendulum-ppo/training_seeded.cpp" "$rltools_ppo"; then
     build_rltools "$peers/rl-tools/examples/pendulum-sac/training.cpp" "$rltools_sac" || true
@@ -220,7 +229,7 @@ blas_of() {  # the BLAS library a binary resolves, through Debian's alternatives
   [ -n "$lib" ] && readlink -f "$lib" || echo "none"
 }
 peer_cell() {  # the peer's stats or why it is missing
-  if [ -n "$1" ]; then echo "$1"; else echo "$2"; fi
+  if [ -n "$1" ] && [ "$1" != "-" ]; then echo "$1"; else echo "$2"; fi
 }
 
 echo "## cairn beside its peers: $seeds seed(s), one core, one run"
