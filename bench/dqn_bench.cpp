@@ -16,9 +16,12 @@
 //   dqn_bench --learning ENV [SEEDS [key=value ...]]
 //        the same for one preset, seeds 1..SEEDS (default 5) or FIRST..LAST ("3..5"), with
 //        config overrides, for tuning.
+//   dqn_bench --run SEED
+//        one CartPole-v1 seed of the first form, stopped at the first evaluation of 500,
+//        as one line of key=value (for bench/side_by_side.sh)
 // Rows are also printed to stderr as each seed finishes (long runs).
 //
-// bench/dqn_sb3_cartpole.py measures Stable-Baselines3's DQN with the zoo's hyperparameters
+// bench/sb3_cartpole.py dqn measures Stable-Baselines3's DQN with the zoo's hyperparameters
 // and the same evaluation protocol (run it in the same session for a side-by-side figure).
 #include <algorithm>
 #include <chrono>
@@ -61,6 +64,44 @@ std::pair<uint64_t, uint64_t> seed_range(const std::string& arg) {
   return {std::stoull(arg.substr(0, dots)), std::stoull(arg.substr(dots + 2))};
 }
 
+// One CartPole-v1 seed: training until the first deterministic 10-episode evaluation of
+// 500, then (unless stop_when_solved) on to total_timesteps.
+struct Solve {
+  int64_t steps = -1;  // environment steps at the first evaluation of 500; -1: never
+  double train_seconds = 0, train_cpu = 0, wall = 0;  // to that point
+  double total_train_seconds = 0;
+  int64_t total_steps = 0;
+  double final_return = 0;  // 100 deterministic episodes at the end (not when stopped)
+};
+
+Solve solve(uint64_t seed, const std::vector<std::string>& overrides, bool stop_when_solved) {
+  cairn::DQNConfig c = cairn::dqn_preset("CartPole-v1");
+  for (const std::string& o : overrides) c.set(o);
+  c.seed = seed;
+  const auto wall0 = Clock::now();
+  cairn::DQN dqn(c);
+  Solve s;
+  double train_seconds = 0, train_cpu = 0;
+  while (dqn.timesteps() < c.total_timesteps) {
+    const auto t0 = Clock::now();
+    const double cpu0 = thread_cpu_seconds();
+    dqn.train();
+    train_cpu += thread_cpu_seconds() - cpu0;
+    train_seconds += seconds_since(t0);
+    if (s.steps < 0 && dqn.evaluate(10, true).mean_return >= 500.0) {
+      s.steps = dqn.timesteps();
+      s.train_seconds = train_seconds;
+      s.train_cpu = train_cpu;
+      s.wall = seconds_since(wall0);
+      if (stop_when_solved) break;
+    }
+  }
+  s.total_train_seconds = train_seconds;
+  s.total_steps = dqn.timesteps();
+  if (!stop_when_solved) s.final_return = dqn.evaluate(100, true).mean_return;
+  return s;
+}
+
 void time_to_solve(std::pair<uint64_t, uint64_t> seeds, const std::vector<std::string>& overrides) {
   cairn::bench::print_machine(
       "DQN CartPole-v1: steps and seconds to a deterministic 10-episode evaluation of 500, "
@@ -70,39 +111,20 @@ void time_to_solve(std::pair<uint64_t, uint64_t> seeds, const std::vector<std::s
                              "wall s to 500", "train s total", "final (100 ep)"});
   std::vector<double> train_to_solve, cpu_to_solve, wall_to_solve;
   for (uint64_t seed = seeds.first; seed <= seeds.second; ++seed) {
-    cairn::DQNConfig c = cairn::dqn_preset("CartPole-v1");
-    for (const std::string& o : overrides) c.set(o);
-    c.seed = seed;
-    const auto wall0 = Clock::now();
-    cairn::DQN dqn(c);
-    double train_seconds = 0, train_cpu = 0;
-    int64_t solved_steps = -1;
-    double solved_train = 0, solved_cpu = 0, solved_wall = 0;
-    while (dqn.timesteps() < c.total_timesteps) {
-      const auto t0 = Clock::now();
-      const double cpu0 = thread_cpu_seconds();
-      dqn.train();
-      train_cpu += thread_cpu_seconds() - cpu0;
-      train_seconds += seconds_since(t0);
-      if (solved_steps < 0 && dqn.evaluate(10, true).mean_return >= 500.0) {
-        solved_steps = dqn.timesteps();
-        solved_train = train_seconds;
-        solved_cpu = train_cpu;
-        solved_wall = seconds_since(wall0);
-        train_to_solve.push_back(solved_train);
-        cpu_to_solve.push_back(solved_cpu);
-        wall_to_solve.push_back(solved_wall);
-      }
+    const Solve s = solve(seed, overrides, false);
+    const bool solved = s.steps >= 0;
+    if (solved) {
+      train_to_solve.push_back(s.train_seconds);
+      cpu_to_solve.push_back(s.train_cpu);
+      wall_to_solve.push_back(s.wall);
     }
-    const double final_return = dqn.evaluate(100, true).mean_return;
-    const bool solved = solved_steps >= 0;
     const std::vector<std::string> row = {std::to_string(seed),
-                                          solved ? std::to_string(solved_steps) : "never",
-                                          solved ? fixed(solved_train, 2) : "-",
-                                          solved ? fixed(solved_cpu, 2) : "-",
-                                          solved ? fixed(solved_wall, 2) : "-",
-                                          fixed(train_seconds, 2),
-                                          fixed(final_return, 1)};
+                                          solved ? std::to_string(s.steps) : "never",
+                                          solved ? fixed(s.train_seconds, 2) : "-",
+                                          solved ? fixed(s.train_cpu, 2) : "-",
+                                          solved ? fixed(s.wall, 2) : "-",
+                                          fixed(s.total_train_seconds, 2),
+                                          fixed(s.final_return, 1)};
     std::string line;
     for (const std::string& cell : row) line += cell + " ";
     std::fprintf(stderr, "%s\n", line.c_str());
@@ -149,6 +171,26 @@ void learning(const std::vector<std::string>& envs, std::pair<uint64_t, uint64_t
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::strcmp(argv[1], "--help") == 0) {
+    std::printf(
+        "usage: dqn_bench [SEEDS [key=value ...]]   CartPole-v1 steps and seconds to an\n"
+        "                                            evaluation of 500, seeds 1..SEEDS or A..B\n"
+        "       dqn_bench --run SEED                 one seed, stopped when solved:\n"
+        "                                            solved=0|1 steps=... train_seconds=...\n"
+        "       dqn_bench --learning [ENV [SEEDS [key=value ...]]]   the learning check\n");
+    return 0;
+  }
+  if (argc > 1 && std::strcmp(argv[1], "--run") == 0) {
+    if (argc != 3) {
+      std::fprintf(stderr, "usage: dqn_bench --run SEED\n");
+      return 2;
+    }
+    const Solve s = solve(std::stoull(argv[2]), {}, true);
+    std::printf("solved=%d steps=%lld train_seconds=%.4f\n", s.steps >= 0 ? 1 : 0,
+                static_cast<long long>(s.steps >= 0 ? s.steps : s.total_steps),
+                s.steps >= 0 ? s.train_seconds : s.total_train_seconds);
+    return 0;
+  }
   if (argc > 1 && std::strcmp(argv[1], "--learning") == 0) {
     if (argc == 2) {
       learning({"CartPole-v1", "Acrobot-v1", "MountainCar-v0"}, {1, 5}, {});

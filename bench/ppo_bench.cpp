@@ -7,7 +7,17 @@
 // then the final 100-episode deterministic evaluation and the training throughput.
 //
 // Usage: ppo_bench [ENV_ID ...]   (default: every preset task)
+//        ppo_bench --run RUN SEED  one seed of one run, one line of key=value (for
+//                                  bench/side_by_side.sh); RUN is one of:
+//          pendulum-rltools  Pendulum-v1, RLtools' pendulum-ppo example exactly (its
+//                            configuration and 64 x 64 relu networks), 300k steps
+//          pendulum-preset   Pendulum-v1, cairn's preset, 300k steps
+//          cartpole-solve    CartPole-v1, cairn's preset, stopped when the mean return of
+//                            the last 100 training episodes reaches 475
+//        ppo_bench --machine       the processor, compiler and flags this program was built with
+#include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -75,9 +85,104 @@ std::string number(double v, const char* fmt) {
   return buf;
 }
 
+// RLtools v2.2.0 examples/pendulum-ppo/training.cpp, setting by setting: its
+// LOOP_CORE_PARAMETERS (4 envs x 1024 steps, batch 256 -> 16 minibatches, 2 epochs, gamma
+// 0.9, initial action std 2, no entropy bonus, observation normalisation, 64 x 64 actor
+// and critic) over ppo::DefaultParameters (lambda 0.95, clip 0.2, advantages normalised,
+// no learning-rate schedule, no gradient clipping, an unclipped value loss) and loop
+// core::DefaultParameters (relu) with Adam at PyTorch's defaults (lr 1e-3, eps 1e-8).
+cairn::PPOConfig pendulum_rltools_config() {
+  cairn::PPOConfig c;
+  c.env_id = "Pendulum-v1";
+  c.num_envs = 4;
+  c.num_steps = 1024;
+  c.num_minibatches = 16;
+  c.num_epochs = 2;
+  c.gamma = 0.9;
+  c.gae_lambda = 0.95;
+  c.clip_coef = 0.2;
+  c.clip_value_loss = false;
+  c.ent_coef = 0.0;
+  c.normalize_advantages = true;
+  c.learning_rate = 1e-3;
+  c.anneal_lr = false;
+  c.adam_eps = 1e-8;
+  c.max_grad_norm = 1e9;  // the largest the config accepts: no clipping
+  c.activation = "relu";
+  c.hidden_sizes = {64, 64};
+  c.log_std_init = std::log(2.0);
+  c.normalize_observations = true;
+  c.normalize_rewards = false;
+  c.total_timesteps = 300000;
+  return c;
+}
+
+// One seed of one named run; prints one line of key=value. Training time is learn()'s
+// own clock (time_elapsed: collection and updates, no evaluation), like RLtools' "Time:".
+int run_one(const std::string& name, uint64_t seed) {
+  cairn::PPOConfig config;
+  bool solve = false;
+  if (name == "pendulum-rltools") {
+    config = pendulum_rltools_config();
+  } else if (name == "pendulum-preset") {
+    config = cairn::ppo_preset("Pendulum-v1");
+  } else if (name == "cartpole-solve") {
+    config = cairn::ppo_preset("CartPole-v1");
+    solve = true;
+  } else {
+    std::fprintf(stderr,
+                 "ppo_bench --run: unknown run '%s' (pendulum-rltools, pendulum-preset, "
+                 "cartpole-solve)\n",
+                 name.c_str());
+    return 2;
+  }
+  config.seed = seed;
+  cairn::PPO ppo(config);
+  cairn::StopConditions stop;
+  stop.timesteps = config.total_timesteps;
+  bool solved = false;
+  const auto results = ppo.learn(stop, [&](const cairn::TrainResult& r) {
+    solved = r.episode_return_mean >= 475.0;
+    return !(solve && solved);
+  });
+  const cairn::TrainResult& last = results.back();
+  std::printf("train_seconds=%.4f steps=%lld", last.time_elapsed,
+              static_cast<long long>(last.timesteps));
+  if (solve) {
+    std::printf(" solved=%d train100=%.2f\n", solved ? 1 : 0, last.episode_return_mean);
+  } else {
+    std::printf(" eval1000=%.2f\n", ppo.evaluate(1000, true).mean_return);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::strcmp(argv[1], "--machine") == 0) {
+    cairn::bench::print_machine("cairn benchmarks");
+    return 0;
+  }
+  if (argc > 1 && std::strcmp(argv[1], "--run") == 0) {
+    if (argc != 4) {
+      std::fprintf(stderr,
+                   "usage: ppo_bench --run RUN SEED (see the top of bench/ppo_bench.cpp)\n");
+      return 2;
+    }
+    return run_one(argv[2], std::stoull(argv[3]));
+  }
+  if (argc > 1 && std::strcmp(argv[1], "--help") == 0) {
+    std::printf(
+        "usage: ppo_bench [ENV_ID ...]    time-to-threshold with the tuned presets, seeds 1..5\n"
+        "       ppo_bench --run RUN SEED  one seed, one line of key=value; RUN:\n"
+        "         pendulum-rltools  Pendulum-v1 with RLtools' pendulum-ppo configuration and\n"
+        "                           64x64 relu networks, 300k steps, 1000-episode evaluation\n"
+        "         pendulum-preset   Pendulum-v1 with cairn's preset, 300k steps, same evaluation\n"
+        "         cartpole-solve    CartPole-v1 preset until the last 100 training episodes\n"
+        "                           average 475\n"
+        "       ppo_bench --machine       processor, compiler and build flags\n");
+    return 0;
+  }
   corridor::register_simple_corridor();
   std::vector<Task> tasks = {
       {"CartPole-v1", 475.0,

@@ -1,20 +1,20 @@
 // SAC benchmark, on one core:
 //   1. SAC on Pendulum-v1 with RLtools' SAC configuration (64 x 64 relu networks, batch
 //      100, 100 warm-up steps, initial alpha 0.5, Adam 1e-3, 10k environment steps):
-//      training time and a deterministic evaluation over 100 episodes, seeds 1..5; and, when
-//      the RLtools peer is present (../shared/peers/rl-tools, or $CAIRN_PEERS/rl-tools), its
-//      pendulum-sac example built as its CMake builds it and timed in the same run.
+//      training time and a deterministic evaluation over 100 episodes, seeds 1..5 (RLtools'
+//      pendulum-sac example beside it: bench/side_by_side.sh).
 //   2. One SAC gradient step (batch 256, 256 x 256 relu actor and critics, 3 observation
 //      features, 1 action) in cairn against PyTorch (/usr/bin/python3, one thread) doing the
 //      same step (CleanRL's order: target, critic step, actor step, temperature step,
 //      Polyak).
 //
-// Usage: sac_bench [--skip-peer]
+// Usage: sac_bench
+//        sac_bench --run SEED   one seed of part 1, one line of key=value (for
+//                               bench/side_by_side.sh)
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
-#include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bench_report.h"
@@ -46,49 +46,27 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-// Builds and times RLtools' pendulum-sac example; returns its wall time or -1.
-double rltools_seconds(const std::filesystem::path& peers) {
-  const std::filesystem::path src =
-      peers / "rl-tools" / "examples" / "pendulum-sac" / "training.cpp";
-  if (!std::filesystem::exists(src)) return -1;
-  const std::string bin = "/tmp/cairn_rltools_sac";
-  const std::string build =
-      "g++ -O3 -ffast-math -march=native -Ofast -std=c++17 -DRL_TOOLS_DISABLE_TENSORBOARD "
-      "-DBENCHMARK -DRL_TOOLS_BACKEND_ENABLE_OPENBLAS -DRL_TOOLS_BACKEND_ENABLE_BLAS -I" +
-      (peers / "rl-tools" / "include").string() + " " + src.string() + " -lblas -o " + bin +
-      " 2>/dev/null";
-  // Built once per machine (the build takes a minute); the run is what is timed.
-  if (!std::filesystem::exists(bin) && std::system(build.c_str()) != 0) return -1;
+// One seed of RLtools' configuration: learn()'s training time and the evaluation.
+std::pair<double, double> pendulum_seed(uint64_t seed) {
+  cairn::SAC sac(rltools_config(seed));
   const auto t0 = Clock::now();
-  if (std::system(("OPENBLAS_NUM_THREADS=1 " + bin + " > /dev/null").c_str()) != 0) return -1;
-  return seconds_since(t0);
+  sac.learn({.timesteps = 10000});
+  const double t = seconds_since(t0);
+  return {t, sac.evaluate(100, true).mean_return};
 }
 
-void pendulum(bool peer) {
+void pendulum() {
   std::printf("SAC on Pendulum-v1, RLtools' configuration, 10k environment steps\n");
   cairn::bench::Table table({"seed", "train time", "eval (100 ep, deterministic)"});
   std::vector<double> times;
   for (uint64_t seed = 1; seed <= 5; ++seed) {
-    cairn::SAC sac(rltools_config(seed));
-    const auto t0 = Clock::now();
-    sac.learn({.timesteps = 10000});
-    const double t = seconds_since(t0);
+    const auto [t, eval] = pendulum_seed(seed);
     times.push_back(t);
-    table.add_row(
-        {std::to_string(seed), fmt("%.2f s", t), fmt("%.1f", sac.evaluate(100, true).mean_return)});
+    table.add_row({std::to_string(seed), fmt("%.2f s", t), fmt("%.1f", eval)});
   }
   table.print();
   std::printf("  median train time: %.2f s\n", cairn::bench::median(times));
-  if (peer) {
-    const char* env = std::getenv("CAIRN_PEERS");
-    const double r = rltools_seconds(env ? env : "../shared/peers");
-    if (r < 0) {
-      std::printf("  RLtools: peer not available\n\n");
-    } else {
-      std::printf(
-          "  RLtools pendulum-sac (its CMake flags, OpenBLAS, 1 thread), same run: %.2f s\n\n", r);
-    }
-  }
+  std::printf("\n");
 }
 
 const char* kTorchUpdate = R"PY(
@@ -183,9 +161,24 @@ void one_update() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const bool peer = !(argc > 1 && std::string(argv[1]) == "--skip-peer");
+  if (argc > 1 && std::string(argv[1]) == "--help") {
+    std::printf(
+        "usage: sac_bench             one SAC step against PyTorch, then Pendulum-v1 with\n"
+        "                             RLtools' SAC configuration over seeds 1..5\n"
+        "       sac_bench --run SEED  one Pendulum-v1 seed: train_seconds=... eval100=...\n");
+    return 0;
+  }
+  if (argc > 1 && std::string(argv[1]) == "--run") {
+    if (argc != 3) {
+      std::fprintf(stderr, "usage: sac_bench --run SEED\n");
+      return 2;
+    }
+    const auto [t, eval] = pendulum_seed(std::stoull(argv[2]));
+    std::printf("train_seconds=%.4f eval100=%.2f\n", t, eval);
+    return 0;
+  }
   cairn::bench::print_machine("cairn sac_bench: SAC on one core");
   one_update();
-  pendulum(peer);
+  pendulum();
   return 0;
 }
