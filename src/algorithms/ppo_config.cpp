@@ -179,7 +179,9 @@ std::map<std::string, json> ppo_builtin_presets() {
     c.num_epochs = 2;
     c.gamma = 0.9;
     c.gae_lambda = 0.9;
-    c.learning_rate = 5e-3;
+    // 5e-3 was tuned on Eigen's products; with the engine's own (another summation
+    // order) it left seed 5 at -264, while 4e-3 keeps seeds 1..20 at -157 to -171.
+    c.learning_rate = 4e-3;
     c.clip_coef = 0.15;
     c.clip_value_loss = false;
     c.activation = "silu";

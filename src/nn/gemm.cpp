@@ -62,6 +62,34 @@ void gemm_portable(Index m, Index n, Index k, GemmLhs<T> a, const T* b, Index ld
 // vector uses masked loads and stores, so every element goes through the same
 // instruction sequence as in a full tile.
 
+// dst's 16 x 16 block = the transpose of src's, in registers: 4 x 4 transposes inside
+// each 128-bit lane (unpack, shuffle), then the lanes exchanged (two rounds of
+// shuffle_f32x4). s[4g + c] holds, in lane L, column 4L + c of rows 4g..4g+3.
+inline void transpose_block16(const float* src, Index lds, float* dst, Index ldd) {
+  __m512 r[16], t[16];
+  for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(src + i * lds);
+  for (int i = 0; i < 8; ++i) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  for (int g = 0; g < 4; ++g) {
+    r[4 * g + 0] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0x44);
+    r[4 * g + 1] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0xEE);
+    r[4 * g + 2] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0x44);
+    r[4 * g + 3] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0xEE);
+  }
+  for (int c = 0; c < 4; ++c) {
+    const __m512 u0 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0x88);
+    const __m512 u1 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0xDD);
+    const __m512 v0 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0x88);
+    const __m512 v1 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0xDD);
+    _mm512_storeu_ps(dst + (0 + c) * ldd, _mm512_shuffle_f32x4(u0, v0, 0x88));
+    _mm512_storeu_ps(dst + (4 + c) * ldd, _mm512_shuffle_f32x4(u1, v1, 0x88));
+    _mm512_storeu_ps(dst + (8 + c) * ldd, _mm512_shuffle_f32x4(u0, v0, 0xDD));
+    _mm512_storeu_ps(dst + (12 + c) * ldd, _mm512_shuffle_f32x4(u1, v1, 0xDD));
+  }
+}
+
 constexpr Index kTileRows = 6;
 constexpr Index kTileVectors = 4;
 constexpr Index kLanes = 16;
@@ -164,6 +192,27 @@ __mmask16 tail_mask(Index width, Index vectors) {
 // a weight gradient) and copied a depth chunk at a time otherwise.
 constexpr Index kNarrowDepth = 128;
 
+// dst(p, i) = src(i, p) = src[i * rs + p * cs] for i < rows, p < depth; 16 x 16
+// blocks in registers where src's rows are contiguous.
+void copy_transposed(Index rows, Index depth, const float* src, Index rs, Index cs, float* dst,
+                     Index ldd) {
+  Index i0 = 0;
+  if (cs == 1) {
+    for (; i0 + kLanes <= rows; i0 += kLanes) {
+      Index p0 = 0;
+      for (; p0 + kLanes <= depth; p0 += kLanes) {
+        transpose_block16(src + i0 * rs + p0, rs, dst + p0 * ldd + i0, ldd);
+      }
+      for (Index i = i0; i < i0 + kLanes; ++i) {
+        for (Index p = p0; p < depth; ++p) dst[p * ldd + i] = src[i * rs + p];
+      }
+    }
+  }
+  for (Index i = i0; i < rows; ++i) {
+    for (Index p = 0; p < depth; ++p) dst[p * ldd + i] = src[i * rs + p * cs];
+  }
+}
+
 void gemm_narrow_avx512(Index m, Index n, Index k, GemmLhs<float> a, const float* b, Index ldb,
                         float* c, Index ldc, GemmInit init, const float* bias) {
   alignas(64) float a_t[kNarrowDepth * kPanel];
@@ -178,10 +227,7 @@ void gemm_narrow_avx512(Index m, Index n, Index k, GemmLhs<float> a, const float
       const float* rhs = a.data + i0 * a.row_stride + p0 * a.col_stride;
       Index ld_rhs = a.col_stride;
       if (a.row_stride != 1) {
-        for (Index i = 0; i < rows; ++i) {
-          for (Index p = 0; p < depth; ++p)
-            a_t[p * kPanel + i] = rhs[i * a.row_stride + p * a.col_stride];
-        }
+        copy_transposed(rows, depth, rhs, a.row_stride, a.col_stride, a_t, kPanel);
         rhs = a_t;
         ld_rhs = kPanel;
       }
@@ -276,36 +322,6 @@ void accumulate_dense_gradients(Index samples, Index in, Index out, const T* x, 
     }
   }
 }
-
-#if defined(__AVX512F__)
-// dst's 16 x 16 block = the transpose of src's, in registers: 4 x 4 transposes inside
-// each 128-bit lane (unpack, shuffle), then the lanes exchanged (two rounds of
-// shuffle_f32x4). s[4g + c] holds, in lane L, column 4L + c of rows 4g..4g+3.
-inline void transpose_block16(const float* src, Index lds, float* dst, Index ldd) {
-  __m512 r[16], t[16];
-  for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(src + i * lds);
-  for (int i = 0; i < 8; ++i) {
-    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-  }
-  for (int g = 0; g < 4; ++g) {
-    r[4 * g + 0] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0x44);
-    r[4 * g + 1] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0xEE);
-    r[4 * g + 2] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0x44);
-    r[4 * g + 3] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0xEE);
-  }
-  for (int c = 0; c < 4; ++c) {
-    const __m512 u0 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0x88);
-    const __m512 u1 = _mm512_shuffle_f32x4(r[c], r[4 + c], 0xDD);
-    const __m512 v0 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0x88);
-    const __m512 v1 = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0xDD);
-    _mm512_storeu_ps(dst + (0 + c) * ldd, _mm512_shuffle_f32x4(u0, v0, 0x88));
-    _mm512_storeu_ps(dst + (4 + c) * ldd, _mm512_shuffle_f32x4(u1, v1, 0x88));
-    _mm512_storeu_ps(dst + (8 + c) * ldd, _mm512_shuffle_f32x4(u0, v0, 0xDD));
-    _mm512_storeu_ps(dst + (12 + c) * ldd, _mm512_shuffle_f32x4(u1, v1, 0xDD));
-  }
-}
-#endif
 
 template <typename T>
 void transpose(Index rows, Index cols, const T* src, T* dst) {
