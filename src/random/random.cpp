@@ -2,6 +2,7 @@
 
 #include <bit>
 #include <cmath>
+#include <string>
 
 #include "cairn/error.h"
 
@@ -38,6 +39,60 @@ constexpr u128 kPcgMultiplier =
 
 u128 make_u128(uint64_t hi, uint64_t lo) {
   return (static_cast<u128>(hi) << 64) | lo;
+}
+
+// NumPy's normal ziggurat (Marsaglia and Tsang, "The Ziggurat Method for Generating
+// Random Variables", 2000): 256 layers of equal area V under f(x) = exp(-x^2/2), the
+// base layer (index 0) being the rectangle [0, V/f(r)] plus the tail beyond r. The
+// constants are the ones NumPy's tables were generated from; V is taken as given, not
+// derived from r, because the tables are what NumPy's generator used, and the draws
+// only match if the tables are computed the same way: in plain float64.
+constexpr double kZigguratR = 3.6541528853610087963519472518;
+constexpr double kZigguratV = 0.0049286732339746519;
+constexpr double kTwoPow52 = 4503599627370496.0;
+constexpr size_t kZigguratLayers = 256;
+
+double ziggurat_f(double x) {
+  return std::exp(-x * x / 2.0);
+}
+
+struct NormalZiggurat {
+  // Layer i (1..255) spans |x| < x_i with x_0 < x_1 < ... < x_255 = r:
+  //   ki[i] = x_{i-1} / x_i * 2^52: magnitudes (52 bits) below it lie inside the layer
+  //           beneath, so the draw is accepted without evaluating f;
+  //   wi[i] = x_i / 2^52: the magnitude's scale to x;
+  //   fi[i] = f(x_i): the wedge test's bounds.
+  // Index 0 is the base: wi[0] = (V / f(r)) / 2^52 (the base rectangle's pseudo-width),
+  // ki[0] = r f(r) / V * 2^52 (the rectangle's share of the base area).
+  std::array<uint64_t, kZigguratLayers> ki{};
+  std::array<double, kZigguratLayers> wi{};
+  std::array<double, kZigguratLayers> fi{};
+
+  NormalZiggurat() {
+    // Layer edges from the top of the ziggurat downwards: x_{k+1} solves
+    // f(x_{k+1}) = f(x_k) + V / x_k (each layer's area x_k (f(x_{k+1}) - f(x_k)) = V).
+    std::array<double, kZigguratLayers> x{};
+    x[kZigguratLayers - 1] = kZigguratR;
+    for (size_t i = kZigguratLayers - 1; i > 1; --i) {
+      const double above = x[i];
+      x[i - 1] = std::sqrt(-2.0 * std::log(ziggurat_f(above) + kZigguratV / above));
+    }
+    x[0] = 0.0;  // the apex (the recursion lands there up to rounding)
+    for (size_t i = 1; i < kZigguratLayers; ++i) {
+      ki[i] = static_cast<uint64_t>(std::round(x[i - 1] / x[i] * kTwoPow52));
+      wi[i] = x[i] / kTwoPow52;
+      fi[i] = ziggurat_f(x[i]);
+    }
+    ki[0] = static_cast<uint64_t>(
+        std::round(kZigguratR * ziggurat_f(kZigguratR) / kZigguratV * kTwoPow52));
+    wi[0] = kZigguratV / ziggurat_f(kZigguratR) / kTwoPow52;
+    fi[0] = 1.0;  // f(0)
+  }
+};
+
+const NormalZiggurat& normal_ziggurat() {
+  static const NormalZiggurat tables;
+  return tables;
 }
 
 }  // namespace
@@ -175,6 +230,43 @@ double Rng::normal() {
   spare_ = v * f;
   has_spare_ = true;
   return u * f;
+}
+
+double Rng::standard_normal() {
+  const NormalZiggurat& z = normal_ziggurat();
+  for (;;) {
+    // One 64-bit draw: bits 0-7 the layer, bit 8 the sign, bits 9-60 the magnitude.
+    const uint64_t bits = next_u64();
+    const size_t layer = bits & 0xff;
+    const bool negative = ((bits >> 8) & 1) != 0;
+    const uint64_t magnitude = (bits >> 9) & 0x000fffffffffffffULL;
+    double x = static_cast<double>(magnitude) * z.wi[layer];
+    if (negative) x = -x;
+    if (magnitude < z.ki[layer]) return x;  // inside the layer below: ~99.3% of draws
+    if (layer == 0) {
+      // The tail beyond r (Marsaglia's method): x = -log(U1) / r is accepted when
+      // -2 log(U2) > x^2; 1 - uniform() keeps log away from 0. The sign is bit 8 of
+      // the magnitude, as NumPy takes it.
+      for (;;) {
+        const double xx = -(1.0 / kZigguratR) * std::log(1.0 - uniform());
+        const double yy = -std::log(1.0 - uniform());
+        if (yy + yy > xx * xx) {
+          return ((magnitude >> 8) & 1) != 0 ? -(kZigguratR + xx) : kZigguratR + xx;
+        }
+      }
+    }
+    // The wedge between layer `layer` and the one beneath: accept under f.
+    if ((z.fi[layer - 1] - z.fi[layer]) * uniform() + z.fi[layer] < std::exp(-0.5 * x * x)) {
+      return x;
+    }
+  }
+}
+
+double Rng::normal(double loc, double scale) {
+  if (scale < 0.0) {
+    throw Error("Rng::normal: scale must be >= 0, got " + std::to_string(scale));
+  }
+  return loc + scale * standard_normal();
 }
 
 double Rng::exponential() {
