@@ -93,14 +93,14 @@ TEST(HalfCheetahV5, ObservationRewardAndInfoAreGymnasiumsTermsOfTheMujocoState) 
     }
     // reward = forward_reward - ctrl_cost, with the default weights 1 and 0.1.
     const double x_velocity = (d.qpos[0] - x_before) / 0.05;
-    double squared = 0.0;
-    for (float a : action) squared += static_cast<double>(a) * a;
+    float squared = 0.0f;
+    for (float a : action) squared += a * a;
     EXPECT_DOUBLE_EQ(c.info().at("x_velocity"), x_velocity);
     EXPECT_EQ(c.info().at("x_position"), d.qpos[0]);
     EXPECT_DOUBLE_EQ(c.info().at("reward_forward"), 1.0 * x_velocity);
-    EXPECT_DOUBLE_EQ(c.info().at("reward_ctrl"), -0.1 * squared);
+    EXPECT_EQ(c.info().at("reward_ctrl"), -(0.1 * static_cast<double>(squared)));
     EXPECT_EQ(t.reward, c.info().at("reward_forward") + c.info().at("reward_ctrl"));
-    EXPECT_GT(squared, 0.0);
+    EXPECT_GT(squared, 0.0f);
     EXPECT_FALSE(t.terminated);
     EXPECT_FALSE(t.truncated);
     moved += std::fabs(d.qpos[0] - x_before);
@@ -173,6 +173,37 @@ TEST(HalfCheetahV5, ResetStatesEqualGymnasiumsFormulaWithNumPy) {
     EXPECT_EQ(c.info().at("x_position"), state[0]);
   }
   EXPECT_EQ(seeds, 10) << "NumPy printed: " << out;
+}
+
+TEST(HalfCheetahV5, ControlCostEqualsGymnasiumsNumPyExpression) {
+  // Gymnasium: ctrl_cost = ctrl_cost_weight * np.sum(np.square(action)) for the float32
+  // action; NumPy evaluates it for the same 50 actions.
+  std::string actions = "[";
+  for (int step = 0; step < 50; ++step) {
+    for (float a : cheetah_action(step)) actions += std::to_string(a) + ",";
+  }
+  actions += "]";
+  const std::string out = cheetah_numpy(
+      "import numpy as np\n"
+      "a = np.array(" +
+      actions +
+      ", dtype=np.float32).reshape(50, 6)\n"
+      "for row in a:\n"
+      "  print(float(0.1 * np.sum(np.square(row))).hex())\n");
+  std::unique_ptr<Env> env = make("HalfCheetah-v5");
+  env->reset(uint64_t{2});
+  const HalfCheetah& c = unwrapped_cheetah(*env);
+  std::istringstream lines(out);
+  int compared = 0;
+  for (std::string line; std::getline(lines, line); ++compared) {
+    // The action NumPy saw: the decimal text as a Python float, then float32.
+    std::vector<float> action = cheetah_action(compared);
+    for (float& a : action) a = static_cast<float>(std::strtod(std::to_string(a).c_str(), nullptr));
+    env->step(std::span<const float>(action));
+    EXPECT_EQ(c.info().at("reward_ctrl"), -std::strtod(line.c_str(), nullptr))
+        << "step " << compared << ": NumPy printed " << line;
+  }
+  EXPECT_EQ(compared, 50) << "NumPy printed: " << out;
 }
 
 TEST(HalfCheetahV5, OptionsHaveGymnasiumsNames) {

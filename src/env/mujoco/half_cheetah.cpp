@@ -81,11 +81,13 @@ StepResult HalfCheetah::step_model(std::span<const float> action, std::span<floa
   const double x_velocity = (x_after - x_before) / dt();
   write_observation(obs);
 
-  // forward_reward = w_forward * dx/dt; ctrl_cost = w_ctrl * ||action||^2.
+  // forward_reward = w_forward * dx/dt; ctrl_cost = w_ctrl * ||action||^2. Gymnasium's
+  // np.sum(np.square(action)) of a float32 action squares and sums in float32, in order (NumPy
+  // sums fewer than 8 elements sequentially), and the float64 weight times it is float64.
   const double forward_reward = options_.forward_reward_weight * x_velocity;
-  double squared_norm = 0.0;
-  for (float a : action) squared_norm += static_cast<double>(a) * static_cast<double>(a);
-  const double ctrl_cost = options_.ctrl_cost_weight * squared_norm;
+  float squared_norm = 0.0f;
+  for (float a : action) squared_norm += a * a;
+  const double ctrl_cost = options_.ctrl_cost_weight * static_cast<double>(squared_norm);
 
   StepResult r;
   r.reward = forward_reward - ctrl_cost;

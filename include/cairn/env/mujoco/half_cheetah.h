@@ -11,8 +11,9 @@
 //   Reward       forward_reward - ctrl_cost, where
 //                  forward_reward = forward_reward_weight * x_velocity,
 //                  x_velocity = (qpos[0] after the step - qpos[0] before) / dt,
-//                  ctrl_cost = ctrl_cost_weight * sum(action^2), from the action as given
-//                  (summed in float64).
+//                  ctrl_cost = ctrl_cost_weight * sum(action^2), from the action as given,
+//                  squared and summed in float32 as NumPy (1.x) does for Gymnasium's float32
+//                  actions, then scaled in float64.
 //   Terminated   never.
 //   Truncated    never by the environment; "HalfCheetah-v5" adds a TimeLimit of 1000.
 //   Frame skip   5 (dt = 0.05 s).
