@@ -2,6 +2,7 @@
 
 #include <bit>
 #include <cmath>
+#include <string>
 
 #include "cairn/error.h"
 
@@ -38,6 +39,74 @@ constexpr u128 kPcgMultiplier =
 
 u128 make_u128(uint64_t hi, uint64_t lo) {
   return (static_cast<u128>(hi) << 64) | lo;
+}
+
+// NumPy's normal ziggurat (Marsaglia and Tsang, "The Ziggurat Method for Generating
+// Random Variables", 2000): 256 layers of equal area V under f(x) = exp(-x^2/2), the
+// base layer (index 0) being the rectangle [0, V/f(r)] plus the tail beyond r.
+//
+// NumPy's tables (numpy/random/src/distributions/ziggurat_constants.h) are the output of
+// a float64 script (randomgen's, by Kevin Sheppard): r = 3.65415288536100879635... and
+// V = 0.0049286732339746519 taken as given (V is not derived from r); x_255 = r and
+// x_{i-1} = sqrt(-2 log(f(x_i) + V / x_i)) downwards to x_1 (x_0 = 0); ki rounded to
+// nearest, ties to even (np.round). Every exp, log and sqrt of that script is the
+// correctly rounded double except one: at layer 38 its exp returned the double above
+// the correctly rounded f(x_38) (the exact value lies 0.0017 ulp below the midpoint
+// between the two, so the generating machine's libm, not the procedure, decided it).
+// Because x_37..x_1 follow from f(x_38), that one ulp changes 37 layers (wi[1] by about
+// 44 ulps), and about 14% of draws by a few ulps. cairn reproduces the script with
+// correctly rounded exp/log (glibc's are, at these ~510 arguments) and applies that
+// single one-ulp step by hand: kNumpyExpRoundedUpLayer below. Verified against NumPy's
+// DRAWS (tests/random/numpy_normal_test.cpp), not by copying its tables.
+constexpr double kZigguratR = 3.6541528853610087963519472518;
+constexpr double kZigguratV = 0.0049286732339746519;
+constexpr double kTwoPow52 = 4503599627370496.0;
+constexpr size_t kZigguratLayers = 256;
+constexpr size_t kNumpyExpRoundedUpLayer = 38;
+
+double ziggurat_f(double x) {
+  return std::exp(-0.5 * x * x);
+}
+
+struct NormalZiggurat {
+  // Layer i (1..255) spans |x| < x_i with x_0 = 0 < x_1 < ... < x_255 = r:
+  //   ki[i] = x_{i-1} / x_i * 2^52: magnitudes (52 bits) below it lie inside the layer
+  //           beneath, so the draw is accepted without evaluating f;
+  //   wi[i] = x_i / 2^52: the magnitude's scale to x;
+  //   fi[i] = f(x_i): the wedge test's bounds.
+  // Index 0 is the base: wi[0] = (V / f(r)) / 2^52 (the base rectangle's pseudo-width),
+  // ki[0] = r f(r) / V * 2^52 (the rectangle's share of the base area), fi[0] = f(0) = 1.
+  std::array<uint64_t, kZigguratLayers> ki{};
+  std::array<double, kZigguratLayers> wi{};
+  std::array<double, kZigguratLayers> fi{};
+
+  NormalZiggurat() {
+    // Layer edges from the top of the ziggurat downwards: x_{i-1} solves
+    // f(x_{i-1}) = f(x_i) + V / x_i (each layer's area x_i (f(x_{i-1}) - f(x_i)) = V).
+    std::array<double, kZigguratLayers> x{};
+    x[kZigguratLayers - 1] = kZigguratR;
+    for (size_t i = kZigguratLayers - 1; i >= 1; --i) {
+      fi[i] = ziggurat_f(x[i]);
+      if (i == kNumpyExpRoundedUpLayer) fi[i] = std::nextafter(fi[i], 2.0);
+      if (i > 1) x[i - 1] = std::sqrt(-2.0 * std::log(fi[i] + kZigguratV / x[i]));
+    }
+    x[0] = 0.0;  // the apex
+    fi[0] = 1.0;
+    for (size_t i = 1; i < kZigguratLayers; ++i) {
+      // np.round: to nearest, ties to even (the default rounding mode); the ratios
+      // times 2^52 lie in [2^51, 2^52), where halves are representable.
+      ki[i] = static_cast<uint64_t>(std::nearbyint(x[i - 1] / x[i] * kTwoPow52));
+      wi[i] = x[i] / kTwoPow52;
+    }
+    const double f_r = fi[kZigguratLayers - 1];
+    ki[0] = static_cast<uint64_t>(std::nearbyint(kZigguratR * f_r / kZigguratV * kTwoPow52));
+    wi[0] = kZigguratV / f_r / kTwoPow52;
+  }
+};
+
+const NormalZiggurat& normal_ziggurat() {
+  static const NormalZiggurat tables;
+  return tables;
 }
 
 }  // namespace
@@ -175,6 +244,43 @@ double Rng::normal() {
   spare_ = v * f;
   has_spare_ = true;
   return u * f;
+}
+
+double Rng::standard_normal() {
+  const NormalZiggurat& z = normal_ziggurat();
+  for (;;) {
+    // One 64-bit draw: bits 0-7 the layer, bit 8 the sign, bits 9-60 the magnitude.
+    const uint64_t bits = next_u64();
+    const size_t layer = bits & 0xff;
+    const bool negative = ((bits >> 8) & 1) != 0;
+    const uint64_t magnitude = (bits >> 9) & 0x000fffffffffffffULL;
+    double x = static_cast<double>(magnitude) * z.wi[layer];
+    if (negative) x = -x;
+    if (magnitude < z.ki[layer]) return x;  // inside the layer below: ~99.3% of draws
+    if (layer == 0) {
+      // The tail beyond r (Marsaglia's method): x = -log(U1) / r is accepted when
+      // -2 log(U2) > x^2; 1 - uniform() keeps log away from 0. The sign is bit 8 of
+      // the magnitude, as NumPy takes it.
+      for (;;) {
+        const double xx = -(1.0 / kZigguratR) * std::log(1.0 - uniform());
+        const double yy = -std::log(1.0 - uniform());
+        if (yy + yy > xx * xx) {
+          return ((magnitude >> 8) & 1) != 0 ? -(kZigguratR + xx) : kZigguratR + xx;
+        }
+      }
+    }
+    // The wedge between layer `layer` and the one beneath: accept under f.
+    if ((z.fi[layer - 1] - z.fi[layer]) * uniform() + z.fi[layer] < std::exp(-0.5 * x * x)) {
+      return x;
+    }
+  }
+}
+
+double Rng::normal(double loc, double scale) {
+  if (scale < 0.0) {
+    throw Error("Rng::normal: scale must be >= 0, got " + std::to_string(scale));
+  }
+  return loc + scale * standard_normal();
 }
 
 double Rng::exponential() {

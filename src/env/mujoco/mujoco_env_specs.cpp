@@ -6,6 +6,7 @@
 #include "cairn/error.h"
 
 #if CAIRN_HAVE_MUJOCO
+#include "cairn/env/mujoco/half_cheetah.h"
 #include "cairn/env/mujoco/inverted_pendulum.h"
 #endif
 
@@ -61,6 +62,36 @@ std::vector<EnvSpec> mujoco_env_specs() {
       .reward_threshold = 950.0,
       .description = "balance a pole on a cart with MuJoCo (Gymnasium InvertedPendulum-v5); "
                      "options frame_skip, reset_noise_scale, xml_file",
+  });
+  specs.push_back({
+      .id = "HalfCheetah-v5",
+      .factory = [](EnvOptions& options) -> std::unique_ptr<Env> {
+        const int frame_skip = frame_skip_option(options, 5);
+        const double forward = options.number("forward_reward_weight", 1.0);
+        const double ctrl = options.number("ctrl_cost_weight", 0.1);
+        const double noise = options.number("reset_noise_scale", 0.1);
+        const bool exclude = options.boolean("exclude_current_positions_from_observation", true);
+        const std::string xml_file = options.string("xml_file", "");
+#if CAIRN_HAVE_MUJOCO
+        HalfCheetah::Options o;
+        o.frame_skip = frame_skip;
+        o.forward_reward_weight = forward;
+        o.ctrl_cost_weight = ctrl;
+        o.reset_noise_scale = noise;
+        o.exclude_current_positions_from_observation = exclude;
+        if (!xml_file.empty()) return std::make_unique<HalfCheetah>(load_mjcf_file(xml_file), o);
+        return std::make_unique<HalfCheetah>(o);
+#else
+        (void)frame_skip, (void)forward, (void)ctrl, (void)noise, (void)exclude, (void)xml_file;
+        mujoco_missing("HalfCheetah-v5");
+#endif
+      },
+      .max_episode_steps = 1000,
+      .reward_threshold = 4800.0,
+      .description = "run forward with a planar two-legged robot on MuJoCo (Gymnasium "
+                     "HalfCheetah-v5); options frame_skip, forward_reward_weight, "
+                     "ctrl_cost_weight, reset_noise_scale, "
+                     "exclude_current_positions_from_observation, xml_file",
   });
   return specs;
 }
