@@ -14,6 +14,10 @@
 //          pendulum-preset   Pendulum-v1, cairn's preset, 300k steps
 //          cartpole-solve    CartPole-v1, cairn's preset, stopped when the mean return of
 //                            the last 100 training episodes reaches 475
+//        ppo_bench --flops         the whole PPO iteration (rollout inference, GAE, update) as
+//                                  GFLOP/s of its matrix products and a share of the core's
+//                                  measured peak FMA rate, for the CartPole preset and
+//                                  RLtools' Pendulum configuration
 //        ppo_bench --machine       the processor, compiler and flags this program was built with
 #include <cmath>
 #include <cstdio>
@@ -23,6 +27,7 @@
 
 #include "bench_report.h"
 #include "cairn/algorithms/ppo.h"
+#include "machine_peak.h"
 #include "simple_corridor.h"
 
 namespace {
@@ -156,6 +161,78 @@ int run_one(const std::string& name, uint64_t seed) {
   return 0;
 }
 
+// Floating-point operations of the dense products per sample: forward 2 in out per
+// kernel; backward 2 in out for the weight gradient and, except for kernels reading the
+// model's input (whose input gradient nobody needs), 2 in out for the input gradient.
+struct ProductFlops {
+  double forward = 0, backward = 0;
+};
+
+ProductFlops product_flops(const cairn::nn::Model<float>& model) {
+  ProductFlops f;
+  for (const cairn::nn::TensorInfo& t : model.parameters()) {
+    const std::string suffix = "/kernel";
+    if (t.name.size() < suffix.size() ||
+        t.name.compare(t.name.size() - suffix.size(), suffix.size(), suffix) != 0 ||
+        t.shape.size() != 2) {
+      continue;
+    }
+    const double in = static_cast<double>(t.shape[0]), out = static_cast<double>(t.shape[1]);
+    f.forward += 2 * in * out;
+    f.backward += 2 * in * out;
+    if (t.shape[0] != model.input_size()) f.backward += 2 * in * out;
+  }
+  return f;
+}
+
+int flops_report() {
+  cairn::bench::print_machine("cairn ppo_bench --flops: the whole PPO iteration (1 core)");
+  const cairn::bench::FmaPeak peak = cairn::bench::measure_fma_peak();
+  std::printf("peak FMA throughput of one core, measured: %.1f GFLOP/s (%s)\n", peak.gflops,
+              peak.isa.c_str());
+  std::printf(
+      "an iteration: rollout inference of every sample (the environments included), GAE, then\n"
+      "epochs x (forward + backward) over the batch; FLOPs are the dense products' only\n\n");
+  cairn::bench::Table table({"configuration", "network", "samples/iter", "iteration time",
+                             "GFLOP/iter", "GFLOP/s", "share of peak"});
+  struct Case {
+    std::string name;
+    cairn::PPOConfig config;
+  };
+  const std::vector<Case> cases = {
+      {"CartPole-v1 preset", cairn::ppo_preset("CartPole-v1")},
+      {"Pendulum-v1, RLtools' configuration", pendulum_rltools_config()}};
+  for (const Case& c : cases) {
+    cairn::PPOConfig config = c.config;
+    config.seed = 1;
+    cairn::PPO ppo(config);
+    const ProductFlops f = product_flops(ppo.policy().model());
+    const double samples = static_cast<double>(config.batch_size());
+    const double flops = samples * f.forward + static_cast<double>(config.num_epochs) * samples *
+                                                   (f.forward + f.backward);
+    cairn::StopConditions stop;
+    stop.iterations = 30;
+    const auto results = ppo.learn(stop);
+    std::vector<double> iteration_seconds;
+    double previous = 0;
+    for (const cairn::TrainResult& r : results) {
+      iteration_seconds.push_back(r.time_elapsed - previous);
+      previous = r.time_elapsed;
+    }
+    const double t = cairn::bench::median(iteration_seconds);
+    std::string net;
+    for (size_t i = 0; i < config.hidden_sizes.size(); ++i) {
+      net += (i ? "x" : "") + std::to_string(config.hidden_sizes[i]);
+    }
+    net += " " + config.activation;
+    table.add_row({c.name, net, number(samples, "%.0f"), cairn::bench::format_duration(t * 1e9),
+                   number(flops / 1e9, "%.3f"), number(flops / t / 1e9, "%.1f"),
+                   number(100 * flops / t / 1e9 / peak.gflops, "%.0f") + "%"});
+  }
+  table.print();
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -163,6 +240,7 @@ int main(int argc, char** argv) {
     cairn::bench::print_machine("cairn benchmarks");
     return 0;
   }
+  if (argc > 1 && std::strcmp(argv[1], "--flops") == 0) return flops_report();
   if (argc > 1 && std::strcmp(argv[1], "--run") == 0) {
     if (argc != 4) {
       std::fprintf(stderr,
@@ -180,6 +258,8 @@ int main(int argc, char** argv) {
         "         pendulum-preset   Pendulum-v1 with cairn's preset, 300k steps, same evaluation\n"
         "         cartpole-solve    CartPole-v1 preset until the last 100 training episodes\n"
         "                           average 475\n"
+        "       ppo_bench --flops         the whole PPO iteration's GFLOP/s and share of the\n"
+        "                                 core's measured peak FMA rate\n"
         "       ppo_bench --machine       processor, compiler and build flags\n");
     return 0;
   }
