@@ -20,22 +20,12 @@
 #include "cairn/env/mujoco/half_cheetah.h"
 #include "cairn/env/mujoco/mujoco_env.h"
 #include "error_matchers.h"
+#include "support/python_program.h"
 
 namespace cairn {
 namespace {
 
 constexpr int kCheetahNq = 9, kCheetahNv = 9, kCheetahNu = 6;
-
-std::string cheetah_numpy(const std::string& program) {
-  const std::string command = "/usr/bin/python3 -c '" + program + "' 2>&1";
-  std::FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return "popen failed";
-  std::string out;
-  char buffer[4096];
-  while (size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) out.append(buffer, n);
-  ::pclose(pipe);
-  return out;
-}
 
 HalfCheetah& unwrapped_cheetah(Env& env) {
   return dynamic_cast<HalfCheetah&>(env.unwrapped());
@@ -144,7 +134,7 @@ TEST(HalfCheetahV5, ResetStatesEqualGymnasiumsFormulaWithNumPy) {
   // Gymnasium: qpos = init_qpos + np_random.uniform(low=-s, high=s, size=nq), then
   // qvel = init_qvel + s * np_random.standard_normal(nv), s = 0.1. NumPy prints the noise;
   // init_qpos/init_qvel come from the model.
-  const std::string out = cheetah_numpy(
+  const std::string out = testing_python::run_python_program(
       "import numpy as np\n"
       "for seed in range(10):\n"
       "  r = np.random.default_rng(seed)\n"
@@ -183,7 +173,7 @@ TEST(HalfCheetahV5, ControlCostEqualsGymnasiumsNumPyExpression) {
     for (float a : cheetah_action(step)) actions += std::to_string(a) + ",";
   }
   actions += "]";
-  const std::string out = cheetah_numpy(
+  const std::string out = testing_python::run_python_program(
       "import numpy as np\n"
       "a = np.array(" +
       actions +

@@ -20,21 +20,10 @@
 #include "cairn/env/mujoco/inverted_pendulum.h"
 #include "cairn/env/mujoco/mujoco_env.h"
 #include "error_matchers.h"
+#include "support/python_program.h"
 
 namespace cairn {
 namespace {
-
-// Runs a Python program with /usr/bin/python3 and returns its standard output.
-std::string mujoco_test_python(const std::string& program) {
-  const std::string command = "/usr/bin/python3 -c '" + program + "' 2>&1";
-  std::FILE* pipe = ::popen(command.c_str(), "r");
-  if (pipe == nullptr) return "popen failed";
-  std::string out;
-  char buffer[4096];
-  while (size_t n = std::fread(buffer, 1, sizeof buffer, pipe)) out.append(buffer, n);
-  ::pclose(pipe);
-  return out;
-}
 
 InvertedPendulum& unwrapped_pendulum(Env& env) {
   return dynamic_cast<InvertedPendulum&>(env.unwrapped());
@@ -100,7 +89,7 @@ TEST(InvertedPendulumV5, TruncatesAtTheTimeLimit) {
 TEST(InvertedPendulumV5, ResetStatesEqualGymnasiumsFormulaWithNumPy) {
   // Gymnasium: qpos = init_qpos + np_random.uniform(size=nq, low=-s, high=s), then qvel the
   // same with size nv; init_qpos and init_qvel are zero for this model.
-  const std::string out = mujoco_test_python(
+  const std::string out = testing_python::run_python_program(
       "import numpy as np\n"
       "for seed in range(10):\n"
       "  r = np.random.default_rng(seed)\n"
