@@ -21,6 +21,7 @@
 #include "cairn/nn/adam.h"
 #include "cairn/nn/gemm.h"
 #include "cairn/nn/grad_clip.h"
+#include "cairn/nn/intra_op_threads.h"
 #include "cairn/nn/model.h"
 #include "cairn/nn/model_builder.h"
 #include "cairn/nn/model_zoo.h"
@@ -159,6 +160,40 @@ void print_share_of_peak() {
   table.print();
 }
 
+// The same training step of the 256-wide MLP with the products split across two threads
+// (nn/intra_op_threads.h; results are bit-identical to one thread).
+void print_intra_op_threads() {
+  std::printf("\nintra-op threads: the w = 256 training step on 1 and 2 threads\n\n");
+  cairn::bench::Table table({"batch", "1 thread", "2 threads", "speed-up"});
+  Model<float> model(square_mlp(256));
+  model.initialize(3);
+  Adam<float> adam(model.parameters(), {.lr = 1e-4});
+  model.reserve(256);
+  for (Index batch : {64, 128, 256}) {
+    RowMatrix<float> x(batch, 256);
+    cairn::Rng rng(static_cast<uint64_t>(batch));
+    for (Index i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(rng.normal());
+    double ns[2];
+    for (int threads : {1, 2}) {
+      set_intra_op_threads(threads);
+      ns[threads - 1] = cairn::bench::median_ns([&] {
+        model.zero_grad();
+        model.forward(as_span(x));
+        const auto y = model.output(0);
+        auto dy = model.output_grad(0);
+        for (Index i = 0; i < y.size(); ++i) dy.data[i] = 1e-3f * y.data[i];
+        model.backward();
+        adam.step(model.flat_parameters(), model.flat_gradients());
+        cairn::bench::do_not_optimize(model.flat_parameters()[0]);
+      });
+    }
+    set_intra_op_threads(1);
+    table.add_row({std::to_string(batch), cairn::bench::format_duration(ns[0]),
+                   cairn::bench::format_duration(ns[1]), fmt_number(ns[0] / ns[1], 2) + "x"});
+  }
+  table.print();
+}
+
 }  // namespace
 
 int main() {
@@ -224,5 +259,6 @@ int main() {
   }
   table.print();
   print_share_of_peak();
+  print_intra_op_threads();
   return 0;
 }

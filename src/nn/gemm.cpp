@@ -7,6 +7,8 @@
 #include <immintrin.h>
 #endif
 
+#include "intra_op_pool.h"
+
 namespace cairn::nn {
 namespace {
 
@@ -286,10 +288,11 @@ void gemm_avx512(Index m, Index n, Index k, GemmLhs<float> a, const float* b, In
 
 }  // namespace
 
+namespace {
+
 template <typename T>
-void gemm(Index m, Index n, Index k, GemmLhs<T> a, const T* b, Index ldb, T* c, Index ldc,
-          GemmInit init, const T* bias) {
-  if (m <= 0 || n <= 0) return;
+void gemm_one_thread(Index m, Index n, Index k, GemmLhs<T> a, const T* b, Index ldb, T* c,
+                     Index ldc, GemmInit init, const T* bias) {
 #if defined(__AVX512F__)
   if constexpr (std::is_same_v<T, float>) {
     gemm_avx512(m, n, k, a, b, ldb, c, ldc, init, bias);
@@ -297,6 +300,67 @@ void gemm(Index m, Index n, Index k, GemmLhs<T> a, const T* b, Index ldb, T* c, 
   }
 #endif
   gemm_portable(m, n, k, a, b, ldb, c, ldc, init, bias);
+}
+
+// --- Intra-op threads -----------------------------------------------------------------
+//
+// A product is split into parts of its output (ranges of rows, or of columns when there
+// are too few rows), each computed whole by one thread, so every element's chain is the
+// one-thread chain. Below kParallelMultiplyAdds the hand-off costs more than it saves.
+
+constexpr double kParallelMultiplyAdds = 2e6;
+constexpr Index kSplitUnit = 16;
+
+template <typename T>
+struct GemmJob {
+  Index m, n, k;
+  GemmLhs<T> a;
+  const T* b;
+  Index ldb;
+  T* c;
+  Index ldc;
+  GemmInit init;
+  const T* bias;
+  bool split_rows;
+};
+
+template <typename T>
+void gemm_part(void* context, int part, int parts) {
+  const GemmJob<T>& j = *static_cast<const GemmJob<T>*>(context);
+  const Index extent = j.split_rows ? j.m : j.n;
+  const Index units = (extent + kSplitUnit - 1) / kSplitUnit;
+  const Index begin = std::min(extent, units * part / parts * kSplitUnit);
+  const Index end = std::min(extent, units * (part + 1) / parts * kSplitUnit);
+  if (begin >= end) return;
+  if (j.split_rows) {
+    const GemmLhs<T> rows{j.a.data + begin * j.a.row_stride, j.a.row_stride, j.a.col_stride};
+    gemm_one_thread(end - begin, j.n, j.k, rows, j.b, j.ldb, j.c + begin * j.ldc, j.ldc, j.init,
+                    j.bias);
+  } else {
+    gemm_one_thread(j.m, end - begin, j.k, j.a, j.b + begin, j.ldb, j.c + begin, j.ldc, j.init,
+                    j.bias == nullptr ? nullptr : j.bias + begin);
+  }
+}
+
+}  // namespace
+
+template <typename T>
+void gemm(Index m, Index n, Index k, GemmLhs<T> a, const T* b, Index ldb, T* c, Index ldc,
+          GemmInit init, const T* bias) {
+  if (m <= 0 || n <= 0) return;
+  const double multiply_adds =
+      static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+  if (multiply_adds >= kParallelMultiplyAdds) {
+    IntraOpPool& pool = IntraOpPool::instance();
+    const int parts = pool.threads();
+    const bool split_rows = m >= 2 * kSplitUnit * parts || n < 2 * kSplitUnit * parts;
+    if (parts > 1 && (split_rows ? m : n) >= 2 * kSplitUnit) {
+      GemmJob<T> job{m, n, k, a, b, ldb, c, ldc, init, bias, split_rows};
+      pool.run(&gemm_part<T>, &job);
+      return;
+    }
+  }
+  gemm_one_thread(m, n, k, a, b, ldb, c, ldc, init, bias);
 }
 
 template <typename T>

@@ -5,11 +5,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <string>
 #include <vector>
 
+#include "cairn/error.h"
+#include "cairn/nn/intra_op_threads.h"
 #include "cairn/nn/model.h"
 #include "cairn/nn/model_builder.h"
 #include "cairn/random/random.h"
@@ -324,6 +327,89 @@ TEST(BatchIndependence, WeightGradientsOfBlockAlignedBatchesSumToTheWholeBatchs)
   for (size_t i = 0; i < g.size(); ++i) {
     ASSERT_TRUE(same_bits(g[i], all.param_grads[i])) << "parameter gradient " << i;
   }
+}
+
+// --- Intra-op threads ---------------------------------------------------------------
+
+// Restores one thread when a test ends, whatever happens in it.
+struct OneThreadAfterwards {
+  ~OneThreadAfterwards() { set_intra_op_threads(1); }
+};
+
+TEST(IntraOpThreads, ProductsAreBitIdenticalToOneThread) {
+  OneThreadAfterwards restore;
+  struct Shape {
+    Index m, n, k;
+    bool lhs_transposed;
+  };
+  // Row splits, a column split (few rows), the narrow path, a transposed operand.
+  const Shape shapes[] = {{256, 256, 256, false},
+                          {300, 70, 257, false},
+                          {8, 2048, 512, false},
+                          {4096, 1, 600, false},
+                          {256, 256, 64, true}};
+  for (const Shape& sh : shapes) {
+    const Index lda = sh.lhs_transposed ? sh.m : sh.k;
+    const std::vector<float> a =
+        spread_values<float>(static_cast<size_t>(sh.lhs_transposed ? sh.k * lda : sh.m * lda), 41);
+    const std::vector<float> b = spread_values<float>(static_cast<size_t>(sh.k * sh.n), 42);
+    const std::vector<float> bias = spread_values<float>(static_cast<size_t>(sh.n), 43);
+    const GemmLhs<float> lhs =
+        sh.lhs_transposed ? GemmLhs<float>{a.data(), 1, lda} : GemmLhs<float>{a.data(), lda, 1};
+    std::vector<std::vector<float>> results;
+    for (int threads : {1, 2, 3}) {
+      set_intra_op_threads(threads);
+      ASSERT_EQ(intra_op_threads(), threads);
+      std::vector<float> c(static_cast<size_t>(sh.m * sh.n));
+      gemm<float>(sh.m, sh.n, sh.k, lhs, b.data(), sh.n, c.data(), sh.n, GemmInit::kBias,
+                  bias.data());
+      results.push_back(c);
+    }
+    for (size_t t = 1; t < results.size(); ++t) {
+      for (size_t e = 0; e < results[0].size(); ++e) {
+        ASSERT_TRUE(same_bits(results[t][e], results[0][e]))
+            << sh.m << " x " << sh.n << " x " << sh.k << ", " << t + 1 << " threads, element " << e;
+      }
+    }
+  }
+}
+
+TEST(IntraOpThreads, TrainingPassesAreBitIdenticalToOneThread) {
+  OneThreadAfterwards restore;
+  const ModelSpec spec =
+      ModelBuilder(256)
+          .add(Block("mlp").dense(256, Activation::relu()).dense(256, Activation::tanh()).dense(3))
+          .output("mlp")
+          .build();
+  Model<float> model(spec);
+  testing::randomize_parameters(model, 7, 0.1);
+  const RowMatrix<float> inputs = testing::random_matrix<float>(256, 256, 8);
+  std::vector<PerSample> runs;
+  for (int threads : {1, 2}) {
+    set_intra_op_threads(threads);
+    runs.push_back(run_batch(model, inputs, 0, 256));
+  }
+  EXPECT_TRUE(std::equal(runs[0].outputs.begin(), runs[0].outputs.end(), runs[1].outputs.begin(),
+                         same_bits<float>));
+  EXPECT_TRUE(std::equal(runs[0].input_grads.begin(), runs[0].input_grads.end(),
+                         runs[1].input_grads.begin(), same_bits<float>));
+  EXPECT_TRUE(std::equal(runs[0].param_grads.begin(), runs[0].param_grads.end(),
+                         runs[1].param_grads.begin(), same_bits<float>));
+}
+
+TEST(IntraOpThreads, RefusesACountOutOfRangeNamingIt) {
+  for (int n : {0, 257}) {
+    try {
+      set_intra_op_threads(n);
+      ADD_FAILURE() << n << " threads accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("intra-op threads must be from 1 to 256 (got " +
+                                           std::to_string(n) + ")"),
+                std::string::npos)
+          << e.what();
+    }
+  }
+  EXPECT_EQ(intra_op_threads(), 1);
 }
 
 }  // namespace

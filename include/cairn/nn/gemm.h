@@ -21,7 +21,9 @@
 //     one thread or several).
 //
 // None of these functions allocates, throws or keeps state; they are safe to call from
-// several threads on disjoint outputs. Operands are row-major with explicit strides and
+// several threads on disjoint outputs. With intra-op threads (nn/intra_op_threads.h) a
+// large product is split into parts of its output, each element still computed whole by
+// one thread, so the bits do not change. Operands are row-major with explicit strides and
 // must not alias the output.
 #pragma once
 
