@@ -28,7 +28,7 @@ class IntraOpPool {
   explicit IntraOpPool(int threads);
   void start(int threads);
   void stop();
-  void work(int part);
+  void work(int part, uint64_t seen);
 
   std::mutex run_mutex_;  // one run (or resize) at a time
   std::mutex mutex_;      // guards the fields below

@@ -39,7 +39,12 @@ IntraOpPool::~IntraOpPool() {
 void IntraOpPool::start(int threads) {
   threads_ = threads;
   stopping_ = false;
-  for (int part = 1; part < threads; ++part) workers_.emplace_back([this, part] { work(part); });
+  // A new worker starts from the current generation: the last run's task is not its
+  // own (no run happens meanwhile: start is called by the constructor or under run_mutex_).
+  const uint64_t generation = generation_;
+  for (int part = 1; part < threads; ++part) {
+    workers_.emplace_back([this, part, generation] { work(part, generation); });
+  }
 }
 
 void IntraOpPool::stop() {
@@ -59,8 +64,7 @@ void IntraOpPool::resize(int threads) {
   start(threads);
 }
 
-void IntraOpPool::work(int part) {
-  uint64_t seen = 0;
+void IntraOpPool::work(int part, uint64_t seen) {
   for (;;) {
     Task task;
     void* context;
