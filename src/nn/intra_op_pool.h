@@ -31,16 +31,19 @@ class IntraOpPool {
   void work(int part, uint64_t seen);
 
   std::mutex run_mutex_;  // one run (or resize) at a time
-  std::mutex mutex_;      // guards the fields below
+  std::mutex mutex_;      // for blocking waits and for publishing a generation
   std::condition_variable wake_, done_;
   std::vector<std::thread> workers_;
   std::atomic<int> threads_{1};
-  bool stopping_ = false;
-  uint64_t generation_ = 0;
+  std::atomic<bool> stopping_{false};
+  // A run: task_, context_ and parts_ are written, then generation_ is incremented
+  // (release); a worker that sees the new generation (acquire) reads them, runs its part
+  // and decrements pending_.
+  std::atomic<uint64_t> generation_{0};
   Task task_ = nullptr;
   void* context_ = nullptr;
   int parts_ = 1;
-  int pending_ = 0;
+  std::atomic<int> pending_{0};
 };
 
 }  // namespace cairn::nn

@@ -1,5 +1,6 @@
 #include "cairn/nn/intra_op_threads.h"
 
+#include <chrono>
 #include <cstdlib>
 #include <string>
 
@@ -41,7 +42,7 @@ void IntraOpPool::start(int threads) {
   stopping_ = false;
   // A new worker starts from the current generation: the last run's task is not its
   // own (no run happens meanwhile: start is called by the constructor or under run_mutex_).
-  const uint64_t generation = generation_;
+  const uint64_t generation = generation_.load(std::memory_order_relaxed);
   for (int part = 1; part < threads; ++part) {
     workers_.emplace_back([this, part, generation] { work(part, generation); });
   }
@@ -64,24 +65,46 @@ void IntraOpPool::resize(int threads) {
   start(threads);
 }
 
+namespace {
+
+// Waking a thread blocked on a condition variable costs tens of microseconds on a
+// virtual machine, as much as a split product saves; so both sides first spin for a
+// while (products come back to back while a network trains) and only then block.
+constexpr auto kSpin = std::chrono::microseconds(200);
+
+template <typename Ready>
+bool spin_until(Ready ready) {
+  const auto deadline = std::chrono::steady_clock::now() + kSpin;
+  for (;;) {
+    for (int i = 0; i < 64; ++i) {
+      if (ready()) return true;
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+    }
+    if (std::chrono::steady_clock::now() > deadline) return ready();
+  }
+}
+
+}  // namespace
+
 void IntraOpPool::work(int part, uint64_t seen) {
   for (;;) {
-    Task task;
-    void* context;
-    int parts;
-    {
+    const auto has_work = [&] {
+      return stopping_.load(std::memory_order_acquire) ||
+             generation_.load(std::memory_order_acquire) != seen;
+    };
+    if (!spin_until(has_work)) {
       std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
-      if (stopping_) return;
-      seen = generation_;
-      task = task_;
-      context = context_;
-      parts = parts_;
+      wake_.wait(lock, has_work);
     }
-    if (part < parts) task(context, part, parts);
-    {
+    if (stopping_.load(std::memory_order_acquire)) return;
+    seen = generation_.load(std::memory_order_acquire);
+    // task_, context_ and parts_ were written before the generation was published.
+    if (part < parts_) task_(context_, part, parts_);
+    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
       std::lock_guard<std::mutex> lock(mutex_);
-      if (--pending_ == 0) done_.notify_one();
+      done_.notify_one();
     }
   }
 }
@@ -93,18 +116,22 @@ void IntraOpPool::run(Task task, void* context) {
     task(context, 0, 1);
     return;
   }
+  task_ = task;
+  context_ = context;
+  parts_ = parts;
+  pending_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
   {
+    // Published under the mutex, so a worker about to block cannot miss the wake-up.
     std::lock_guard<std::mutex> lock(mutex_);
-    task_ = task;
-    context_ = context;
-    parts_ = parts;
-    pending_ = static_cast<int>(workers_.size());
-    ++generation_;
+    generation_.fetch_add(1, std::memory_order_release);
   }
   wake_.notify_all();
   task(context, 0, parts);
-  std::unique_lock<std::mutex> lock(mutex_);
-  done_.wait(lock, [&] { return pending_ == 0; });
+  const auto all_done = [&] { return pending_.load(std::memory_order_acquire) == 0; };
+  if (!spin_until(all_done)) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    done_.wait(lock, all_done);
+  }
 }
 
 void set_intra_op_threads(int n) {
