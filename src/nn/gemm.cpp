@@ -21,6 +21,21 @@ namespace {
 
 constexpr Index kStrip = 64;
 
+// An element's value once its chain is done: the initial value added once, after it
+// (`before` is the destination's old value, read only when accumulating).
+template <typename T>
+inline T finish_chain(GemmInit init, T chain, const T& before, const T* bias, Index j) {
+  switch (init) {
+    case GemmInit::kZero:
+      return chain;
+    case GemmInit::kBias:
+      return bias[j] + chain;
+    case GemmInit::kAccumulate:
+      return before + chain;
+  }
+  return chain;
+}
+
 template <typename T>
 void gemm_portable(Index m, Index n, Index k, GemmLhs<T> a, const T* b, Index ldb, T* c, Index ldc,
                    GemmInit init, const T* bias) {
@@ -37,17 +52,7 @@ void gemm_portable(Index m, Index n, Index k, GemmLhs<T> a, const T* b, Index ld
         for (Index j = 0; j < w; ++j) acc[j] = std::fma(av, b_row[j], acc[j]);
       }
       for (Index j = 0; j < w; ++j) {
-        switch (init) {
-          case GemmInit::kZero:
-            c_row[j0 + j] = acc[j];
-            break;
-          case GemmInit::kBias:
-            c_row[j0 + j] = bias[j0 + j] + acc[j];
-            break;
-          case GemmInit::kAccumulate:
-            c_row[j0 + j] = c_row[j0 + j] + acc[j];
-            break;
-        }
+        c_row[j0 + j] = finish_chain(init, acc[j], c_row[j0 + j], bias, j0 + j);
       }
     }
   }
@@ -242,17 +247,7 @@ void gemm_narrow_avx512(Index m, Index n, Index k, GemmLhs<float> a, const float
       float* c_row = c + (i0 + i) * ldc;
       for (Index j = 0; j < n; ++j) {
         const float chain = c_t[j * kPanel + i];
-        switch (init) {
-          case GemmInit::kZero:
-            c_row[j] = chain;
-            break;
-          case GemmInit::kBias:
-            c_row[j] = bias[j] + chain;
-            break;
-          case GemmInit::kAccumulate:
-            c_row[j] = c_row[j] + chain;
-            break;
-        }
+        c_row[j] = finish_chain(init, chain, c_row[j], bias, j);
       }
     }
   }
