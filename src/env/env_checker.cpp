@@ -107,20 +107,57 @@ void check_env(Env& env, uint64_t seed, int max_steps) {
     }
   }
 
-  // State round trip: restoring a state reproduces the continuation.
+  // State round trip: a state taken mid-episode, restored into an environment that has
+  // since run elsewhere (another seed, other actions), reproduces the continuation bit for
+  // bit over several steps. Mid-episode matters: right after a reset the simulator's
+  // caches (e.g. MuJoCo's solver warm start) are still at their reset values and a
+  // state missing them would pass.
   if (env.has_state()) {
+    constexpr int kLead = 5, kFollow = 10;
+    ActionSource lead(env.action_space(), seed + 1);
     std::vector<float> obs = env.reset(seed + 1);
-    const std::vector<double> state = env.get_state();
-    ActionSource actions(env.action_space(), seed + 1);
-    const ActionRef act = actions.next();
-    std::vector<float> first(obs.size()), second(obs.size());
-    const StepResult s1 = env.step(act, first);
-    env.reset(seed + 1);
-    env.set_state(state);
-    const StepResult s2 = env.step(act, second);
-    if (!same_bits(first, second) || s1.reward != s2.reward || s1.terminated != s2.terminated) {
-      fail("set_state(get_state()) does not reproduce the next step");
+    bool ended = false;
+    for (int i = 0; i < kLead && !ended; ++i) {
+      const StepResult s = env.step(lead.next(), obs);
+      ended = s.terminated || s.truncated;
     }
+    if (ended) obs = env.reset(seed + 1);  // too short an episode: take the reset state
+    const std::vector<double> state = env.get_state();
+    const Rng rng_at_state = env.np_random();
+    auto continuation = [&](Rollout& r) {
+      ActionSource follow(env.action_space(), seed + 4);
+      for (int i = 0; i < kFollow; ++i) {
+        const StepResult s = env.step(follow.next(), obs);
+        r.observations.push_back(obs);
+        r.rewards.push_back(s.reward);
+        if (s.terminated || s.truncated) {
+          r.ended = true;
+          break;
+        }
+      }
+    };
+    Rollout first, second;
+    continuation(first);
+    // Elsewhere: another seed and other actions, then the state back.
+    obs = env.reset(seed + 3);
+    ActionSource other(env.action_space(), seed + 3);
+    for (int i = 0; i < kLead; ++i) {
+      if (const StepResult s = env.step(other.next(), obs); s.terminated || s.truncated) break;
+    }
+    if (!env.episode_active()) env.reset(seed + 3);
+    env.set_state(state);
+    env.np_random() = rng_at_state;
+    continuation(second);
+    for (size_t i = 0; i < first.observations.size(); ++i) {
+      if (i >= second.observations.size() ||
+          !same_bits(first.observations[i], second.observations[i]) ||
+          std::bit_cast<uint64_t>(first.rewards[i]) != std::bit_cast<uint64_t>(second.rewards[i])) {
+        fail("set_state(get_state()) taken mid-episode does not reproduce step " +
+             std::to_string(i) + " of the continuation");
+      }
+    }
+    if (first.ended != second.ended || first.observations.size() != second.observations.size())
+      fail("set_state(get_state()) taken mid-episode does not reproduce the episode's end");
   }
 
   // An episode that ends must refuse further steps until reset.

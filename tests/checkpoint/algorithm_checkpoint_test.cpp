@@ -79,6 +79,19 @@ TEST(AlgorithmCheckpoint, ResumesPendulumWithNormalisationBitIdentically) {
   expect_bit_identical_resume(c);
 }
 
+// MuJoCo: the environments' complete simulation state (the solver's warm start and the
+// quantities the last mj_step derived, MujocoEnv::get_state) is in the checkpoint, so a
+// resumed run on HalfCheetah, with contacts, continues bit for bit.
+TEST(AlgorithmCheckpoint, ResumesHalfCheetahBitIdentically) {
+  PPOConfig c = ppo_preset("Pendulum-v1");
+  c.env_id = "HalfCheetah-v5";
+  c.num_envs = 2;
+  c.num_steps = 128;
+  c.num_minibatches = 4;
+  c.seed = 13;
+  expect_bit_identical_resume(c);
+}
+
 // The founding story: a custom environment and the custom model, a checkpoint every
 // iteration; every checkpoint's policy folder restores alone to that iteration's trained
 // parameters (not the initial ones) and acts as the trained policy did.

@@ -104,9 +104,8 @@ TEST(HalfCheetahV5, AStepIsFiveMjStepsOfTheSameModel) {
   HalfCheetah& c = unwrapped_cheetah(*env);
   MjModelPtr m = load_mjcf_text(builtin_mjcf("half_cheetah.xml"), "half_cheetah.xml");
   MjDataPtr d(mj_makeData(m.get()));
-  const std::vector<double> state = env->get_state();
-  for (int i = 0; i < kCheetahNq; ++i) d->qpos[i] = state[i];
-  for (int i = 0; i < kCheetahNv; ++i) d->qvel[i] = state[kCheetahNq + i];
+  for (int i = 0; i < kCheetahNq; ++i) d->qpos[i] = c.data().qpos[i];
+  for (int i = 0; i < kCheetahNv; ++i) d->qvel[i] = c.data().qvel[i];
   mj_forward(m.get(), d.get());
   for (int step = 0; step < 20; ++step) {
     const std::vector<float> action = cheetah_action(step);
@@ -147,8 +146,8 @@ TEST(HalfCheetahV5, ResetStatesEqualGymnasiumsFormulaWithNumPy) {
   int seeds = 0;
   for (std::string line; std::getline(lines, line); ++seeds) {
     const std::vector<float> obs = env->reset(static_cast<uint64_t>(seeds));
-    const std::vector<double> state = env->get_state();
-    ASSERT_EQ(state.size(), 18u);
+    std::vector<double> state(c.data().qpos, c.data().qpos + kCheetahNq);  // state_vector()
+    state.insert(state.end(), c.data().qvel, c.data().qvel + kCheetahNv);
     std::istringstream words(line);
     for (size_t i = 0; i < 18; ++i) {
       std::string word;

@@ -103,7 +103,8 @@ TEST(InvertedPendulumV5, ResetStatesEqualGymnasiumsFormulaWithNumPy) {
   int seeds = 0;
   for (std::string line; std::getline(lines, line); ++seeds) {
     const std::vector<float> obs = env->reset(static_cast<uint64_t>(seeds));
-    const std::vector<double> state = env->get_state();
+    const std::vector<double> state = {p.data().qpos[0], p.data().qpos[1], p.data().qvel[0],
+                                       p.data().qvel[1]};  // Gymnasium's state_vector()
     std::istringstream words(line);
     for (size_t i = 0; i < 4; ++i) {
       std::string word;
@@ -148,7 +149,82 @@ TEST(MujocoEnvState, SetStateRoundTripsAndStepsReproduce) {
     const Transition tb = b->step(std::span<const float>(action));
     EXPECT_EQ(ta.observation, tb.observation);
   }
-  EXPECT_ERROR_CONTAINS(a->unwrapped().set_state(std::vector<double>(3, 0.0)), "4");
+  EXPECT_ERROR_CONTAINS(a->unwrapped().set_state(std::vector<double>(3, 0.0)),
+                        "or 4 (qpos and qvel), got 3");
+  std::vector<double> bad_kind = a->get_state();
+  bad_kind[0] = 3.0;
+  EXPECT_ERROR_CONTAINS(a->unwrapped().set_state(bad_kind), "must be 0, 1 or 2, got 3");
+}
+
+// The complete state's size is its documented layout, and Gymnasium's qpos + qvel is accepted
+// as a state too (set, then mj_forward, as Gymnasium's set_state).
+TEST(MujocoEnvState, LayoutIsTheLastCallAndItsInputAndQposQvelIsAccepted) {
+  std::unique_ptr<Env> env = make("HalfCheetah-v5");
+  env->reset(uint64_t{2});
+  const MujocoEnv& mj = dynamic_cast<const MujocoEnv&>(env->unwrapped());
+  const mjModel& m = mj.model();
+  const size_t expected =
+      1 + m.nq + m.nv + m.na + m.nv + 1 + m.nu + m.nv + 6 * m.nbody + 7 * m.nmocap + m.nuserdata;
+  EXPECT_EQ(mj.simulation_state_size(), expected);
+  EXPECT_EQ(env->get_state().size(), expected);
+  EXPECT_EQ(env->get_state()[0], 1.0);  // the reset's set_qpos_qvel ran mj_forward
+  const std::vector<float> action(6, 0.25f);
+  env->step(std::span<const float>(action));
+  const std::vector<double> state = env->get_state();
+  EXPECT_EQ(state[0], 2.0);  // a step: mj_step, whose input holds the action as ctrl
+  const size_t ctrl_at = 1 + m.nq + m.nv + m.na + m.nv + 1;
+  for (int i = 0; i < m.nu; ++i) EXPECT_EQ(state[ctrl_at + i], 0.25);
+
+  std::unique_ptr<Env> other = make("HalfCheetah-v5");
+  other->reset(uint64_t{9});
+  std::vector<double> qpos_qvel(mj.data().qpos, mj.data().qpos + m.nq);
+  qpos_qvel.insert(qpos_qvel.end(), mj.data().qvel, mj.data().qvel + m.nv);
+  other->unwrapped().set_state(qpos_qvel);
+  const MujocoEnv& o = dynamic_cast<const MujocoEnv&>(other->unwrapped());
+  for (int i = 0; i < m.nq; ++i) EXPECT_EQ(o.data().qpos[i], mj.data().qpos[i]);
+  for (int i = 0; i < m.nv; ++i) EXPECT_EQ(o.data().qvel[i], mj.data().qvel[i]);
+}
+
+// Mid-episode, in an environment that has run elsewhere, the restored state continues bit for
+// bit, including what MuJoCo derived in the last step (contact forces, positions). For every
+// registered MuJoCo environment.
+TEST(MujocoEnvState, RestoredMidEpisodeEveryMujocoEnvContinuesBitForBit) {
+  int checked = 0;
+  for (const std::string& id : registered_env_ids()) {
+    std::unique_ptr<Env> a = make(id);
+    if (dynamic_cast<const MujocoEnv*>(&a->unwrapped()) == nullptr) continue;
+    ++checked;
+    std::unique_ptr<Env> b = make(id);
+    Rng actions(uint64_t{11});
+    std::vector<float> act(a->action_space().size());
+    auto next_action = [&] {
+      a->action_space().sample(actions, std::span<float>(act));
+      for (float& v : act) v *= 0.2f;  // gentle: the balancing tasks stay up for a while
+      return std::span<const float>(act);
+    };
+    a->reset(uint64_t{1});
+    b->reset(uint64_t{2});
+    for (int i = 0; i < 7 && b->episode_active(); ++i) b->step(next_action());
+    for (int i = 0; i < 7 && a->episode_active(); ++i) a->step(next_action());
+    ASSERT_TRUE(a->episode_active()) << id;
+    b->unwrapped().set_state(a->get_state());
+    b->resume_episode();
+    const MujocoEnv& ma = dynamic_cast<const MujocoEnv&>(a->unwrapped());
+    const MujocoEnv& mb = dynamic_cast<const MujocoEnv&>(b->unwrapped());
+    const mjModel& m = ma.model();
+    for (int i = 0; i < 3 * m.nbody; ++i) ASSERT_EQ(ma.data().xpos[i], mb.data().xpos[i]) << id;
+    for (int i = 0; i < 6 * m.nbody; ++i)
+      ASSERT_EQ(ma.data().cfrc_ext[i], mb.data().cfrc_ext[i]) << id;
+    for (int step = 0; step < 20 && a->episode_active(); ++step) {
+      const std::span<const float> action = next_action();
+      const Transition ta = a->step(action);
+      const Transition tb = b->step(action);
+      ASSERT_EQ(ta.observation, tb.observation) << id << " step " << step;
+      ASSERT_EQ(ta.reward, tb.reward) << id << " step " << step;
+      ASSERT_EQ(ta.terminated, tb.terminated) << id << " step " << step;
+    }
+  }
+  EXPECT_GE(checked, 2);
 }
 
 // The user-model shape: an MJCF model and a few functions make an environment.

@@ -5,7 +5,9 @@
 // return observations inside the observation space, that reset with the same
 // seed reproduces the same observation (and the same first steps under the same
 // actions), that rewards are finite, that stepping after the end of an episode
-// is refused, and that get_state/set_state (when supported) round-trip.
+// is refused, and that get_state/set_state (when supported) round-trip: a state taken
+// mid-episode and restored (with the generator) into an environment that has run
+// elsewhere since reproduces the next steps bit for bit.
 //
 // Returns normally if every check passes; throws cairn::Error describing the
 // first failed check otherwise. Resets the environment (with seeds derived from

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <utility>
 
 #include "cairn/error.h"
 #include "env/mujoco/builtin_models.h"
@@ -116,6 +117,8 @@ MujocoEnv::MujocoEnv(MjModelPtr model, int frame_skip, size_t observation_size,
   init_qpos_.assign(data_->qpos, data_->qpos + model_->nq);
   init_qvel_.assign(data_->qvel, data_->qvel + model_->nv);
   qpos_before_ = init_qpos_;
+  last_input_.resize(simulation_state_size() - 1);
+  capture_input(PhysicsCall::kNone);
 }
 
 MujocoEnv::~MujocoEnv() = default;
@@ -129,6 +132,7 @@ void MujocoEnv::set_qpos_qvel(std::span<const double> qpos, std::span<const doub
   }
   std::copy(qpos.begin(), qpos.end(), data_->qpos);
   std::copy(qvel.begin(), qvel.end(), data_->qvel);
+  capture_input(PhysicsCall::kForward);
   mj_forward(model_.get(), data_.get());
 }
 
@@ -138,19 +142,94 @@ void MujocoEnv::do_simulation(std::span<const float> ctrl, int n) {
                 " controls, got " + std::to_string(ctrl.size()));
   }
   std::copy(ctrl.begin(), ctrl.end(), data_->ctrl);  // float32 -> float64, exact
-  for (int i = 0; i < n; ++i) mj_step(model_.get(), data_.get());
+  for (int i = 0; i < n; ++i) {
+    if (i == n - 1) capture_input(PhysicsCall::kStep);  // the last step is what set_state redoes
+    mj_step(model_.get(), data_.get());
+  }
   mj_rnePostConstraint(model_.get(), data_.get());
 }
 
+namespace {
+
+// The parts of mjData that mj_step and mj_forward read besides the model, in get_state()'s
+// order: one home for the layout, used by capture_input, set_state and
+// simulation_state_size.
+template <typename Data, typename Visit>
+void visit_physics_input(const mjModel& m, Data& d, Visit&& visit) {
+  visit(d.qpos, m.nq);
+  visit(d.qvel, m.nv);
+  visit(d.act, m.na);
+  visit(d.qacc_warmstart, m.nv);
+  visit(&d.time, 1);
+  visit(d.ctrl, m.nu);
+  visit(d.qfrc_applied, m.nv);
+  visit(d.xfrc_applied, 6 * m.nbody);
+  visit(d.mocap_pos, 3 * m.nmocap);
+  visit(d.mocap_quat, 4 * m.nmocap);
+  visit(d.userdata, m.nuserdata);
+}
+
+}  // namespace
+
+void MujocoEnv::capture_input(PhysicsCall call) {
+  last_call_ = call;
+  size_t at = 0;
+  visit_physics_input(*model_, std::as_const(*data_), [&](const double* p, int count) {
+    std::copy_n(p, count, last_input_.begin() + static_cast<std::ptrdiff_t>(at));
+    at += static_cast<size_t>(count);
+  });
+}
+
+size_t MujocoEnv::simulation_state_size() const {
+  size_t n = 1;
+  visit_physics_input(*model_, std::as_const(*data_),
+                      [&](const double*, int count) { n += static_cast<size_t>(count); });
+  return n;
+}
+
 std::vector<double> MujocoEnv::get_state() const {
-  std::vector<double> state(data_->qpos, data_->qpos + model_->nq);
-  state.insert(state.end(), data_->qvel, data_->qvel + model_->nv);
+  std::vector<double> state;
+  state.reserve(1 + last_input_.size());
+  state.push_back(static_cast<double>(last_call_));
+  state.insert(state.end(), last_input_.begin(), last_input_.end());
   return state;
 }
 
 void MujocoEnv::set_state(std::span<const double> state) {
-  check_state(state, static_cast<size_t>(model_->nq + model_->nv));
-  set_qpos_qvel(state.first(model_->nq), state.subspan(model_->nq));
+  const size_t gymnasium = static_cast<size_t>(model_->nq + model_->nv);
+  const size_t complete = simulation_state_size();
+  if (state.size() == gymnasium) {
+    check_state(state, gymnasium);
+    set_qpos_qvel(state.first(model_->nq), state.subspan(model_->nq));
+    return;
+  }
+  if (state.size() != complete) {
+    throw Error("MujocoEnv::set_state: expected " + std::to_string(complete) +
+                " values (the complete simulation state of get_state()) or " +
+                std::to_string(gymnasium) + " (qpos and qvel), got " +
+                std::to_string(state.size()));
+  }
+  check_state(state, complete);
+  const double kind = state[0];
+  if (kind != 0.0 && kind != 1.0 && kind != 2.0) {
+    throw Error(
+        "MujocoEnv::set_state: the first value (the last physics call) must be 0, 1 or "
+        "2, got " +
+        std::to_string(kind));
+  }
+  const auto call = static_cast<PhysicsCall>(static_cast<int>(kind));
+  if (call == PhysicsCall::kNone) mj_resetData(model_.get(), data_.get());
+  size_t at = 1;
+  visit_physics_input(*model_, *data_, [&](double* p, int count) {
+    std::copy_n(state.begin() + static_cast<std::ptrdiff_t>(at), count, p);
+    at += static_cast<size_t>(count);
+  });
+  capture_input(call);
+  if (call == PhysicsCall::kForward) mj_forward(model_.get(), data_.get());
+  if (call == PhysicsCall::kStep) {
+    mj_step(model_.get(), data_.get());
+    mj_rnePostConstraint(model_.get(), data_.get());
+  }
 }
 
 void MujocoEnv::uniform_noise(std::span<const double> base, double low, double high,
@@ -160,6 +239,7 @@ void MujocoEnv::uniform_noise(std::span<const double> base, double low, double h
 
 void MujocoEnv::do_reset(std::optional<uint64_t>, std::span<float> obs) {
   mj_resetData(model_.get(), data_.get());
+  capture_input(PhysicsCall::kNone);
   info_.clear();
   reset_model(obs);
 }

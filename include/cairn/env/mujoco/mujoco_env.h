@@ -15,8 +15,19 @@
 //                is computed from the action as given, as in Gymnasium.
 //   Observation  Box float32 of the size the subclass declares. Gymnasium's MuJoCo
 //                observations are float64; cairn rounds them to float32 (one rounding).
-//   State        get_state()/set_state(): qpos followed by qvel (nq + nv float64), as
-//                Gymnasium's state_vector(); set_state runs mj_forward.
+//   State        get_state(): the complete simulation state, from which a restored
+//                environment continues bit for bit. Gymnasium's state_vector() (qpos,
+//                qvel) is not enough for that: the constraint solver starts from the last
+//                solution (qacc_warmstart), and Gymnasium's tasks read quantities that
+//                mj_step computed before it integrated (e.g. Ant's torso xpos is one
+//                mj_step behind qpos). So the state is the input of the last physics call
+//                (mj_step, mj_forward, or none since mj_resetData) and which call it was;
+//                set_state() writes that input and makes the same call again, and MuJoCo,
+//                deterministic, recomputes every derived quantity to the same bits. Layout:
+//                see simulation_state_size(). set_state() also takes Gymnasium's qpos +
+//                qvel (nq + nv values), which it sets and follows with mj_forward.
+//                Whoever changes mutable_data() directly, outside set_qpos_qvel and
+//                do_simulation, is not captured until the next physics call.
 //   Reset        mj_resetData (qpos0, zero velocities, zero controls and time), then the
 //                subclass's reset_model() draws its noise from np_random().
 //   Info         named float64 terms per step (Gymnasium's info dict, e.g. "x_position",
@@ -127,9 +138,18 @@ class MujocoEnv : public Env {
   const StepInfo& info() const { return info_; }
 
   bool has_state() const override { return true; }
-  // qpos then qvel. Allocates.
+  // The length of get_state(): 1 (the last physics call: 0 none since mj_resetData,
+  // 1 mj_forward, 2 mj_step followed by mj_rnePostConstraint), then that call's input:
+  // nq (qpos), nv (qvel), na (act), nv (qacc_warmstart), 1 (time), nu (ctrl), nv
+  // (qfrc_applied), 6 nbody (xfrc_applied), 3 nmocap (mocap_pos), 4 nmocap (mocap_quat),
+  // nuserdata (userdata).
+  size_t simulation_state_size() const;
+  // The complete simulation state (layout above). Allocates.
   std::vector<double> get_state() const override;
-  // Sets qpos and qvel from nq + nv finite values and runs mj_forward.
+  // Restores a get_state() (simulation_state_size() values: writes the input and repeats
+  // the call), or sets Gymnasium's qpos and qvel alone (nq + nv values) and runs
+  // mj_forward. Throws cairn::Error on another length, an unknown call kind or a non-finite
+  // value, naming both accepted lengths.
   void set_state(std::span<const double> state) override;
   bool clips_box_actions() const override { return true; }
 
@@ -152,9 +172,16 @@ class MujocoEnv : public Env {
   void do_reset(std::optional<uint64_t> seed, std::span<float> obs) final;
   StepResult do_step(ActionRef action, std::span<float> obs) final;
 
+  // The kinds of physics call get_state() records (its first value).
+  enum class PhysicsCall { kNone = 0, kForward = 1, kStep = 2 };
+  // Records mjData's current input to a physics call of kind `call` (before making it).
+  void capture_input(PhysicsCall call);
+
   MjModelPtr model_;
   MjDataPtr data_;
   int frame_skip_;
+  PhysicsCall last_call_ = PhysicsCall::kNone;
+  std::vector<double> last_input_;  // the input of last_call_, in get_state()'s layout
   std::vector<double> init_qpos_, init_qvel_, qpos_before_;
   StepInfo info_;
 };
