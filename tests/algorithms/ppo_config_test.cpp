@@ -4,6 +4,7 @@
 
 #include <fstream>
 
+#include "cairn/algorithms/presets.h"
 #include "error_matchers.h"
 #include "simple_corridor.h"
 
@@ -74,12 +75,13 @@ namespace {
 TEST(PPOConfig, ShippedConfigFilesEqualThePresets) {
   // SimpleCorridor's preset lives with the example, which registers it.
   corridor::register_simple_corridor();
-  for (const char* env : {"CartPole-v1", "Acrobot-v1", "Pendulum-v1", "SimpleCorridor-v0"}) {
+  const std::vector<std::string> envs = preset_env_ids("ppo");  // every tuned preset
+  EXPECT_GE(envs.size(), 5u);
+  for (const std::string& env : envs) {
     ASSERT_TRUE(has_ppo_preset(env));
-    const std::string folder = std::string(env) == "SimpleCorridor-v0"
-                                   ? "/examples/simple_corridor/ppo-"
-                                   : "/configs/ppo-";
-    const std::string path = std::string(CAIRN_SOURCE_DIR) + folder + env + ".json";
+    const std::string folder =
+        env == "SimpleCorridor-v0" ? "/examples/simple_corridor/ppo-" : "/configs/ppo-";
+    const std::string path = CAIRN_SOURCE_DIR + folder + env + ".json";
     std::ifstream in(path);
     ASSERT_TRUE(in) << path;
     const PPOConfig from_file = PPOConfig::from_json(nlohmann::json::parse(in));

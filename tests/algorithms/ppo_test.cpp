@@ -123,6 +123,10 @@ TEST(PPOLearning, AcrobotSolvesOnEverySeed) {
 TEST(PPOLearning, PendulumSolvesOnEverySeed) {
   expect_preset_solves("Pendulum-v1", -250.0);
 }
+// MuJoCo (issue 12): the pole stays up for the whole 1000-step episode.
+TEST(PPOLearning, InvertedPendulumV5BalancesForTheWholeEpisodeOnEverySeed) {
+  expect_preset_solves("InvertedPendulum-v5", 1000.0);
+}
 TEST(PPOLearning, SimpleCorridorWithTheCustomModelIsOptimal) {
   corridor::register_simple_corridor();
   expect_preset_solves("SimpleCorridor-v0", 0.6 - 1e-9);

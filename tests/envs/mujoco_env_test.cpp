@@ -19,6 +19,7 @@
 #include "cairn/env/env_registry.h"
 #include "cairn/env/mujoco/inverted_pendulum.h"
 #include "cairn/env/mujoco/mujoco_env.h"
+#include "cairn/env/vector_env.h"
 #include "error_matchers.h"
 #include "support/python_program.h"
 
@@ -225,6 +226,30 @@ TEST(MujocoEnvState, RestoredMidEpisodeEveryMujocoEnvContinuesBitForBit) {
     }
   }
   EXPECT_GE(checked, 2);
+}
+
+// Vector environments step MuJoCo environments on several threads with unchanged results
+// (every environment owns its mjModel and mjData; MuJoCo keeps no global simulation state).
+TEST(MujocoVectorEnv, ThreadCountDoesNotChangeResults) {
+  auto run = [](size_t threads) {
+    VectorEnv venv("HalfCheetah-v5", 5, nlohmann::json::object(), threads);
+    venv.reset(3);
+    Rng rng(4);
+    std::vector<float> actions(5 * 6);
+    std::vector<float> trace;
+    for (int t = 0; t < 60; ++t) {
+      venv.single_action_space().sample(rng, std::span<float>(actions).first(6));
+      for (size_t i = 6; i < actions.size(); ++i)  // each environment its own action
+        actions[i] = actions[i % 6] * (1.0f - 0.2f * static_cast<float>(i / 6));
+      venv.step(std::span<const float>(actions));
+      trace.insert(trace.end(), venv.observations().begin(), venv.observations().end());
+      for (double r : venv.rewards()) trace.push_back(static_cast<float>(r));
+    }
+    return trace;
+  };
+  const std::vector<float> one = run(1);
+  EXPECT_EQ(run(2), one);
+  EXPECT_EQ(run(4), one);
 }
 
 // The user-model shape: an MJCF model and a few functions make an environment.

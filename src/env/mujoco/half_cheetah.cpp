@@ -49,7 +49,9 @@ HalfCheetah::HalfCheetah(MjModelPtr&& model, const Options& options, size_t obse
                 {"x_position", "x_velocity", "reward_forward", "reward_ctrl"}),
       options_(checked_options(options)),
       qpos_(this->model().nq),
-      qvel_(this->model().nv) {}
+      qvel_(this->model().nv) {
+  set_computes_body_forces(false);  // nothing reads cacc, cfrc_int or cfrc_ext
+}
 
 void HalfCheetah::write_observation(std::span<float> obs) const {
   // Gymnasium: concatenate((qpos[1:] or qpos, qvel)) as float64; cairn rounds to float32.

@@ -34,6 +34,7 @@ InvertedPendulum::InvertedPendulum(MjModelPtr model, const Options& options)
   if (!std::isfinite(reset_noise_scale_)) {
     throw Error("InvertedPendulum: reset_noise_scale must be finite");
   }
+  set_computes_body_forces(false);  // nothing reads cacc, cfrc_int or cfrc_ext
 }
 
 void InvertedPendulum::write_observation(std::span<float> obs) const {

@@ -146,7 +146,7 @@ void MujocoEnv::do_simulation(std::span<const float> ctrl, int n) {
     if (i == n - 1) capture_input(PhysicsCall::kStep);  // the last step is what set_state redoes
     mj_step(model_.get(), data_.get());
   }
-  mj_rnePostConstraint(model_.get(), data_.get());
+  if (computes_body_forces_) mj_rnePostConstraint(model_.get(), data_.get());
 }
 
 namespace {
@@ -228,7 +228,7 @@ void MujocoEnv::set_state(std::span<const double> state) {
   if (call == PhysicsCall::kForward) mj_forward(model_.get(), data_.get());
   if (call == PhysicsCall::kStep) {
     mj_step(model_.get(), data_.get());
-    mj_rnePostConstraint(model_.get(), data_.get());
+    if (computes_body_forces_) mj_rnePostConstraint(model_.get(), data_.get());
   }
 }
 

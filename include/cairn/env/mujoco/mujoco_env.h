@@ -7,7 +7,9 @@
 // by `frame_skip` calls of mj_step, so the environment's time step is
 // dt() = model timestep * frame_skip. Then mj_rnePostConstraint fills the body
 // accelerations and contact forces (cacc, cfrc_int, cfrc_ext), as Gymnasium does after
-// stepping, for observations that contain them.
+// stepping, for observations that contain them; a task that reads none of them turns it off
+// (set_computes_body_forces(false)): it changes nothing else and costs ~5% of a
+// HalfCheetah step.
 //
 //   Action       Box(nu) float32 bounded by the actuators' ctrlrange. Out-of-range actions
 //                are accepted (clips_box_actions() is true): MuJoCo clamps the controls of
@@ -131,7 +133,8 @@ class MujocoEnv : public Env {
   // set_state(qpos, qvel). Throws cairn::Error on wrong lengths.
   void set_qpos_qvel(std::span<const double> qpos, std::span<const double> qvel);
   // Sets the controls to `ctrl` (nu values) and calls mj_step `n` times, then
-  // mj_rnePostConstraint (Gymnasium's do_simulation). Throws cairn::Error on a wrong length.
+  // mj_rnePostConstraint unless turned off (Gymnasium's do_simulation). Throws cairn::Error on
+  // a wrong length.
   void do_simulation(std::span<const float> ctrl, int n);
 
   // The info terms of the last reset() or step().
@@ -139,7 +142,8 @@ class MujocoEnv : public Env {
 
   bool has_state() const override { return true; }
   // The length of get_state(): 1 (the last physics call: 0 none since mj_resetData,
-  // 1 mj_forward, 2 mj_step followed by mj_rnePostConstraint), then that call's input:
+  // 1 mj_forward, 2 mj_step, then mj_rnePostConstraint if the task computes body forces),
+  // then that call's input:
   // nq (qpos), nv (qvel), na (act), nv (qacc_warmstart), 1 (time), nu (ctrl), nv
   // (qfrc_applied), 6 nbody (xfrc_applied), 3 nmocap (mocap_pos), 4 nmocap (mocap_quat),
   // nuserdata (userdata).
@@ -164,6 +168,11 @@ class MujocoEnv : public Env {
 
   StepInfo& mutable_info() { return info_; }
 
+  // Whether do_simulation ends with mj_rnePostConstraint (cacc, cfrc_int, cfrc_ext). On by
+  // default, as in Gymnasium; tasks whose observation, reward and termination read none of
+  // those arrays turn it off in their constructor.
+  void set_computes_body_forces(bool on) { computes_body_forces_ = on; }
+
   // Gymnasium's reset noise: qpos = init_qpos + np_random.uniform(low, high, size=nq),
   // drawn in element order.
   void uniform_noise(std::span<const double> base, double low, double high, std::span<double> out);
@@ -180,6 +189,7 @@ class MujocoEnv : public Env {
   MjModelPtr model_;
   MjDataPtr data_;
   int frame_skip_;
+  bool computes_body_forces_ = true;
   PhysicsCall last_call_ = PhysicsCall::kNone;
   std::vector<double> last_input_;  // the input of last_call_, in get_state()'s layout
   std::vector<double> init_qpos_, init_qvel_, qpos_before_;
