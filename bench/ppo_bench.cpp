@@ -18,6 +18,11 @@
 //                                  GFLOP/s of its matrix products and a share of the core's
 //                                  measured peak FMA rate, for the CartPole preset and
 //                                  RLtools' Pendulum configuration
+//        ppo_bench --mujoco [ENV_ID ...]  MuJoCo tasks with tuned presets (default: all of
+//                                  them), seeds 1-3: the preset's whole budget, its wall
+//                                  time (learn()'s clock, one core) and the final
+//                                  deterministic evaluation (10 episodes), against the
+//                                  references of issue 12 (CleanRL, Stable-Baselines3)
 //        ppo_bench --machine       the processor, compiler and flags this program was built with
 #include <cmath>
 #include <cstdio>
@@ -235,12 +240,64 @@ int flops_report() {
 
 }  // namespace
 
+// MuJoCo: whole budgets, wall time and the final return, 3 seeds.
+int mujoco_report(int argc, char** argv) {
+  struct MujocoTask {
+    std::string env;
+    std::string reference;
+  };
+  std::vector<MujocoTask> tasks = {
+      {"InvertedPendulum-v5", "the maximum is 1000 (Gymnasium's reward threshold: 950)"},
+      {"InvertedDoublePendulum-v5", "target >= 9000 (Gymnasium's reward threshold: 9100)"},
+      {"HalfCheetah-v5",
+       "CleanRL PPO ~1,440 at 1M steps in ~25 min; SB3 PPO ~440 steps/s (~38 min per 1M), "
+       "tuned SB3 ~5,800; target: 1M steps in under 3 min with a return above CleanRL's"},
+      {"Hopper-v5", "CleanRL PPO ~2,380 at 1M steps in ~25 min"},
+  };
+  if (argc > 2) {
+    std::vector<MujocoTask> chosen;
+    for (int i = 2; i < argc; ++i) {
+      for (const MujocoTask& t : tasks) {
+        if (t.env == argv[i]) chosen.push_back(t);
+      }
+    }
+    tasks = chosen;
+  }
+  cairn::bench::print_machine("cairn ppo_bench --mujoco: PPO presets on MuJoCo tasks (1 core)");
+  for (const MujocoTask& task : tasks) {
+    if (!cairn::has_ppo_preset(task.env)) {
+      std::printf("%s: no tuned preset yet\n\n", task.env.c_str());
+      continue;
+    }
+    const cairn::PPOConfig preset = cairn::ppo_preset(task.env);
+    std::printf("%s, %lld steps\n  reference: %s\n", task.env.c_str(),
+                static_cast<long long>(preset.total_timesteps), task.reference.c_str());
+    cairn::bench::Table table({"seed", "train time", "steps/s", "final eval (10 ep)"});
+    for (uint64_t seed = 1; seed <= 3; ++seed) {
+      cairn::PPOConfig config = preset;
+      config.seed = seed;
+      cairn::PPO ppo(config);
+      cairn::StopConditions stop;
+      stop.timesteps = config.total_timesteps;
+      const auto results = ppo.learn(stop);
+      const double seconds_taken = results.back().time_elapsed;
+      table.add_row({std::to_string(seed), seconds(seconds_taken),
+                     number(static_cast<double>(results.back().timesteps) / seconds_taken, "%.0f"),
+                     number(ppo.evaluate(10, true).mean_return, "%.1f")});
+    }
+    table.print();
+    std::printf("\n");
+  }
+  return 0;
+}
+
 int main(int argc, char** argv) {
   if (argc > 1 && std::strcmp(argv[1], "--machine") == 0) {
     cairn::bench::print_machine("cairn benchmarks");
     return 0;
   }
   if (argc > 1 && std::strcmp(argv[1], "--flops") == 0) return flops_report();
+  if (argc > 1 && std::strcmp(argv[1], "--mujoco") == 0) return mujoco_report(argc, argv);
   if (argc > 1 && std::strcmp(argv[1], "--run") == 0) {
     if (argc != 4) {
       std::fprintf(stderr,
@@ -260,6 +317,8 @@ int main(int argc, char** argv) {
         "                           average 475\n"
         "       ppo_bench --flops         the whole PPO iteration's GFLOP/s and share of the\n"
         "                                 core's measured peak FMA rate\n"
+        "       ppo_bench --mujoco [ENV ...]  MuJoCo presets: 3 seeds, whole budget, wall time\n"
+        "                                  and final return\n"
         "       ppo_bench --machine       processor, compiler and build flags\n");
     return 0;
   }

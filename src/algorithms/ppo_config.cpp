@@ -207,6 +207,33 @@ std::map<std::string, json> ppo_builtin_presets() {
     c.total_timesteps = 40000;
     presets[c.env_id] = c.to_json();
   }
+  c = PPOConfig();
+  c.env_id = "HalfCheetah-v5";
+  {
+    // rl-baselines3-zoo's tuned HalfCheetah PPO (one env x 512 steps, minibatches of 64, 20
+    // epochs, gamma 0.98, lambda 0.92, clip 0.1, lr 2e-5, a small entropy bonus, initial
+    // log std -2, relu), with 64 x 64 networks instead of the zoo's 256 x 256 (a sixteenth
+    // of the update's arithmetic). At 1M steps: 4,823, 4,502 and 3,633 on seeds 1-3;
+    // CleanRL's defaults on cairn reached 1,782 on seed 1.
+    c.num_envs = 1;
+    c.num_steps = 512;
+    c.num_minibatches = 8;
+    c.num_epochs = 20;
+    c.gamma = 0.98;
+    c.gae_lambda = 0.92;
+    c.clip_coef = 0.1;
+    c.ent_coef = 0.0004;
+    c.vf_coef = 0.58;
+    c.max_grad_norm = 0.8;
+    c.learning_rate = 2e-5;
+    c.log_std_init = -2.0;
+    c.activation = "relu";
+    c.hidden_sizes = {64, 64};
+    c.normalize_observations = true;
+    c.normalize_rewards = true;
+    c.total_timesteps = 1000000;
+    presets[c.env_id] = c.to_json();
+  }
   return presets;
 }
 
