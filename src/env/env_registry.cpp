@@ -1,6 +1,7 @@
 #include "cairn/env/env_registry.h"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <mutex>
 
@@ -115,6 +116,24 @@ std::string EnvOptions::string(const std::string& key, const std::string& fallba
                 excerpt(v->dump()));
   }
   return v->get<std::string>();
+}
+
+std::pair<double, double> EnvOptions::number_pair(const std::string& key,
+                                                  std::pair<double, double> fallback) {
+  const nlohmann::json* v = find(key);
+  if (!v) return fallback;
+  auto element = [&](size_t i, double infinity) {
+    const nlohmann::json& e = (*v)[i];
+    return e.is_null() ? infinity : e.get<double>();
+  };
+  if (!v->is_array() || v->size() != 2 || !((*v)[0].is_number() || (*v)[0].is_null()) ||
+      !((*v)[1].is_number() || (*v)[1].is_null())) {
+    throw Error("option '" + key + "' of '" + env_id_ +
+                "' must be an array of two numbers (null for an infinite bound), got " +
+                excerpt(v->dump()));
+  }
+  return {element(0, -std::numeric_limits<double>::infinity()),
+          element(1, std::numeric_limits<double>::infinity())};
 }
 
 void EnvOptions::finish() const {

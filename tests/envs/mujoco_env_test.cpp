@@ -186,7 +186,8 @@ TEST(MujocoEnvState, LayoutIsTheLastCallAndItsInputAndQposQvelIsAccepted) {
   for (int i = 0; i < m.nv; ++i) EXPECT_EQ(o.data().qvel[i], mj.data().qvel[i]);
 }
 
-// Mid-episode, in an environment that has run elsewhere, the restored state continues bit for
+// Right after a reset and mid-episode, in an environment that has run elsewhere, the restored
+// state continues bit for
 // bit, including what MuJoCo derived in the last step (contact forces, positions). For every
 // registered MuJoCo environment.
 TEST(MujocoEnvState, RestoredMidEpisodeEveryMujocoEnvContinuesBitForBit) {
@@ -203,26 +204,29 @@ TEST(MujocoEnvState, RestoredMidEpisodeEveryMujocoEnvContinuesBitForBit) {
       for (float& v : act) v *= 0.2f;  // gentle: the balancing tasks stay up for a while
       return std::span<const float>(act);
     };
-    a->reset(uint64_t{1});
-    b->reset(uint64_t{2});
-    for (int i = 0; i < 7 && b->episode_active(); ++i) b->step(next_action());
-    for (int i = 0; i < 7 && a->episode_active(); ++i) a->step(next_action());
-    ASSERT_TRUE(a->episode_active()) << id;
-    b->unwrapped().set_state(a->get_state());
-    b->resume_episode();
-    const MujocoEnv& ma = dynamic_cast<const MujocoEnv&>(a->unwrapped());
-    const MujocoEnv& mb = dynamic_cast<const MujocoEnv&>(b->unwrapped());
-    const mjModel& m = ma.model();
-    for (int i = 0; i < 3 * m.nbody; ++i) ASSERT_EQ(ma.data().xpos[i], mb.data().xpos[i]) << id;
-    for (int i = 0; i < 6 * m.nbody; ++i)
-      ASSERT_EQ(ma.data().cfrc_ext[i], mb.data().cfrc_ext[i]) << id;
-    for (int step = 0; step < 20 && a->episode_active(); ++step) {
-      const std::span<const float> action = next_action();
-      const Transition ta = a->step(action);
-      const Transition tb = b->step(action);
-      ASSERT_EQ(ta.observation, tb.observation) << id << " step " << step;
-      ASSERT_EQ(ta.reward, tb.reward) << id << " step " << step;
-      ASSERT_EQ(ta.terminated, tb.terminated) << id << " step " << step;
+    // Right after a reset (the last physics call mj_forward), then mid-episode (mj_step).
+    for (const int lead : {0, 7}) {
+      a->reset(uint64_t{1});
+      b->reset(uint64_t{2});
+      for (int i = 0; i < 7 && b->episode_active(); ++i) b->step(next_action());
+      for (int i = 0; i < lead && a->episode_active(); ++i) a->step(next_action());
+      ASSERT_TRUE(a->episode_active()) << id;
+      b->unwrapped().set_state(a->get_state());
+      b->resume_episode();
+      const MujocoEnv& ma = dynamic_cast<const MujocoEnv&>(a->unwrapped());
+      const MujocoEnv& mb = dynamic_cast<const MujocoEnv&>(b->unwrapped());
+      const mjModel& m = ma.model();
+      for (int i = 0; i < 3 * m.nbody; ++i) ASSERT_EQ(ma.data().xpos[i], mb.data().xpos[i]) << id;
+      for (int i = 0; i < 6 * m.nbody; ++i)
+        ASSERT_EQ(ma.data().cfrc_ext[i], mb.data().cfrc_ext[i]) << id;
+      for (int step = 0; step < 20 && a->episode_active(); ++step) {
+        const std::span<const float> action = next_action();
+        const Transition ta = a->step(action);
+        const Transition tb = b->step(action);
+        ASSERT_EQ(ta.observation, tb.observation) << id << " step " << step;
+        ASSERT_EQ(ta.reward, tb.reward) << id << " step " << step;
+        ASSERT_EQ(ta.terminated, tb.terminated) << id << " step " << step;
+      }
     }
   }
   EXPECT_GE(checked, 2);

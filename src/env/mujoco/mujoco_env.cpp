@@ -118,6 +118,7 @@ MujocoEnv::MujocoEnv(MjModelPtr model, int frame_skip, size_t observation_size,
   init_qvel_.assign(data_->qvel, data_->qvel + model_->nv);
   qpos_before_ = init_qpos_;
   last_input_.resize(simulation_state_size() - 1);
+  qpos_set_.resize(static_cast<size_t>(model_->nq));
   capture_input(PhysicsCall::kNone);
 }
 
@@ -133,7 +134,16 @@ void MujocoEnv::set_qpos_qvel(std::span<const double> qpos, std::span<const doub
   std::copy(qpos.begin(), qpos.end(), data_->qpos);
   std::copy(qvel.begin(), qvel.end(), data_->qvel);
   capture_input(PhysicsCall::kForward);
+  forward_keeping_qpos();
+}
+
+void MujocoEnv::forward_keeping_qpos() {
+  // MuJoCo 2.2's mj_forward normalizes free and ball joints' quaternions inside qpos; 2.3 and
+  // later (which Gymnasium v5 requires) leave qpos as set. The kinematics are computed from
+  // the normalized quaternion either way, so putting qpos back gives Gymnasium's state.
+  std::copy_n(data_->qpos, model_->nq, qpos_set_.begin());
   mj_forward(model_.get(), data_.get());
+  std::copy(qpos_set_.begin(), qpos_set_.end(), data_->qpos);
 }
 
 void MujocoEnv::do_simulation(std::span<const float> ctrl, int n) {
@@ -187,6 +197,12 @@ size_t MujocoEnv::simulation_state_size() const {
   return n;
 }
 
+std::vector<double> MujocoEnv::state_vector() const {
+  std::vector<double> v(data_->qpos, data_->qpos + model_->nq);
+  v.insert(v.end(), data_->qvel, data_->qvel + model_->nv);
+  return v;
+}
+
 std::vector<double> MujocoEnv::get_state() const {
   std::vector<double> state;
   state.reserve(1 + last_input_.size());
@@ -225,7 +241,7 @@ void MujocoEnv::set_state(std::span<const double> state) {
     at += static_cast<size_t>(count);
   });
   capture_input(call);
-  if (call == PhysicsCall::kForward) mj_forward(model_.get(), data_.get());
+  if (call == PhysicsCall::kForward) forward_keeping_qpos();
   if (call == PhysicsCall::kStep) {
     mj_step(model_.get(), data_.get());
     if (computes_body_forces_) mj_rnePostConstraint(model_.get(), data_.get());

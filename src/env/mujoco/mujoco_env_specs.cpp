@@ -1,12 +1,15 @@
 #include "env/mujoco/mujoco_env_specs.h"
 
+#include <limits>
 #include <memory>
 #include <string>
 
 #include "cairn/error.h"
 
 #if CAIRN_HAVE_MUJOCO
+#include "cairn/env/mujoco/ant.h"
 #include "cairn/env/mujoco/half_cheetah.h"
+#include "cairn/env/mujoco/humanoid.h"
 #include "cairn/env/mujoco/inverted_pendulum.h"
 #endif
 
@@ -92,6 +95,112 @@ std::vector<EnvSpec> mujoco_env_specs() {
                      "HalfCheetah-v5); options frame_skip, forward_reward_weight, "
                      "ctrl_cost_weight, reset_noise_scale, "
                      "exclude_current_positions_from_observation, xml_file",
+  });
+  specs.push_back({
+      .id = "Ant-v5",
+      .factory = [](EnvOptions& options) -> std::unique_ptr<Env> {
+        const int frame_skip = frame_skip_option(options, 5);
+        const double forward = options.number("forward_reward_weight", 1.0);
+        const double ctrl = options.number("ctrl_cost_weight", 0.5);
+        const double contact = options.number("contact_cost_weight", 5e-4);
+        const double healthy = options.number("healthy_reward", 1.0);
+        const int64_t main_body = options.integer("main_body", 1);
+        const bool terminate = options.boolean("terminate_when_unhealthy", true);
+        const auto z_range = options.number_pair("healthy_z_range", {0.2, 1.0});
+        const auto force_range = options.number_pair("contact_force_range", {-1.0, 1.0});
+        const double noise = options.number("reset_noise_scale", 0.1);
+        const bool exclude = options.boolean("exclude_current_positions_from_observation", true);
+        const bool cfrc_ext = options.boolean("include_cfrc_ext_in_observation", true);
+        const std::string xml_file = options.string("xml_file", "");
+        if (main_body < 0 || main_body > 1000000) {
+          throw Error("option 'main_body' must be a body id (an integer >= 0), got " +
+                      std::to_string(main_body));
+        }
+#if CAIRN_HAVE_MUJOCO
+        Ant::Options o;
+        o.frame_skip = frame_skip;
+        o.forward_reward_weight = forward;
+        o.ctrl_cost_weight = ctrl;
+        o.contact_cost_weight = contact;
+        o.healthy_reward = healthy;
+        o.main_body = static_cast<int>(main_body);
+        o.terminate_when_unhealthy = terminate;
+        o.healthy_z_range = z_range;
+        o.contact_force_range = force_range;
+        o.reset_noise_scale = noise;
+        o.exclude_current_positions_from_observation = exclude;
+        o.include_cfrc_ext_in_observation = cfrc_ext;
+        if (!xml_file.empty()) return std::make_unique<Ant>(load_mjcf_file(xml_file), o);
+        return std::make_unique<Ant>(o);
+#else
+        (void)frame_skip, (void)forward, (void)ctrl, (void)contact, (void)healthy;
+        (void)terminate, (void)z_range, (void)force_range, (void)noise, (void)exclude;
+        (void)cfrc_ext, (void)xml_file;
+        mujoco_missing("Ant-v5");
+#endif
+      },
+      .max_episode_steps = 1000,
+      .reward_threshold = 6000.0,
+      .description = "walk forward with a four-legged robot on MuJoCo (Gymnasium Ant-v5); "
+                     "options frame_skip, forward_reward_weight, ctrl_cost_weight, "
+                     "contact_cost_weight, healthy_reward, main_body (a body id), "
+                     "terminate_when_unhealthy, healthy_z_range, contact_force_range, "
+                     "reset_noise_scale, exclude_current_positions_from_observation, "
+                     "include_cfrc_ext_in_observation, xml_file",
+  });
+  specs.push_back({
+      .id = "Humanoid-v5",
+      .factory = [](EnvOptions& options) -> std::unique_ptr<Env> {
+        const int frame_skip = frame_skip_option(options, 5);
+        const double forward = options.number("forward_reward_weight", 1.25);
+        const double ctrl = options.number("ctrl_cost_weight", 0.1);
+        const double contact = options.number("contact_cost_weight", 5e-7);
+        const auto contact_range = options.number_pair(
+            "contact_cost_range", {-std::numeric_limits<double>::infinity(), 10.0});
+        const double healthy = options.number("healthy_reward", 5.0);
+        const bool terminate = options.boolean("terminate_when_unhealthy", true);
+        const auto z_range = options.number_pair("healthy_z_range", {1.0, 2.0});
+        const double noise = options.number("reset_noise_scale", 1e-2);
+        const bool exclude = options.boolean("exclude_current_positions_from_observation", true);
+        const bool cinert = options.boolean("include_cinert_in_observation", true);
+        const bool cvel = options.boolean("include_cvel_in_observation", true);
+        const bool qfrc = options.boolean("include_qfrc_actuator_in_observation", true);
+        const bool cfrc_ext = options.boolean("include_cfrc_ext_in_observation", true);
+        const std::string xml_file = options.string("xml_file", "");
+#if CAIRN_HAVE_MUJOCO
+        Humanoid::Options o;
+        o.frame_skip = frame_skip;
+        o.forward_reward_weight = forward;
+        o.ctrl_cost_weight = ctrl;
+        o.contact_cost_weight = contact;
+        o.contact_cost_range = contact_range;
+        o.healthy_reward = healthy;
+        o.terminate_when_unhealthy = terminate;
+        o.healthy_z_range = z_range;
+        o.reset_noise_scale = noise;
+        o.exclude_current_positions_from_observation = exclude;
+        o.include_cinert_in_observation = cinert;
+        o.include_cvel_in_observation = cvel;
+        o.include_qfrc_actuator_in_observation = qfrc;
+        o.include_cfrc_ext_in_observation = cfrc_ext;
+        if (!xml_file.empty()) return std::make_unique<Humanoid>(load_mjcf_file(xml_file), o);
+        return std::make_unique<Humanoid>(o);
+#else
+        (void)frame_skip, (void)forward, (void)ctrl, (void)contact, (void)contact_range;
+        (void)healthy, (void)terminate, (void)z_range, (void)noise, (void)exclude, (void)cinert;
+        (void)cvel, (void)qfrc, (void)cfrc_ext, (void)xml_file;
+        mujoco_missing("Humanoid-v5");
+#endif
+      },
+      .max_episode_steps = 1000,
+      .description = "walk forward with a three-dimensional bipedal robot on MuJoCo (Gymnasium "
+                     "Humanoid-v5); options frame_skip, forward_reward_weight, "
+                     "ctrl_cost_weight, contact_cost_weight, contact_cost_range, "
+                     "healthy_reward, terminate_when_unhealthy, healthy_z_range, "
+                     "reset_noise_scale, exclude_current_positions_from_observation, "
+                     "include_cinert_in_observation, include_cvel_in_observation, "
+                     "include_qfrc_actuator_in_observation, include_cfrc_ext_in_observation, "
+                     "xml_file",
   });
   return specs;
 }

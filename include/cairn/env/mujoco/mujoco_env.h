@@ -130,7 +130,8 @@ class MujocoEnv : public Env {
   std::span<const double> qpos_before() const { return qpos_before_; }
 
   // Sets qpos (nq values) and qvel (nv values) and runs mj_forward, as Gymnasium's
-  // set_state(qpos, qvel). Throws cairn::Error on wrong lengths.
+  // set_state(qpos, qvel); qpos stays as set (MuJoCo 2.2's mj_forward would normalize
+  // quaternions in it, 2.3 and later do not). Throws cairn::Error on wrong lengths.
   void set_qpos_qvel(std::span<const double> qpos, std::span<const double> qvel);
   // Sets the controls to `ctrl` (nu values) and calls mj_step `n` times, then
   // mj_rnePostConstraint unless turned off (Gymnasium's do_simulation). Throws cairn::Error on
@@ -139,6 +140,10 @@ class MujocoEnv : public Env {
 
   // The info terms of the last reset() or step().
   const StepInfo& info() const { return info_; }
+
+  // qpos followed by qvel (nq + nv values), as Gymnasium's state_vector(); set_state()
+  // accepts it. Allocates.
+  std::vector<double> state_vector() const;
 
   bool has_state() const override { return true; }
   // The length of get_state(): 1 (the last physics call: 0 none since mj_resetData,
@@ -185,6 +190,8 @@ class MujocoEnv : public Env {
   enum class PhysicsCall { kNone = 0, kForward = 1, kStep = 2 };
   // Records mjData's current input to a physics call of kind `call` (before making it).
   void capture_input(PhysicsCall call);
+  // mj_forward, with qpos left as it was set (as MuJoCo >= 2.3 leaves it).
+  void forward_keeping_qpos();
 
   MjModelPtr model_;
   MjDataPtr data_;
@@ -192,6 +199,7 @@ class MujocoEnv : public Env {
   bool computes_body_forces_ = true;
   PhysicsCall last_call_ = PhysicsCall::kNone;
   std::vector<double> last_input_;  // the input of last_call_, in get_state()'s layout
+  std::vector<double> qpos_set_;    // forward_keeping_qpos's copy
   std::vector<double> init_qpos_, init_qvel_, qpos_before_;
   StepInfo info_;
 };
