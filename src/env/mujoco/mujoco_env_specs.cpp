@@ -7,6 +7,7 @@
 
 #if CAIRN_HAVE_MUJOCO
 #include "cairn/env/mujoco/half_cheetah.h"
+#include "cairn/env/mujoco/inverted_double_pendulum.h"
 #include "cairn/env/mujoco/inverted_pendulum.h"
 #endif
 
@@ -92,6 +93,32 @@ std::vector<EnvSpec> mujoco_env_specs() {
                      "HalfCheetah-v5); options frame_skip, forward_reward_weight, "
                      "ctrl_cost_weight, reset_noise_scale, "
                      "exclude_current_positions_from_observation, xml_file",
+  });
+  specs.push_back({
+      .id = "InvertedDoublePendulum-v5",
+      .factory = [](EnvOptions& options) -> std::unique_ptr<Env> {
+        const int frame_skip = frame_skip_option(options, 5);
+        const double healthy = options.number("healthy_reward", 10.0);
+        const double noise = options.number("reset_noise_scale", 0.1);
+        const std::string xml_file = options.string("xml_file", "");
+#if CAIRN_HAVE_MUJOCO
+        InvertedDoublePendulum::Options o;
+        o.frame_skip = frame_skip;
+        o.healthy_reward = healthy;
+        o.reset_noise_scale = noise;
+        if (!xml_file.empty())
+          return std::make_unique<InvertedDoublePendulum>(load_mjcf_file(xml_file), o);
+        return std::make_unique<InvertedDoublePendulum>(o);
+#else
+        (void)frame_skip, (void)healthy, (void)noise, (void)xml_file;
+        mujoco_missing("InvertedDoublePendulum-v5");
+#endif
+      },
+      .max_episode_steps = 1000,
+      .reward_threshold = 9100.0,
+      .description = "balance two poles hinged end to end on a cart with MuJoCo (Gymnasium "
+                     "InvertedDoublePendulum-v5); options frame_skip, healthy_reward, "
+                     "reset_noise_scale, xml_file",
   });
   return specs;
 }
