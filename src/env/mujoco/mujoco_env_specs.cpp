@@ -9,6 +9,7 @@
 #include "cairn/env/mujoco/half_cheetah.h"
 #include "cairn/env/mujoco/inverted_double_pendulum.h"
 #include "cairn/env/mujoco/inverted_pendulum.h"
+#include "cairn/env/mujoco/reacher.h"
 #endif
 
 namespace cairn {
@@ -119,6 +120,31 @@ std::vector<EnvSpec> mujoco_env_specs() {
       .description = "balance two poles hinged end to end on a cart with MuJoCo (Gymnasium "
                      "InvertedDoublePendulum-v5); options frame_skip, healthy_reward, "
                      "reset_noise_scale, xml_file",
+  });
+  specs.push_back({
+      .id = "Reacher-v5",
+      .factory = [](EnvOptions& options) -> std::unique_ptr<Env> {
+        const int frame_skip = frame_skip_option(options, 2);
+        const double dist = options.number("reward_dist_weight", 1.0);
+        const double ctrl = options.number("reward_control_weight", 1.0);
+        const std::string xml_file = options.string("xml_file", "");
+#if CAIRN_HAVE_MUJOCO
+        Reacher::Options o;
+        o.frame_skip = frame_skip;
+        o.reward_dist_weight = dist;
+        o.reward_control_weight = ctrl;
+        if (!xml_file.empty()) return std::make_unique<Reacher>(load_mjcf_file(xml_file), o);
+        return std::make_unique<Reacher>(o);
+#else
+        (void)frame_skip, (void)dist, (void)ctrl, (void)xml_file;
+        mujoco_missing("Reacher-v5");
+#endif
+      },
+      .max_episode_steps = 50,
+      .reward_threshold = -3.75,
+      .description = "move a two-link arm's tip to a random target on MuJoCo (Gymnasium "
+                     "Reacher-v5); options frame_skip, reward_dist_weight, "
+                     "reward_control_weight, xml_file",
   });
   return specs;
 }
