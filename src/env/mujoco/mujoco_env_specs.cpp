@@ -9,6 +9,7 @@
 #include "cairn/env/mujoco/half_cheetah.h"
 #include "cairn/env/mujoco/inverted_double_pendulum.h"
 #include "cairn/env/mujoco/inverted_pendulum.h"
+#include "cairn/env/mujoco/pusher.h"
 #include "cairn/env/mujoco/reacher.h"
 #endif
 
@@ -144,6 +145,33 @@ std::vector<EnvSpec> mujoco_env_specs() {
       .reward_threshold = -3.75,
       .description = "move a two-link arm's tip to a random target on MuJoCo (Gymnasium "
                      "Reacher-v5); options frame_skip, reward_dist_weight, "
+                     "reward_control_weight, xml_file",
+  });
+  specs.push_back({
+      .id = "Pusher-v5",
+      .factory = [](EnvOptions& options) -> std::unique_ptr<Env> {
+        const int frame_skip = frame_skip_option(options, 5);
+        const double near = options.number("reward_near_weight", 0.5);
+        const double dist = options.number("reward_dist_weight", 1.0);
+        const double ctrl = options.number("reward_control_weight", 0.1);
+        const std::string xml_file = options.string("xml_file", "");
+#if CAIRN_HAVE_MUJOCO
+        Pusher::Options o;
+        o.frame_skip = frame_skip;
+        o.reward_near_weight = near;
+        o.reward_dist_weight = dist;
+        o.reward_control_weight = ctrl;
+        if (!xml_file.empty()) return std::make_unique<Pusher>(load_mjcf_file(xml_file), o);
+        return std::make_unique<Pusher>(o);
+#else
+        (void)frame_skip, (void)near, (void)dist, (void)ctrl, (void)xml_file;
+        mujoco_missing("Pusher-v5");
+#endif
+      },
+      .max_episode_steps = 100,
+      .reward_threshold = 0.0,
+      .description = "push an object to a goal with a seven-joint arm on MuJoCo (Gymnasium "
+                     "Pusher-v5); options frame_skip, reward_near_weight, reward_dist_weight, "
                      "reward_control_weight, xml_file",
   });
   return specs;
