@@ -11,6 +11,7 @@
 #include "cairn/env/mujoco/inverted_pendulum.h"
 #include "cairn/env/mujoco/pusher.h"
 #include "cairn/env/mujoco/reacher.h"
+#include "cairn/env/mujoco/swimmer.h"
 #endif
 
 namespace cairn {
@@ -173,6 +174,36 @@ std::vector<EnvSpec> mujoco_env_specs() {
       .description = "push an object to a goal with a seven-joint arm on MuJoCo (Gymnasium "
                      "Pusher-v5); options frame_skip, reward_near_weight, reward_dist_weight, "
                      "reward_control_weight, xml_file",
+  });
+  specs.push_back({
+      .id = "Swimmer-v5",
+      .factory = [](EnvOptions& options) -> std::unique_ptr<Env> {
+        const int frame_skip = frame_skip_option(options, 4);
+        const double forward = options.number("forward_reward_weight", 1.0);
+        const double ctrl = options.number("ctrl_cost_weight", 1e-4);
+        const double noise = options.number("reset_noise_scale", 0.1);
+        const bool exclude = options.boolean("exclude_current_positions_from_observation", true);
+        const std::string xml_file = options.string("xml_file", "");
+#if CAIRN_HAVE_MUJOCO
+        Swimmer::Options o;
+        o.frame_skip = frame_skip;
+        o.forward_reward_weight = forward;
+        o.ctrl_cost_weight = ctrl;
+        o.reset_noise_scale = noise;
+        o.exclude_current_positions_from_observation = exclude;
+        if (!xml_file.empty()) return std::make_unique<Swimmer>(load_mjcf_file(xml_file), o);
+        return std::make_unique<Swimmer>(o);
+#else
+        (void)frame_skip, (void)forward, (void)ctrl, (void)noise, (void)exclude, (void)xml_file;
+        mujoco_missing("Swimmer-v5");
+#endif
+      },
+      .max_episode_steps = 1000,
+      .reward_threshold = 360.0,
+      .description = "swim forward with a three-segment robot in a viscous fluid on MuJoCo "
+                     "(Gymnasium Swimmer-v5); options frame_skip, forward_reward_weight, "
+                     "ctrl_cost_weight, reset_noise_scale, "
+                     "exclude_current_positions_from_observation, xml_file",
   });
   return specs;
 }
