@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #if CAIRN_HAVE_MUJOCO
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -22,6 +23,7 @@
 #include "envs/numpy_math.h"
 #include "error_matchers.h"
 #include "support/python_program.h"
+#include "support/scratch_dir.h"
 
 namespace cairn {
 namespace {
@@ -93,59 +95,62 @@ TEST(InvertedDoublePendulumV5, ObservationRewardTerminationAndInfoAreTermsOfTheM
   EXPECT_GT(step, 1);
 }
 
-std::string hex_double(double v) {
-  char buffer[40];
-  std::snprintf(buffer, sizeof buffer, "%a", v);
-  return buffer;
-}
-
 TEST(InvertedDoublePendulumV5, RewardEqualsGymnasiumsNumPyExpressionBitForBit) {
   // Gymnasium squares with ** on NumPy float64 scalars (the C library's pow, which differs
-  // from x * x in the last bit for some x): NumPy evaluates _get_rew for the tip positions
-  // and velocities of 900 steps (whole episodes, then part of one; the program text stays
-  // within the command line's limit) and the rewards must be equal bit for bit.
+  // from x * x in the last bit for about one input in a thousand): NumPy evaluates _get_rew
+  // for the tip positions and velocities of 20000 steps (read from a file) and the reward and
+  // both penalties must be equal bit for bit.
+  constexpr size_t kSteps = 20000;
   std::unique_ptr<Env> env = make("InvertedDoublePendulum-v5");
   const InvertedDoublePendulum& p = unwrapped_idp(*env);
-  std::string states = "[";
-  std::vector<double> rewards;
-  int pow_differs = 0;  // squared inputs where pow(v, 2) is not v * v
-  for (uint64_t episode = 0; rewards.size() < 900; ++episode) {
+  const testing_io::ScratchDir scratch;
+  const std::string path = (scratch / "states.txt").string();
+  std::FILE* file = std::fopen(path.c_str(), "w");
+  ASSERT_NE(file, nullptr) << path;
+  std::vector<std::array<double, 3>> terms;  // reward, distance_penalty, velocity_penalty
+  int naive_differs = 0;                     // values that squaring with x * x would have changed
+  for (uint64_t episode = 0; terms.size() < kSteps; ++episode) {
     env->reset(episode);
     bool done = false;
-    for (int step = 0; !done && rewards.size() < 900; ++step) {
+    for (int step = 0; !done && terms.size() < kSteps; ++step) {
       const float a = idp_action(step + static_cast<int>(episode));
       const Transition t = env->step(std::span<const float>(&a, 1));
       const mjData& d = p.data();
-      states += "(\"" + hex_double(d.site_xpos[0]) + "\",\"" + hex_double(d.site_xpos[2]) +
-                "\",\"" + hex_double(d.qvel[1]) + "\",\"" + hex_double(d.qvel[2]) + "\"),";
-      rewards.push_back(t.reward);
-      for (double v : {d.site_xpos[0], d.site_xpos[2] - 2, d.qvel[1], d.qvel[2]}) {
-        pow_differs += envs_detail::libm_pow2(v) != v * v;
-      }
+      const double x = d.site_xpos[0], y = d.site_xpos[2], v1 = d.qvel[1], v2 = d.qvel[2];
+      std::fprintf(file, "%a %a %a %a\n", x, y, v1, v2);
+      terms.push_back({t.reward, p.info().at("distance_penalty"), p.info().at("velocity_penalty")});
+      naive_differs += -(0.01 * (x * x) + (y - 2) * (y - 2)) != terms.back()[1];
+      naive_differs += -(1e-3 * (v1 * v1) + 5e-3 * (v2 * v2)) != terms.back()[2];
       done = t.terminated || t.truncated;
     }
   }
-  states += "]";
+  std::fclose(file);
   const std::string out = testing_python::run_python_program(
       "import numpy as np\n"
-      "for s in " +
-      states +
-      ":\n"
-      "  x, y, v1, v2 = (np.float64(float.fromhex(h)) for h in s)\n"
+      "for line in open(\"" +
+      path +
+      "\"):\n"
+      "  x, y, v1, v2 = (np.float64(float.fromhex(h)) for h in line.split())\n"
       "  terminated = bool(y <= 1)\n"
       "  dist_penalty = 0.01 * x**2 + (y - 2) ** 2\n"
       "  vel_penalty = 1e-3 * v1**2 + 5e-3 * v2**2\n"
       "  alive_bonus = 10.0 * int(not terminated)\n"
-      "  print(float(alive_bonus - dist_penalty - vel_penalty).hex())\n");
+      "  reward = alive_bonus - dist_penalty - vel_penalty\n"
+      "  print(float(reward).hex(), float(-dist_penalty).hex(), float(-vel_penalty).hex())\n");
   std::istringstream lines(out);
   size_t compared = 0;
-  for (std::string line; std::getline(lines, line) && compared < rewards.size(); ++compared) {
-    ASSERT_EQ(rewards[compared], std::strtod(line.c_str(), nullptr))
-        << "step " << compared << ": NumPy printed " << line;
+  for (std::string line; std::getline(lines, line) && compared < terms.size(); ++compared) {
+    std::istringstream words(line);
+    for (size_t k = 0; k < 3; ++k) {
+      std::string word;
+      ASSERT_TRUE(words >> word) << "NumPy printed: " << line;
+      ASSERT_EQ(terms[compared][k], std::strtod(word.c_str(), nullptr))
+          << "step " << compared << " term " << k << ": NumPy printed " << line;
+    }
   }
-  EXPECT_EQ(compared, rewards.size()) << "NumPy printed: " << out.substr(0, 2000);
-  EXPECT_GT(pow_differs, 0) << "no square where pow differs from x * x: the test would not "
-                               "tell them apart";
+  EXPECT_EQ(compared, terms.size()) << "NumPy printed: " << out.substr(0, 2000);
+  // The comparison can fail: squaring with x * x would have given other penalties.
+  EXPECT_GT(naive_differs, 0);
 }
 
 TEST(InvertedDoublePendulumV5, TerminatesExactlyWhenTheTipIsAtOrBelowOneMetre) {
