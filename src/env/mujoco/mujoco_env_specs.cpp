@@ -10,7 +10,11 @@
 #include "cairn/env/mujoco/ant.h"
 #include "cairn/env/mujoco/half_cheetah.h"
 #include "cairn/env/mujoco/humanoid.h"
+#include "cairn/env/mujoco/inverted_double_pendulum.h"
 #include "cairn/env/mujoco/inverted_pendulum.h"
+#include "cairn/env/mujoco/pusher.h"
+#include "cairn/env/mujoco/reacher.h"
+#include "cairn/env/mujoco/swimmer.h"
 #endif
 
 namespace cairn {
@@ -201,6 +205,112 @@ std::vector<EnvSpec> mujoco_env_specs() {
                      "include_cinert_in_observation, include_cvel_in_observation, "
                      "include_qfrc_actuator_in_observation, include_cfrc_ext_in_observation, "
                      "xml_file",
+      .id = "InvertedDoublePendulum-v5",
+      .factory = [](EnvOptions& options) -> std::unique_ptr<Env> {
+        const int frame_skip = frame_skip_option(options, 5);
+        const double healthy = options.number("healthy_reward", 10.0);
+        const double noise = options.number("reset_noise_scale", 0.1);
+        const std::string xml_file = options.string("xml_file", "");
+#if CAIRN_HAVE_MUJOCO
+        InvertedDoublePendulum::Options o;
+        o.frame_skip = frame_skip;
+        o.healthy_reward = healthy;
+        o.reset_noise_scale = noise;
+        if (!xml_file.empty())
+          return std::make_unique<InvertedDoublePendulum>(load_mjcf_file(xml_file), o);
+        return std::make_unique<InvertedDoublePendulum>(o);
+#else
+        (void)frame_skip, (void)healthy, (void)noise, (void)xml_file;
+        mujoco_missing("InvertedDoublePendulum-v5");
+#endif
+      },
+      .max_episode_steps = 1000,
+      .reward_threshold = 9100.0,
+      .description = "balance two poles hinged end to end on a cart with MuJoCo (Gymnasium "
+                     "InvertedDoublePendulum-v5); options frame_skip, healthy_reward, "
+                     "reset_noise_scale, xml_file",
+  });
+  specs.push_back({
+      .id = "Reacher-v5",
+      .factory = [](EnvOptions& options) -> std::unique_ptr<Env> {
+        const int frame_skip = frame_skip_option(options, 2);
+        const double dist = options.number("reward_dist_weight", 1.0);
+        const double ctrl = options.number("reward_control_weight", 1.0);
+        const std::string xml_file = options.string("xml_file", "");
+#if CAIRN_HAVE_MUJOCO
+        Reacher::Options o;
+        o.frame_skip = frame_skip;
+        o.reward_dist_weight = dist;
+        o.reward_control_weight = ctrl;
+        if (!xml_file.empty()) return std::make_unique<Reacher>(load_mjcf_file(xml_file), o);
+        return std::make_unique<Reacher>(o);
+#else
+        (void)frame_skip, (void)dist, (void)ctrl, (void)xml_file;
+        mujoco_missing("Reacher-v5");
+#endif
+      },
+      .max_episode_steps = 50,
+      .reward_threshold = -3.75,
+      .description = "move a two-link arm's tip to a random target on MuJoCo (Gymnasium "
+                     "Reacher-v5); options frame_skip, reward_dist_weight, "
+                     "reward_control_weight, xml_file",
+  });
+  specs.push_back({
+      .id = "Pusher-v5",
+      .factory = [](EnvOptions& options) -> std::unique_ptr<Env> {
+        const int frame_skip = frame_skip_option(options, 5);
+        const double near = options.number("reward_near_weight", 0.5);
+        const double dist = options.number("reward_dist_weight", 1.0);
+        const double ctrl = options.number("reward_control_weight", 0.1);
+        const std::string xml_file = options.string("xml_file", "");
+#if CAIRN_HAVE_MUJOCO
+        Pusher::Options o;
+        o.frame_skip = frame_skip;
+        o.reward_near_weight = near;
+        o.reward_dist_weight = dist;
+        o.reward_control_weight = ctrl;
+        if (!xml_file.empty()) return std::make_unique<Pusher>(load_mjcf_file(xml_file), o);
+        return std::make_unique<Pusher>(o);
+#else
+        (void)frame_skip, (void)near, (void)dist, (void)ctrl, (void)xml_file;
+        mujoco_missing("Pusher-v5");
+#endif
+      },
+      .max_episode_steps = 100,
+      .reward_threshold = 0.0,
+      .description = "push an object to a goal with a seven-joint arm on MuJoCo (Gymnasium "
+                     "Pusher-v5); options frame_skip, reward_near_weight, reward_dist_weight, "
+                     "reward_control_weight, xml_file",
+  });
+  specs.push_back({
+      .id = "Swimmer-v5",
+      .factory = [](EnvOptions& options) -> std::unique_ptr<Env> {
+        const int frame_skip = frame_skip_option(options, 4);
+        const double forward = options.number("forward_reward_weight", 1.0);
+        const double ctrl = options.number("ctrl_cost_weight", 1e-4);
+        const double noise = options.number("reset_noise_scale", 0.1);
+        const bool exclude = options.boolean("exclude_current_positions_from_observation", true);
+        const std::string xml_file = options.string("xml_file", "");
+#if CAIRN_HAVE_MUJOCO
+        Swimmer::Options o;
+        o.frame_skip = frame_skip;
+        o.forward_reward_weight = forward;
+        o.ctrl_cost_weight = ctrl;
+        o.reset_noise_scale = noise;
+        o.exclude_current_positions_from_observation = exclude;
+        if (!xml_file.empty()) return std::make_unique<Swimmer>(load_mjcf_file(xml_file), o);
+        return std::make_unique<Swimmer>(o);
+#else
+        (void)frame_skip, (void)forward, (void)ctrl, (void)noise, (void)exclude, (void)xml_file;
+        mujoco_missing("Swimmer-v5");
+#endif
+      },
+      .max_episode_steps = 1000,
+      .reward_threshold = 360.0,
+      .description = "swim forward with a three-segment robot in a viscous fluid on MuJoCo "
+                     "(Gymnasium Swimmer-v5); options frame_skip, forward_reward_weight, "
+                     "ctrl_cost_weight, reset_noise_scale, "
+                     "exclude_current_positions_from_observation, xml_file",
   });
   return specs;
 }
