@@ -1,6 +1,7 @@
 #include "cairn/env/env_registry.h"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <mutex>
 
@@ -115,6 +116,32 @@ std::string EnvOptions::string(const std::string& key, const std::string& fallba
                 excerpt(v->dump()));
   }
   return v->get<std::string>();
+}
+
+std::pair<double, double> EnvOptions::range(const std::string& key,
+                                            std::pair<double, double> fallback) {
+  const nlohmann::json* v = find(key);
+  if (!v) return fallback;
+  auto bound = [](const nlohmann::json& b, double& out) {
+    if (b.is_number()) {
+      out = b.get<double>();
+      return true;
+    }
+    if (b.is_string() && (b == "inf" || b == "-inf")) {
+      out = b == "inf" ? std::numeric_limits<double>::infinity()
+                       : -std::numeric_limits<double>::infinity();
+      return true;
+    }
+    return false;
+  };
+  std::pair<double, double> r;
+  if (!v->is_array() || v->size() != 2 || !bound((*v)[0], r.first) || !bound((*v)[1], r.second)) {
+    throw Error("option '" + key + "' of '" + env_id_ +
+                "' must be a range [min, max] of two numbers (\"inf\" or \"-inf\" for an "
+                "unbounded side), got " +
+                excerpt(v->dump()));
+  }
+  return r;
 }
 
 void EnvOptions::finish() const {

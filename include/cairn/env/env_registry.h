@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -30,6 +31,10 @@ class EnvOptions {
   int64_t integer(const std::string& key, int64_t fallback);
   bool boolean(const std::string& key, bool fallback);
   std::string string(const std::string& key, const std::string& fallback);
+  // A (min, max) pair, as Gymnasium's range tuples such as healthy_z_range: a JSON array of
+  // two numbers, where an unbounded side may also be written "inf" or "-inf" (JSON has no
+  // infinity). Throws if the value is not such an array.
+  std::pair<double, double> range(const std::string& key, std::pair<double, double> fallback);
   // Throws if any option was not read, listing the unknown keys.
   void finish() const;
 
