@@ -10,6 +10,7 @@
 #include "cairn/env/mujoco/half_cheetah.h"
 #include "cairn/env/mujoco/hopper.h"
 #include "cairn/env/mujoco/inverted_pendulum.h"
+#include "cairn/env/mujoco/walker2d.h"
 #endif
 
 namespace cairn {
@@ -138,6 +139,45 @@ std::vector<EnvSpec> mujoco_env_specs() {
                      "healthy_reward, terminate_when_unhealthy, healthy_state_range, "
                      "healthy_z_range, healthy_angle_range, reset_noise_scale, "
                      "exclude_current_positions_from_observation, xml_file",
+  });
+  specs.push_back({
+      .id = "Walker2d-v5",
+      .factory = [](EnvOptions& options) -> std::unique_ptr<Env> {
+        const int frame_skip = frame_skip_option(options, 4);
+        const double forward = options.number("forward_reward_weight", 1.0);
+        const double ctrl = options.number("ctrl_cost_weight", 1e-3);
+        const double healthy = options.number("healthy_reward", 1.0);
+        const bool terminate = options.boolean("terminate_when_unhealthy", true);
+        const auto z_range = options.range("healthy_z_range", {0.8, 2.0});
+        const auto angle_range = options.range("healthy_angle_range", {-1.0, 1.0});
+        const double noise = options.number("reset_noise_scale", 5e-3);
+        const bool exclude = options.boolean("exclude_current_positions_from_observation", true);
+        const std::string xml_file = options.string("xml_file", "");
+#if CAIRN_HAVE_MUJOCO
+        Walker2d::Options o;
+        o.frame_skip = frame_skip;
+        o.forward_reward_weight = forward;
+        o.ctrl_cost_weight = ctrl;
+        o.healthy_reward = healthy;
+        o.terminate_when_unhealthy = terminate;
+        o.healthy_z_range = z_range;
+        o.healthy_angle_range = angle_range;
+        o.reset_noise_scale = noise;
+        o.exclude_current_positions_from_observation = exclude;
+        if (!xml_file.empty()) return std::make_unique<Walker2d>(load_mjcf_file(xml_file), o);
+        return std::make_unique<Walker2d>(o);
+#else
+        (void)frame_skip, (void)forward, (void)ctrl, (void)healthy, (void)terminate;
+        (void)z_range, (void)angle_range, (void)noise, (void)exclude, (void)xml_file;
+        mujoco_missing("Walker2d-v5");
+#endif
+      },
+      .max_episode_steps = 1000,
+      .description = "walk forward with a planar two-legged robot on MuJoCo (Gymnasium "
+                     "Walker2d-v5; no reward threshold, as in Gymnasium); options frame_skip, "
+                     "forward_reward_weight, ctrl_cost_weight, healthy_reward, "
+                     "terminate_when_unhealthy, healthy_z_range, healthy_angle_range, "
+                     "reset_noise_scale, exclude_current_positions_from_observation, xml_file",
   });
   return specs;
 }
