@@ -144,7 +144,9 @@ TEST(Walker2dV5, EachHealthyRangeIsStrictAndReadsItsOwnCoordinates) {
   EXPECT_FALSE(healthy_with(1, 2.0));
   EXPECT_FALSE(healthy_with(1, 0.8));
   EXPECT_TRUE(healthy_with(1, 0.8000001));
-  EXPECT_FALSE(healthy_with(1, std::numeric_limits<double>::quiet_NaN()));
+  healthy_with(1, 1.25);  // NaN, which set_state refuses, written into the state directly
+  h.mutable_data().qpos[1] = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_FALSE(h.is_healthy());
   EXPECT_FALSE(healthy_with(2, 1.0));  // the angle: (-1, 1)
   EXPECT_FALSE(healthy_with(2, -1.0));
   EXPECT_TRUE(healthy_with(2, 0.99));
@@ -232,7 +234,9 @@ TEST(Walker2dV5, ResetStatesEqualGymnasiumsFormulaWithNumPy) {
     for (int i = 0; i < kNq + kNv; ++i) {
       const double base = i < kNq ? h.init_qpos()[i] : h.init_qvel()[i - kNq];
       EXPECT_EQ(state[i], base + noise[seed][i]) << "seed " << seed << " element " << i;
-      if (i >= 1) EXPECT_EQ(obs[i - 1], static_cast<float>(base + noise[seed][i]));
+      if (i >= 1) {
+        EXPECT_EQ(obs[i - 1], static_cast<float>(base + noise[seed][i]));
+      }
     }
     EXPECT_EQ(h.info().at("x_position"), state[0]);
     EXPECT_EQ(h.info().at("z_distance_from_origin"), state[1] - 1.25);
