@@ -118,22 +118,30 @@ std::string EnvOptions::string(const std::string& key, const std::string& fallba
   return v->get<std::string>();
 }
 
-std::pair<double, double> EnvOptions::number_pair(const std::string& key,
-                                                  std::pair<double, double> fallback) {
+std::pair<double, double> EnvOptions::range(const std::string& key,
+                                            std::pair<double, double> fallback) {
   const nlohmann::json* v = find(key);
   if (!v) return fallback;
-  auto element = [&](size_t i, double infinity) {
-    const nlohmann::json& e = (*v)[i];
-    return e.is_null() ? infinity : e.get<double>();
+  auto bound = [](const nlohmann::json& b, double& out) {
+    if (b.is_number()) {
+      out = b.get<double>();
+      return true;
+    }
+    if (b.is_string() && (b == "inf" || b == "-inf")) {
+      out = b == "inf" ? std::numeric_limits<double>::infinity()
+                       : -std::numeric_limits<double>::infinity();
+      return true;
+    }
+    return false;
   };
-  if (!v->is_array() || v->size() != 2 || !((*v)[0].is_number() || (*v)[0].is_null()) ||
-      !((*v)[1].is_number() || (*v)[1].is_null())) {
+  std::pair<double, double> r;
+  if (!v->is_array() || v->size() != 2 || !bound((*v)[0], r.first) || !bound((*v)[1], r.second)) {
     throw Error("option '" + key + "' of '" + env_id_ +
-                "' must be an array of two numbers (null for an infinite bound), got " +
+                "' must be a range [min, max] of two numbers (\"inf\" or \"-inf\" for an "
+                "unbounded side), got " +
                 excerpt(v->dump()));
   }
-  return {element(0, -std::numeric_limits<double>::infinity()),
-          element(1, std::numeric_limits<double>::infinity())};
+  return r;
 }
 
 void EnvOptions::finish() const {

@@ -293,7 +293,7 @@ TEST(HumanoidV5, OptionsHaveGymnasiumsNames) {
       make("Humanoid-v5", {{"forward_reward_weight", 2.0},
                            {"ctrl_cost_weight", 0.0},
                            {"contact_cost_weight", 0.0},
-                           {"contact_cost_range", {0.25, nullptr}},
+                           {"contact_cost_range", {0.25, "inf"}},
                            {"healthy_reward", 3.0},
                            {"reset_noise_scale", 0.0},
                            {"exclude_current_positions_from_observation", false},

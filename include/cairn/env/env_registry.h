@@ -31,10 +31,10 @@ class EnvOptions {
   int64_t integer(const std::string& key, int64_t fallback);
   bool boolean(const std::string& key, bool fallback);
   std::string string(const std::string& key, const std::string& fallback);
-  // A pair of numbers given as a JSON array of two (Gymnasium's tuples, e.g.
-  // healthy_z_range = [0.2, 1.0]); null stands for -infinity as the first element and for
-  // +infinity as the second (JSON has no infinities), e.g. contact_cost_range = [null, 10].
-  std::pair<double, double> number_pair(const std::string& key, std::pair<double, double> fallback);
+  // A (min, max) pair, as Gymnasium's range tuples such as healthy_z_range: a JSON array of
+  // two numbers, where an unbounded side is written "inf" or "-inf" (JSON has no infinity;
+  // the same spelling as spaces' bounds). Throws cairn::Error naming the option otherwise.
+  std::pair<double, double> range(const std::string& key, std::pair<double, double> fallback);
   // Throws if any option was not read, listing the unknown keys.
   void finish() const;
 

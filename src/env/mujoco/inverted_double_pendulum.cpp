@@ -49,7 +49,9 @@ InvertedDoublePendulum::InvertedDoublePendulum(MjModelPtr model, const Options& 
                 {"reward_survive", "distance_penalty", "velocity_penalty"}),
       options_(checked_options(options)),
       qpos_(3),
-      qvel_(3) {}
+      qvel_(3) {
+  set_computes_body_forces(false);  // nothing reads cacc, cfrc_int or cfrc_ext
+}
 
 void InvertedDoublePendulum::write_observation(std::span<float> obs) const {
   // Gymnasium: [qpos[:1], sin(qpos[1:]), cos(qpos[1:]), clip(qvel), clip(qfrc_constraint)[:1]]

@@ -9,12 +9,14 @@
 #if CAIRN_HAVE_MUJOCO
 #include "cairn/env/mujoco/ant.h"
 #include "cairn/env/mujoco/half_cheetah.h"
+#include "cairn/env/mujoco/hopper.h"
 #include "cairn/env/mujoco/humanoid.h"
 #include "cairn/env/mujoco/inverted_double_pendulum.h"
 #include "cairn/env/mujoco/inverted_pendulum.h"
 #include "cairn/env/mujoco/pusher.h"
 #include "cairn/env/mujoco/reacher.h"
 #include "cairn/env/mujoco/swimmer.h"
+#include "cairn/env/mujoco/walker2d.h"
 #endif
 
 namespace cairn {
@@ -110,8 +112,8 @@ std::vector<EnvSpec> mujoco_env_specs() {
         const double healthy = options.number("healthy_reward", 1.0);
         const int64_t main_body = options.integer("main_body", 1);
         const bool terminate = options.boolean("terminate_when_unhealthy", true);
-        const auto z_range = options.number_pair("healthy_z_range", {0.2, 1.0});
-        const auto force_range = options.number_pair("contact_force_range", {-1.0, 1.0});
+        const auto z_range = options.range("healthy_z_range", {0.2, 1.0});
+        const auto force_range = options.range("contact_force_range", {-1.0, 1.0});
         const double noise = options.number("reset_noise_scale", 0.1);
         const bool exclude = options.boolean("exclude_current_positions_from_observation", true);
         const bool cfrc_ext = options.boolean("include_cfrc_ext_in_observation", true);
@@ -159,11 +161,11 @@ std::vector<EnvSpec> mujoco_env_specs() {
         const double forward = options.number("forward_reward_weight", 1.25);
         const double ctrl = options.number("ctrl_cost_weight", 0.1);
         const double contact = options.number("contact_cost_weight", 5e-7);
-        const auto contact_range = options.number_pair(
-            "contact_cost_range", {-std::numeric_limits<double>::infinity(), 10.0});
+        const auto contact_range =
+            options.range("contact_cost_range", {-std::numeric_limits<double>::infinity(), 10.0});
         const double healthy = options.number("healthy_reward", 5.0);
         const bool terminate = options.boolean("terminate_when_unhealthy", true);
-        const auto z_range = options.number_pair("healthy_z_range", {1.0, 2.0});
+        const auto z_range = options.range("healthy_z_range", {1.0, 2.0});
         const double noise = options.number("reset_noise_scale", 1e-2);
         const bool exclude = options.boolean("exclude_current_positions_from_observation", true);
         const bool cinert = options.boolean("include_cinert_in_observation", true);
@@ -205,6 +207,8 @@ std::vector<EnvSpec> mujoco_env_specs() {
                      "include_cinert_in_observation, include_cvel_in_observation, "
                      "include_qfrc_actuator_in_observation, include_cfrc_ext_in_observation, "
                      "xml_file",
+  });
+  specs.push_back({
       .id = "InvertedDoublePendulum-v5",
       .factory = [](EnvOptions& options) -> std::unique_ptr<Env> {
         const int frame_skip = frame_skip_option(options, 5);
@@ -311,6 +315,89 @@ std::vector<EnvSpec> mujoco_env_specs() {
                      "(Gymnasium Swimmer-v5); options frame_skip, forward_reward_weight, "
                      "ctrl_cost_weight, reset_noise_scale, "
                      "exclude_current_positions_from_observation, xml_file",
+  });
+  specs.push_back({
+      .id = "Hopper-v5",
+      .factory = [](EnvOptions& options) -> std::unique_ptr<Env> {
+        const int frame_skip = frame_skip_option(options, 4);
+        const double forward = options.number("forward_reward_weight", 1.0);
+        const double ctrl = options.number("ctrl_cost_weight", 1e-3);
+        const double healthy = options.number("healthy_reward", 1.0);
+        const bool terminate = options.boolean("terminate_when_unhealthy", true);
+        const auto state_range = options.range("healthy_state_range", {-100.0, 100.0});
+        const auto z_range =
+            options.range("healthy_z_range", {0.7, std::numeric_limits<double>::infinity()});
+        const auto angle_range = options.range("healthy_angle_range", {-0.2, 0.2});
+        const double noise = options.number("reset_noise_scale", 5e-3);
+        const bool exclude = options.boolean("exclude_current_positions_from_observation", true);
+        const std::string xml_file = options.string("xml_file", "");
+#if CAIRN_HAVE_MUJOCO
+        Hopper::Options o;
+        o.frame_skip = frame_skip;
+        o.forward_reward_weight = forward;
+        o.ctrl_cost_weight = ctrl;
+        o.healthy_reward = healthy;
+        o.terminate_when_unhealthy = terminate;
+        o.healthy_state_range = state_range;
+        o.healthy_z_range = z_range;
+        o.healthy_angle_range = angle_range;
+        o.reset_noise_scale = noise;
+        o.exclude_current_positions_from_observation = exclude;
+        if (!xml_file.empty()) return std::make_unique<Hopper>(load_mjcf_file(xml_file), o);
+        return std::make_unique<Hopper>(o);
+#else
+        (void)frame_skip, (void)forward, (void)ctrl, (void)healthy, (void)terminate;
+        (void)state_range, (void)z_range, (void)angle_range, (void)noise, (void)exclude;
+        (void)xml_file;
+        mujoco_missing("Hopper-v5");
+#endif
+      },
+      .max_episode_steps = 1000,
+      .reward_threshold = 3800.0,
+      .description = "hop forward with a planar one-legged robot on MuJoCo (Gymnasium "
+                     "Hopper-v5); options frame_skip, forward_reward_weight, ctrl_cost_weight, "
+                     "healthy_reward, terminate_when_unhealthy, healthy_state_range, "
+                     "healthy_z_range, healthy_angle_range, reset_noise_scale, "
+                     "exclude_current_positions_from_observation, xml_file",
+  });
+  specs.push_back({
+      .id = "Walker2d-v5",
+      .factory = [](EnvOptions& options) -> std::unique_ptr<Env> {
+        const int frame_skip = frame_skip_option(options, 4);
+        const double forward = options.number("forward_reward_weight", 1.0);
+        const double ctrl = options.number("ctrl_cost_weight", 1e-3);
+        const double healthy = options.number("healthy_reward", 1.0);
+        const bool terminate = options.boolean("terminate_when_unhealthy", true);
+        const auto z_range = options.range("healthy_z_range", {0.8, 2.0});
+        const auto angle_range = options.range("healthy_angle_range", {-1.0, 1.0});
+        const double noise = options.number("reset_noise_scale", 5e-3);
+        const bool exclude = options.boolean("exclude_current_positions_from_observation", true);
+        const std::string xml_file = options.string("xml_file", "");
+#if CAIRN_HAVE_MUJOCO
+        Walker2d::Options o;
+        o.frame_skip = frame_skip;
+        o.forward_reward_weight = forward;
+        o.ctrl_cost_weight = ctrl;
+        o.healthy_reward = healthy;
+        o.terminate_when_unhealthy = terminate;
+        o.healthy_z_range = z_range;
+        o.healthy_angle_range = angle_range;
+        o.reset_noise_scale = noise;
+        o.exclude_current_positions_from_observation = exclude;
+        if (!xml_file.empty()) return std::make_unique<Walker2d>(load_mjcf_file(xml_file), o);
+        return std::make_unique<Walker2d>(o);
+#else
+        (void)frame_skip, (void)forward, (void)ctrl, (void)healthy, (void)terminate;
+        (void)z_range, (void)angle_range, (void)noise, (void)exclude, (void)xml_file;
+        mujoco_missing("Walker2d-v5");
+#endif
+      },
+      .max_episode_steps = 1000,
+      .description = "walk forward with a planar two-legged robot on MuJoCo (Gymnasium "
+                     "Walker2d-v5; no reward threshold, as in Gymnasium); options frame_skip, "
+                     "forward_reward_weight, ctrl_cost_weight, healthy_reward, "
+                     "terminate_when_unhealthy, healthy_z_range, healthy_angle_range, "
+                     "reset_noise_scale, exclude_current_positions_from_observation, xml_file",
   });
   return specs;
 }

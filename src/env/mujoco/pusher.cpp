@@ -55,7 +55,9 @@ Pusher::Pusher(MjModelPtr model, const Options& options)
       object_(body_id(this->model(), "object")),
       goal_(body_id(this->model(), "goal")),
       qpos_(11),
-      qvel_(11) {}
+      qvel_(11) {
+  set_computes_body_forces(false);  // nothing reads cacc, cfrc_int or cfrc_ext
+}
 
 void Pusher::write_observation(std::span<float> obs) const {
   // Gymnasium: [qpos[:7], qvel[:7], xpos(tips_arm), xpos(object), xpos(goal)] as float64;

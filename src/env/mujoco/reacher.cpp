@@ -49,7 +49,9 @@ Reacher::Reacher(MjModelPtr model, const Options& options)
       fingertip_(body_id(this->model(), "fingertip")),
       target_(body_id(this->model(), "target")),
       qpos_(4),
-      qvel_(4) {}
+      qvel_(4) {
+  set_computes_body_forces(false);  // nothing reads cacc, cfrc_int or cfrc_ext
+}
 
 void Reacher::write_observation(std::span<float> obs) const {
   // Gymnasium: [cos(qpos[:2]), sin(qpos[:2]), qpos[2:], qvel[:2], (fingertip - target)[:2]]

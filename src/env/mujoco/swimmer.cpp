@@ -53,7 +53,9 @@ Swimmer::Swimmer(MjModelPtr&& model, const Options& options, size_t observation_
                  "reward_forward", "reward_ctrl"}),
       options_(checked_options(options)),
       qpos_(this->model().nq),
-      qvel_(this->model().nv) {}
+      qvel_(this->model().nv) {
+  set_computes_body_forces(false);  // nothing reads cacc, cfrc_int or cfrc_ext
+}
 
 void Swimmer::write_observation(std::span<float> obs) const {
   // Gymnasium: concatenate((qpos[2:] or qpos, qvel)) as float64; cairn rounds to float32.
