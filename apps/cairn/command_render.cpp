@@ -120,6 +120,7 @@ int run_render(int argc, char** argv, int first) {
   const TargetEnvironment environment = target_environment(target, args.get("env"));
   const std::string& env_id = environment.id;
   auto env = make(env_id, environment.options);
+  check_renderable(*env, env_id);
   check_policy_fits(*env, env_id, *policy);
 
   if (needs_display(*env) && !has_display()) {

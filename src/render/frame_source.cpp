@@ -17,15 +17,21 @@ bool needs_display(const Env& env) {
   return is_mujoco_env(env);
 }
 
-std::unique_ptr<FrameSource> make_frame_source(const Env& env, const std::string& env_id,
-                                               FrameSize size) {
-  if (auto classic = make_classic_control_frames(env, size)) return classic;
-  if (auto mujoco = make_mujoco_frames(env, env_id, size)) return mujoco;
+void check_renderable(const Env& env, const std::string& env_id) {
+  RenderDefaults unused;
+  if (classic_control_defaults(env, unused) || is_mujoco_env(env)) return;
   throw Error("environment '" + env_id +
               "' cannot be rendered: cairn draws the classic-control environments (CartPole-v1, "
               "Pendulum-v1, Acrobot-v1, MountainCar-v0, MountainCarContinuous-v0) and renders "
               "MuJoCo environments, and '" +
               env_id + "' is neither");
+}
+
+std::unique_ptr<FrameSource> make_frame_source(const Env& env, const std::string& env_id,
+                                               FrameSize size) {
+  check_renderable(env, env_id);
+  if (auto classic = make_classic_control_frames(env, size)) return classic;
+  return make_mujoco_frames(env, env_id, size);
 }
 
 }  // namespace cairn

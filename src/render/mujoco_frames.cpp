@@ -143,10 +143,10 @@ class MujocoFrames : public FrameSource {
     if (c.set_lookat) {
       for (int i = 0; i < 3; ++i) camera_.lookat[i] = c.lookat[i];
     }
-    if (c.track && c.track_body < m.nbody) {
-      camera_.type = mjCAMERA_TRACKING;
-      camera_.trackbodyid = c.track_body;
-    }
+    // MuJoCo's own tracking camera (mjCAMERA_TRACKING) eases towards the body over
+    // successive renders, so a picture would depend on the frames before it; instead the
+    // free camera is pointed at the body's centre of mass for every frame.
+    if (c.track && c.track_body < m.nbody) track_body_ = c.track_body;
     rgb_.resize(static_cast<size_t>(width) * static_cast<size_t>(height) * 3);
   }
   ~MujocoFrames() override { release(); }
@@ -157,6 +157,9 @@ class MujocoFrames : public FrameSource {
     glfwMakeContextCurrent(window_);
     // A copy of the state, so that drawing never touches the environment.
     mj_copyData(data_.get(), &m, &env_.data());
+    if (track_body_ >= 0) {
+      for (int i = 0; i < 3; ++i) camera_.lookat[i] = data_->subtree_com[3 * track_body_ + i];
+    }
     mjv_updateScene(&m, data_.get(), &option_, nullptr, &camera_, mjCAT_ALL, &scene_);
     const mjrRect viewport{0, 0, width(), height()};
     mjr_render(viewport, &scene_, &context_);
@@ -186,6 +189,7 @@ class MujocoFrames : public FrameSource {
   mjvScene scene_;
   mjrContext context_;
   mjvCamera camera_;
+  int track_body_ = -1;  // the body the camera looks at, or -1 for a fixed camera
   std::unique_ptr<mjData, MujocoDataDeleter> data_;
   std::vector<unsigned char> rgb_;
 };

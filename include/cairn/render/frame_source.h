@@ -58,6 +58,11 @@ RenderDefaults render_defaults(const Env& env);
 // True if rendering `env` needs an X display (a MuJoCo environment: OpenGL through GLFW).
 bool needs_display(const Env& env);
 
+// Throws the cairn::Error make_frame_source throws for an environment it cannot render
+// (neither classic control nor MuJoCo), naming env_id; does nothing for others. Creates
+// nothing (no display needed), so a command can refuse early.
+void check_renderable(const Env& env, const std::string& env_id);
+
 struct FrameSize {
   int width = 0;   // 0: render_defaults(env).width
   int height = 0;  // 0: render_defaults(env).height

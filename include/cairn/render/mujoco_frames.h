@@ -9,10 +9,10 @@
 //
 // Camera: Gymnasium's v5 default camera for the built-in tasks, chosen by the id's name
 // before "-v" (see mujoco_camera()). Tasks that move through the world (HalfCheetah,
-// Hopper, Walker2d, Ant, Humanoid, Swimmer) are followed by a tracking camera on their
-// root body at Gymnasium's distance and elevation, so the agent stays in the picture;
-// others use a fixed free camera. Any other MujocoEnv (a user's model, a new task) gets a
-// free camera looking at the model's centre from 1.5 times its extent
+// Hopper, Walker2d, Ant, Humanoid, Swimmer) are followed by the camera, which looks at
+// their root body's centre of mass in every frame at Gymnasium's distance and elevation,
+// so the agent stays in the picture; others use a fixed free camera. Any other MujocoEnv (a user's
+// model, a new task) gets a free camera looking at the model's centre from 1.5 times its extent
 // (mjv_defaultFreeCamera), so new environments render without code changes.
 //
 // render() copies the simulation state into the renderer's own mjData (the environment is
@@ -29,7 +29,7 @@ namespace cairn {
 
 // A camera setting, Gymnasium's DEFAULT_CAMERA_CONFIG as applied to MuJoCo's mjvCamera.
 struct MujocoCamera {
-  bool track = false;    // follow body `track_body` (mjCAMERA_TRACKING) instead of a free camera
+  bool track = false;    // look at body `track_body`'s centre of mass in every frame
   int track_body = 1;    // the root body of a free-floating or sliding model
   double distance = 0;   // 0: mjv_defaultFreeCamera's (1.5 * the model's extent)
   double elevation = 0;  // degrees; used when `set_elevation` (else the model's default)
