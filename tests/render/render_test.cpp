@@ -288,19 +288,20 @@ const std::string kQuickTrain = " --eval-episodes 0 --quiet --stop-iters 1";
 TEST(RenderCli, RecordsARunFolderACheckpointAndAPolicyFolder) {
   testing_io::ScratchDir dir;
   const std::string run = (dir / "run").string();
-  ASSERT_EQ(run_cli("train --env Acrobot-v1 --out " + run + kQuickTrain).exit_code, 0);
+  ASSERT_EQ(run_cli("train --env CartPole-v1 --out " + run + kQuickTrain).exit_code, 0);
   CliRun r =
       run_cli("render " + run + " --out " + (dir / "a.gif").string() + " --episodes 2 --json");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   const nlohmann::json j = nlohmann::json::parse(r.out);
-  EXPECT_EQ(j["env"], "Acrobot-v1");
+  EXPECT_EQ(j["env"], "CartPole-v1");
   EXPECT_EQ(j["episodes"], 2);
-  EXPECT_EQ(j["width"], 500);
-  EXPECT_EQ(j["fps"], 15.0);
+  EXPECT_EQ(j["width"], 600);
+  EXPECT_EQ(j["height"], 400);
+  EXPECT_EQ(j["fps"], 50.0);
   // One frame per reset and per step.
   const std::string decoded = pil_decode(dir / "a.gif");
   EXPECT_EQ(decoded.substr(0, decoded.find('\n')),
-            "500 500 " + std::to_string(j["frames"].get<int64_t>()));
+            "600 400 " + std::to_string(j["frames"].get<int64_t>()));
   // Its return equals cairn eval's for the same seeds (the same deterministic actions).
   const CliRun eval = run_cli("eval " + run + " --episodes 2 --json");
   ASSERT_EQ(eval.exit_code, 0) << eval.out;
@@ -320,9 +321,9 @@ TEST(RenderCli, RecordsARunFolderACheckpointAndAPolicyFolder) {
   for (const auto& e : std::filesystem::directory_iterator(checkpoint + "/policies"))
     policy_dir = e.path().string();
   ASSERT_FALSE(policy_dir.empty());
-  r = run_cli("render " + policy_dir + " --env Acrobot-v1 --out " + (dir / "c.png").string());
+  r = run_cli("render " + policy_dir + " --env CartPole-v1 --out " + (dir / "c.png").string());
   ASSERT_EQ(r.exit_code, 0) << r.out;
-  EXPECT_EQ(pil_decode(dir / "c.png").substr(0, 10), "500 500 1\n");
+  EXPECT_EQ(pil_decode(dir / "c.png").substr(0, 10), "600 400 1\n");
 }
 
 TEST(RenderCli, RendersAMujocoPolicyWithoutADisplay) {
