@@ -118,6 +118,16 @@ class MujocoFrames : public FrameSource {
                   "); " + kHeadlessHint);
     }
     glfwMakeContextCurrent(window_);
+    // MuJoCo ends the process (mju_error) if it cannot use OpenGL; ask the driver first.
+    using GetString = const unsigned char* (*)(unsigned int);
+    const auto get_string = reinterpret_cast<GetString>(glfwGetProcAddress("glGetString"));
+    if (get_string == nullptr || get_string(0x1F02 /* GL_VERSION */) == nullptr) {
+      glfwDestroyWindow(window_);
+      window_ = nullptr;
+      throw Error("cannot render '" + env_id +
+                  "': the OpenGL context does not work (Debian: libgl1-mesa-dri gives Mesa's "
+                  "software OpenGL)");
+    }
     const mjModel& m = env.model();
     // The offscreen buffer's size is read from the model; a copy carries the size wanted.
     mjModel* sized = mj_copyModel(nullptr, &m);

@@ -14,12 +14,14 @@
 #include <vector>
 
 #include "cairn/env/env_registry.h"
+#include "cairn/env/mujoco/mujoco_env.h"
 #include "cairn/error.h"
 #include "cairn/io/sha256.h"
 #include "cairn/random/random.h"
 #include "cairn/render/classic_control_frames.h"
 #include "cairn/render/frame_source.h"
 #include "cairn/render/gif_writer.h"
+#include "cairn/render/mujoco_frames.h"
 #include "cairn/render/png_writer.h"
 #include "cairn/render/video_writer.h"
 #include "cli/cli_runner.h"
@@ -251,9 +253,22 @@ TEST(RenderMujoco, FramesChangeWithTheStateAndAreEqualForEqualStates) {
     EXPECT_NE(r.out.find("[  PASSED  ] 1 test"), std::string::npos) << r.out;
     return;
   }
-  for (const char* id : {"InvertedPendulum-v5", "HalfCheetah-v5"}) {
+  // A user's model, unknown to the camera table: the default free camera.
+  auto user_env = [] {
+    MujocoTask task;
+    task.model = load_mjcf_text(builtin_mjcf("inverted_pendulum.xml"), "my_pendulum.xml");
+    task.frame_skip = 2;
+    task.observation_size = 2;
+    task.observation = [](const MujocoEnv& e, std::span<float> obs) {
+      obs[0] = static_cast<float>(e.data().qpos[0]);
+      obs[1] = static_cast<float>(e.data().qpos[1]);
+    };
+    task.reward = [](const MujocoEnv&, std::span<const float>) { return 1.0; };
+    return std::make_unique<UserMujocoEnv>(std::move(task));
+  };
+  for (const char* id : {"InvertedPendulum-v5", "HalfCheetah-v5", "MyPendulum-v0"}) {
     SCOPED_TRACE(id);
-    auto env = make(id);
+    std::unique_ptr<Env> env = std::string(id) == "MyPendulum-v0" ? user_env() : make(id);
     std::vector<float> obs(env->observation_space().size());
     env->reset(std::span<float>(obs), 0);
     auto frames = make_frame_source(*env, id, {.width = 160, .height = 120});
@@ -281,6 +296,20 @@ TEST(RenderMujoco, FramesChangeWithTheStateAndAreEqualForEqualStates) {
     frames->render(back);
     EXPECT_EQ(digest(a), digest(back));
   }
+}
+
+TEST(RenderMujoco, TheCameraFollowsTheMovingTasksAndLooksAtAnyOtherModelsCentre) {
+  const MujocoCamera hopper = mujoco_camera("Hopper-v5");
+  EXPECT_TRUE(hopper.track);
+  EXPECT_EQ(hopper.distance, 3.0);
+  EXPECT_EQ(hopper.elevation, -20.0);
+  EXPECT_TRUE(mujoco_camera("HalfCheetah-v5").track);
+  EXPECT_FALSE(mujoco_camera("InvertedPendulum-v5").track);
+  EXPECT_EQ(mujoco_camera("InvertedPendulum-v5").distance, 2.04);
+  const MujocoCamera unknown = mujoco_camera("MyRobot-v0");
+  EXPECT_FALSE(unknown.track);
+  EXPECT_EQ(unknown.distance, 0.0);  // mjv_defaultFreeCamera's
+  EXPECT_FALSE(unknown.set_lookat);
 }
 
 const std::string kQuickTrain = " --eval-episodes 0 --quiet --stop-iters 1";
