@@ -12,10 +12,16 @@ profile="${1:-build}"
 # MuJoCo (libmujoco-dev) runs the MuJoCo environments (docs/mujoco.md); Debian's MuJoCo
 # CMake package names /usr/include/libqhull_r as an include folder without depending on
 # libqhull-dev, which provides it.
+# cairn render (docs/render.md), which the main job's summary suggests: GLFW for MuJoCo's
+# OpenGL context (libglfw3-dev), Xvfb with Mesa's software OpenGL for headless machines
+# (xvfb, xauth, libgl1-mesa-dri), and ffmpeg for MP4 videos.
 build_packages=(g++ cmake ninja-build libeigen3-dev nlohmann-json3-dev
-  libonnx-dev libprotobuf-dev protobuf-compiler libmujoco-dev libqhull-dev)
+  libonnx-dev libprotobuf-dev protobuf-compiler libmujoco-dev libqhull-dev
+  libglfw3-dev xvfb xauth libgl1-mesa-dri ffmpeg)
+# python3-pil: the render tests decode cairn's GIF and PNG files with PIL.
 test_packages=(libgtest-dev clang libclang-rt-14-dev python3-numpy python3-torch
-               librsvg2-bin)  # rsvg-convert: the PNG branch of cairn plot (optional at run time)
+               librsvg2-bin  # rsvg-convert: the PNG branch of cairn plot (optional at run time)
+               python3-pil)
 
 case "$profile" in
   build) wanted=("${build_packages[@]}") ;;

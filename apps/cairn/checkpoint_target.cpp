@@ -54,4 +54,22 @@ CheckpointTarget resolve_target(const std::string& given) {
   return {p, true, std::move(config), std::move(manifest)};
 }
 
+TargetEnvironment target_environment(const CheckpointTarget& target,
+                                     const std::optional<std::string>& given) {
+  if (given) return {*given, json::object()};
+  if (target.config) {
+    return {target.config->at("env_id").get<std::string>(), target.config->at("env_options")};
+  }
+  throw Error("'" + target.path.string() + "' is a standalone policy folder: give --env ID");
+}
+
+void check_policy_fits(const Env& env, const std::string& env_id, const Policy& policy) {
+  if (!(env.observation_space() == policy.observation_space()) ||
+      !(env.action_space() == policy.action_space())) {
+    throw Error("environment '" + env_id + "' has spaces " + env.observation_space().to_string() +
+                " / " + env.action_space().to_string() + ", the policy expects " +
+                policy.observation_space().to_string() + " / " + policy.action_space().to_string());
+  }
+}
+
 }  // namespace cairn::cli

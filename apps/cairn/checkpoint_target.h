@@ -8,6 +8,8 @@
 #include <string>
 
 #include "cairn/algorithms/algorithm_registry.h"
+#include "cairn/env/env.h"
+#include "cairn/policy/policy.h"
 
 namespace cairn::cli {
 
@@ -39,5 +41,18 @@ struct CheckpointTarget {
 // restoring the policy verifies them. Throws cairn::Error naming the file and field on any
 // failed check.
 CheckpointTarget resolve_target(const std::string& given);
+
+// The environment a command runs the target's policy on (`cairn eval`, `cairn render`).
+struct TargetEnvironment {
+  std::string id;
+  nlohmann::json options = nlohmann::json::object();
+};
+// `given` (the --env flag) with no options if set; otherwise the env_id and env_options of
+// the target's config. Throws cairn::Error for a standalone policy folder without --env.
+TargetEnvironment target_environment(const CheckpointTarget& target,
+                                     const std::optional<std::string>& given);
+// Throws cairn::Error naming env_id and both pairs of spaces unless `env` has the
+// observation and action spaces `policy` expects.
+void check_policy_fits(const Env& env, const std::string& env_id, const Policy& policy);
 
 }  // namespace cairn::cli

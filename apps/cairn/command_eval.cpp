@@ -54,27 +54,14 @@ int run_eval(int argc, char** argv, int first) {
   PolicyRestoreReport report;
   std::unique_ptr<Policy> policy = Policy::from_checkpoint(target.path, options, &report);
 
-  std::string env_id;
-  json env_options = json::object();
-  if (args.has("env")) {
-    env_id = *args.get("env");
-  } else if (target.config) {
-    env_id = target.config->at("env_id").get<std::string>();
-    env_options = target.config->at("env_options");
-  } else {
-    throw Error("'" + target.path.string() + "' is a standalone policy folder: give --env ID");
-  }
+  const TargetEnvironment environment = target_environment(target, args.get("env"));
+  const std::string& env_id = environment.id;
+  const json& env_options = environment.options;
   const int64_t episodes = args.integer_or("episodes", 100, 1, 100000000);
   const uint64_t seed = static_cast<uint64_t>(args.integer_or("seed", 0, 0, INT64_MAX));
   const bool explore = args.has("explore");
   auto env = make(env_id, env_options);
-  if (!(env->observation_space() == policy->observation_space()) ||
-      !(env->action_space() == policy->action_space())) {
-    throw Error("environment '" + env_id + "' has spaces " + env->observation_space().to_string() +
-                " / " + env->action_space().to_string() + ", the policy expects " +
-                policy->observation_space().to_string() + " / " +
-                policy->action_space().to_string());
-  }
+  check_policy_fits(*env, env_id, *policy);
   Rng rng = Rng::stream(seed, 7);
   std::vector<float> obs(env->observation_space().size());
   std::vector<double> returns;

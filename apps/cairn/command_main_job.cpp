@@ -142,6 +142,8 @@ int run_main_job(int argc, char** argv, int first) {
   say("next: cairn inspect %s | cairn eval %s | cairn train --resume %s --stop-iters %lld\n",
       run_dir.c_str(), run_dir.c_str(), run_dir.c_str(),
       static_cast<long long>(done.iteration + 50));
+  say("watch it: cairn render %s --out %s/cartpole.gif (or .mp4; docs/render.md)\n",
+      run_dir.c_str(), run_dir.c_str());
   if (json) {
     nlohmann::json p = plot_json(plot, series);
     p.erase("series");

@@ -15,5 +15,6 @@ int run_eval(int argc, char** argv, int first);
 int run_inspect(int argc, char** argv, int first);
 int run_export(int argc, char** argv, int first);
 int run_plot(int argc, char** argv, int first);
+int run_render(int argc, char** argv, int first);
 
 }  // namespace cairn::cli

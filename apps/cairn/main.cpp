@@ -20,6 +20,7 @@ const char* kUsage =
     "  eval       restore a policy alone from a checkpoint and evaluate it\n"
     "  inspect    describe and verify a checkpoint or policy folder\n"
     "  export     export a policy to ONNX or C, proven against the policy\n"
+    "  render     record a video (MP4, GIF) of a policy acting on its environment\n"
     "  plot       draw learning curves of runs as an SVG (and a PNG when possible)\n"
     "  config     show PPO's default config or a tuned preset\n"
     "  rollout    roll out random actions on an environment and print episode statistics\n"
@@ -99,6 +100,7 @@ int main(int argc, char** argv) {
     if (command == "plot") return cairn::cli::run_plot(argc, argv, 2);
     if (command == "inspect") return cairn::cli::run_inspect(argc, argv, 2);
     if (command == "export") return cairn::cli::run_export(argc, argv, 2);
+    if (command == "render") return cairn::cli::run_render(argc, argv, 2);
     std::fprintf(stderr, "cairn: error: unknown command '%s' (see 'cairn --help')\n",
                  command.c_str());
     return 2;

@@ -14,8 +14,9 @@ using testing_cli::CliRun;
 using testing_cli::json_of;
 using testing_cli::run_cli;
 
-const std::vector<std::string> kCommands = {"train",  "plot", "eval",    "inspect",  "export",
-                                            "config", "envs", "rollout", "main-job", "version"};
+const std::vector<std::string> kCommands = {"train",   "plot",     "eval",   "render",
+                                            "inspect", "export",   "config", "envs",
+                                            "rollout", "main-job", "version"};
 
 TEST(CliFlags, EveryListedFlagIsDocumented) {
   const std::string doc = testing_cli::read_text(std::string(CAIRN_SOURCE_DIR) + "/docs/cli.md");
