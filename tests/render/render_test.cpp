@@ -266,9 +266,16 @@ TEST(RenderMujoco, FramesChangeWithTheStateAndAreEqualForEqualStates) {
     task.reward = [](const MujocoEnv&, std::span<const float>) { return 1.0; };
     return std::make_unique<UserMujocoEnv>(std::move(task));
   };
-  for (const char* id : {"InvertedPendulum-v5", "HalfCheetah-v5", "MyPendulum-v0"}) {
+  // Every built-in MuJoCo environment, then the user's model.
+  std::vector<std::string> ids;
+  for (const std::string& id : registered_env_ids()) {
+    if (dynamic_cast<const MujocoEnv*>(&make(id)->unwrapped()) != nullptr) ids.push_back(id);
+  }
+  EXPECT_GE(ids.size(), 10u);
+  ids.push_back("MyPendulum-v0");
+  for (const std::string& id : ids) {
     SCOPED_TRACE(id);
-    std::unique_ptr<Env> env = std::string(id) == "MyPendulum-v0" ? user_env() : make(id);
+    std::unique_ptr<Env> env = id == "MyPendulum-v0" ? user_env() : make(id);
     std::vector<float> obs(env->observation_space().size());
     env->reset(std::span<float>(obs), 0);
     auto frames = make_frame_source(*env, id, {.width = 160, .height = 120});
