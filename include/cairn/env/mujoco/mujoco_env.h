@@ -75,9 +75,9 @@ MjModelPtr load_mjcf_file(const std::string& path);
 // must end in ".xml"). Throws cairn::Error with MuJoCo's message.
 MjModelPtr load_mjcf_text(std::string_view xml, const std::string& name);
 
-// The MJCF text of one of cairn's built-in models, embedded in the library:
-// "inverted_pendulum.xml", "half_cheetah.xml". Throws cairn::Error for an unknown name,
-// listing the known ones.
+// The MJCF text of one of cairn's built-in models (src/env/mujoco/models/), embedded in the
+// library, by file name, e.g. "half_cheetah.xml"; builtin_mjcf_names() lists them. Throws
+// cairn::Error for an unknown name, listing the known ones.
 std::string_view builtin_mjcf(const std::string& name);
 // The names builtin_mjcf() knows. Allocates.
 std::vector<std::string> builtin_mjcf_names();
