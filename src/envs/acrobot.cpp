@@ -3,7 +3,7 @@
 #include <cmath>
 #include <numbers>
 
-#include "envs/numpy_math.h"
+#include "env/numpy_math.h"
 
 namespace cairn {
 namespace {

@@ -20,7 +20,7 @@
 #include "cairn/env/env_registry.h"
 #include "cairn/env/mujoco/inverted_double_pendulum.h"
 #include "cairn/env/mujoco/mujoco_env.h"
-#include "envs/numpy_math.h"
+#include "env/numpy_math.h"
 #include "error_matchers.h"
 #include "support/python_program.h"
 #include "support/scratch_dir.h"

@@ -1,5 +1,5 @@
-// The scalar helpers that reproduce Python/NumPy float64 semantics (src/envs/numpy_math.h).
-#include "envs/numpy_math.h"
+// The scalar helpers that reproduce Python/NumPy float64 semantics (src/env/numpy_math.h).
+#include "env/numpy_math.h"
 
 #include <gtest/gtest.h>
 

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "cairn/error.h"
-#include "envs/numpy_math.h"
+#include "env/numpy_math.h"
 
 namespace cairn {
 namespace {

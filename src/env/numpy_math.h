@@ -1,5 +1,5 @@
 // Scalar helpers that reproduce how Python and NumPy 1.24 evaluate the classic-control
-// environments' float64 arithmetic, operation by operation. Internal to src/envs.
+// X
 //
 // All functions are pure, thread-safe and do not allocate.
 #pragma once
