@@ -133,6 +133,10 @@ TEST(InvertedPendulumV5, OptionsHaveGymnasiumsNames) {
       make("InvertedPendulum-v5", {{"xml_file", gymnasium_model}});
   EXPECT_EQ(from_file->observation_space().size(), 4u);
   EXPECT_ERROR_CONTAINS(make("InvertedPendulum-v5", {{"frame_skip", 0}}), "frame_skip");
+  InvertedPendulum::Options not_finite;
+  not_finite.reset_noise_scale = std::nan("");
+  EXPECT_ERROR_CONTAINS(InvertedPendulum{not_finite},
+                        "InvertedPendulum: option 'reset_noise_scale' must be finite, got nan");
   EXPECT_ERROR_CONTAINS(make("InvertedPendulum-v5", {{"ctrl_cost_weight", 1.0}}),
                         "unknown option(s) for 'InvertedPendulum-v5': 'ctrl_cost_weight'");
 }

@@ -6,6 +6,7 @@
 
 #include "cairn/error.h"
 #include "env/mujoco/numpy_sum.h"
+#include "env/mujoco/task_options.h"
 
 namespace cairn {
 namespace {
@@ -34,27 +35,13 @@ size_t observation_size_of(const mjModel* m, const Ant::Options& o) {
 }
 
 const Ant::Options& checked_options(const Ant::Options& o) {
-  const std::pair<const char*, double> numbers[] = {
-      {"forward_reward_weight", o.forward_reward_weight},
-      {"ctrl_cost_weight", o.ctrl_cost_weight},
-      {"contact_cost_weight", o.contact_cost_weight},
-      {"healthy_reward", o.healthy_reward},
-      {"reset_noise_scale", o.reset_noise_scale}};
-  for (const auto& [name, value] : numbers) {
-    if (!std::isfinite(value)) {
-      throw Error(std::string("Ant: option '") + name + "' must be finite, got " +
-                  std::to_string(value));
-    }
-  }
-  const std::pair<const char*, std::pair<double, double>> ranges[] = {
-      {"healthy_z_range", o.healthy_z_range}, {"contact_force_range", o.contact_force_range}};
-  for (const auto& [name, range] : ranges) {
-    if (std::isnan(range.first) || std::isnan(range.second) || range.first > range.second) {
-      throw Error(std::string("Ant: option '") + name +
-                  "' must be [low, high] with low <= high, got [" + std::to_string(range.first) +
-                  ", " + std::to_string(range.second) + "]");
-    }
-  }
+  mujoco_detail::check_finite_options("Ant", {{"forward_reward_weight", o.forward_reward_weight},
+                                              {"ctrl_cost_weight", o.ctrl_cost_weight},
+                                              {"contact_cost_weight", o.contact_cost_weight},
+                                              {"healthy_reward", o.healthy_reward},
+                                              {"reset_noise_scale", o.reset_noise_scale}});
+  mujoco_detail::check_range_option("Ant", "healthy_z_range", o.healthy_z_range);
+  mujoco_detail::check_range_option("Ant", "contact_force_range", o.contact_force_range);
   return o;
 }
 

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "cairn/error.h"
+#include "env/mujoco/task_options.h"
 #include "env/numpy_math.h"
 
 namespace cairn {
@@ -26,14 +27,9 @@ MjModelPtr checked_double_pendulum(MjModelPtr model) {
 }
 
 const InvertedDoublePendulum::Options& checked_options(const InvertedDoublePendulum::Options& o) {
-  const std::pair<const char*, double> numbers[] = {{"healthy_reward", o.healthy_reward},
-                                                    {"reset_noise_scale", o.reset_noise_scale}};
-  for (const auto& [name, value] : numbers) {
-    if (!std::isfinite(value)) {
-      throw Error(std::string("InvertedDoublePendulum: option '") + name +
-                  "' must be finite, got " + std::to_string(value));
-    }
-  }
+  mujoco_detail::check_finite_options(
+      "InvertedDoublePendulum",
+      {{"healthy_reward", o.healthy_reward}, {"reset_noise_scale", o.reset_noise_scale}});
   return o;
 }
 

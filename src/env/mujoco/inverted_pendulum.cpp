@@ -4,6 +4,7 @@
 #include <string>
 
 #include "cairn/error.h"
+#include "env/mujoco/task_options.h"
 
 namespace cairn {
 namespace {
@@ -31,9 +32,8 @@ InvertedPendulum::InvertedPendulum(MjModelPtr model, const Options& options)
       reset_noise_scale_(options.reset_noise_scale),
       qpos_(2),
       qvel_(2) {
-  if (!std::isfinite(reset_noise_scale_)) {
-    throw Error("InvertedPendulum: reset_noise_scale must be finite");
-  }
+  mujoco_detail::check_finite_options("InvertedPendulum",
+                                      {{"reset_noise_scale", reset_noise_scale_}});
   set_computes_body_forces(false);  // nothing reads cacc, cfrc_int or cfrc_ext
 }
 

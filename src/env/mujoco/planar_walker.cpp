@@ -5,26 +5,13 @@
 #include <string>
 
 #include "cairn/error.h"
+#include "env/mujoco/task_options.h"
 
 namespace cairn::planar_walker {
 namespace {
 
 bool inside(const Range& r, double v) {
   return r.first < v && v < r.second;
-}
-
-std::string number_text(double v) {
-  if (std::isnan(v)) return "nan";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  return std::to_string(v);
-}
-
-void check_range(const char* env, const char* name, const Range& r) {
-  if (std::isnan(r.first) || std::isnan(r.second) || r.first > r.second) {
-    throw Error(std::string(env) + ": option '" + name +
-                "' must be a range (min, max) with min <= max, got (" + number_text(r.first) +
-                ", " + number_text(r.second) + ")");
-  }
 }
 
 }  // namespace
@@ -35,20 +22,14 @@ std::vector<std::string> info_names() {
 }
 
 const Terms& checked(const Terms& t, const char* env) {
-  const std::pair<const char*, double> numbers[] = {
-      {"forward_reward_weight", t.forward_reward_weight},
-      {"ctrl_cost_weight", t.ctrl_cost_weight},
-      {"healthy_reward", t.healthy_reward},
-      {"reset_noise_scale", t.reset_noise_scale}};
-  for (const auto& [name, value] : numbers) {
-    if (!std::isfinite(value)) {
-      throw Error(std::string(env) + ": option '" + name + "' must be finite, got " +
-                  number_text(value));
-    }
-  }
-  if (t.healthy_state_range) check_range(env, "healthy_state_range", *t.healthy_state_range);
-  check_range(env, "healthy_z_range", t.healthy_z_range);
-  check_range(env, "healthy_angle_range", t.healthy_angle_range);
+  mujoco_detail::check_finite_options(env, {{"forward_reward_weight", t.forward_reward_weight},
+                                            {"ctrl_cost_weight", t.ctrl_cost_weight},
+                                            {"healthy_reward", t.healthy_reward},
+                                            {"reset_noise_scale", t.reset_noise_scale}});
+  if (t.healthy_state_range)
+    mujoco_detail::check_range_option(env, "healthy_state_range", *t.healthy_state_range);
+  mujoco_detail::check_range_option(env, "healthy_z_range", t.healthy_z_range);
+  mujoco_detail::check_range_option(env, "healthy_angle_range", t.healthy_angle_range);
   return t;
 }
 

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "cairn/error.h"
+#include "env/mujoco/task_options.h"
 
 namespace cairn {
 namespace {
@@ -29,16 +30,10 @@ int body_id(const mjModel& m, const char* name) {
 }
 
 const Pusher::Options& checked_options(const Pusher::Options& o) {
-  const std::pair<const char*, double> numbers[] = {
-      {"reward_near_weight", o.reward_near_weight},
-      {"reward_dist_weight", o.reward_dist_weight},
-      {"reward_control_weight", o.reward_control_weight}};
-  for (const auto& [name, value] : numbers) {
-    if (!std::isfinite(value)) {
-      throw Error(std::string("Pusher: option '") + name + "' must be finite, got " +
-                  std::to_string(value));
-    }
-  }
+  mujoco_detail::check_finite_options("Pusher",
+                                      {{"reward_near_weight", o.reward_near_weight},
+                                       {"reward_dist_weight", o.reward_dist_weight},
+                                       {"reward_control_weight", o.reward_control_weight}});
   return o;
 }
 

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "cairn/error.h"
+#include "env/mujoco/task_options.h"
 
 namespace cairn {
 namespace {
@@ -25,15 +26,9 @@ int body_id(const mjModel& m, const char* name) {
 }
 
 const Reacher::Options& checked_options(const Reacher::Options& o) {
-  const std::pair<const char*, double> numbers[] = {
-      {"reward_dist_weight", o.reward_dist_weight},
-      {"reward_control_weight", o.reward_control_weight}};
-  for (const auto& [name, value] : numbers) {
-    if (!std::isfinite(value)) {
-      throw Error(std::string("Reacher: option '") + name + "' must be finite, got " +
-                  std::to_string(value));
-    }
-  }
+  mujoco_detail::check_finite_options("Reacher",
+                                      {{"reward_dist_weight", o.reward_dist_weight},
+                                       {"reward_control_weight", o.reward_control_weight}});
   return o;
 }
 

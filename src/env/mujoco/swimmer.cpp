@@ -4,6 +4,7 @@
 #include <string>
 
 #include "cairn/error.h"
+#include "env/mujoco/task_options.h"
 
 namespace cairn {
 namespace {
@@ -26,16 +27,10 @@ size_t observation_size_of(const mjModel* m, const Swimmer::Options& o) {
 }
 
 const Swimmer::Options& checked_options(const Swimmer::Options& o) {
-  const std::pair<const char*, double> numbers[] = {
-      {"forward_reward_weight", o.forward_reward_weight},
-      {"ctrl_cost_weight", o.ctrl_cost_weight},
-      {"reset_noise_scale", o.reset_noise_scale}};
-  for (const auto& [name, value] : numbers) {
-    if (!std::isfinite(value)) {
-      throw Error(std::string("Swimmer: option '") + name + "' must be finite, got " +
-                  std::to_string(value));
-    }
-  }
+  mujoco_detail::check_finite_options("Swimmer",
+                                      {{"forward_reward_weight", o.forward_reward_weight},
+                                       {"ctrl_cost_weight", o.ctrl_cost_weight},
+                                       {"reset_noise_scale", o.reset_noise_scale}});
   return o;
 }
 
