@@ -119,7 +119,11 @@ void add_shared_fields(
   add(
       "seed",
       [bad](AlgorithmConfig& c, const json& v) {
-        if (!v.is_number_unsigned()) bad("seed", "must be a non-negative integer", v);
+        // A JSON text's 1 is unsigned to nlohmann_json, a C++ int's (config["seed"] = 1) is
+        // signed: both are seeds; -1 and 1.5 are not.
+        const bool non_negative_integer =
+            v.is_number_unsigned() || (v.is_number_integer() && v.get<int64_t>() >= 0);
+        if (!non_negative_integer) bad("seed", "must be a non-negative integer", v);
         c.seed = v.get<uint64_t>();
       },
       [](const AlgorithmConfig& c) { return json(c.seed); });

@@ -36,7 +36,18 @@ TEST(PPOConfig, UnknownKeysAndBadValuesNameTheKey) {
   EXPECT_ERROR_CONTAINS(PPOConfig::from_json({{"target_kl", -1}}), "'target_kl'");
   EXPECT_ERROR_CONTAINS(PPOConfig::from_json({{"hidden_sizes", {64, 0}}}), "'hidden_sizes'");
   EXPECT_ERROR_CONTAINS(PPOConfig::from_json({{"seed", -3}}), "'seed'");
+  EXPECT_ERROR_CONTAINS(PPOConfig::from_json({{"seed", 1.5}}), "'seed'");
   EXPECT_ERROR_CONTAINS(PPOConfig::from_json(nlohmann::json::array()), "expected a JSON object");
+}
+
+TEST(PPOConfig, ASeedSetFromACxxIntIsASeed) {
+  // nlohmann_json stores a C++ int as a signed number and "7" parsed from text as an
+  // unsigned one: both are the seed 7.
+  nlohmann::json from_int;
+  from_int["seed"] = 7;
+  ASSERT_TRUE(from_int["seed"].is_number_integer() && !from_int["seed"].is_number_unsigned());
+  EXPECT_EQ(PPOConfig::from_json(from_int).seed, 7u);
+  EXPECT_EQ(PPOConfig::from_json(nlohmann::json::parse(R"({"seed": 7})")).seed, 7u);
 }
 
 TEST(PPOConfig, ValidateChecksTheMinibatchSplit) {
