@@ -261,8 +261,8 @@ std::map<std::string, json> ppo_builtin_presets() {
     presets[c.env_id] = c.to_json();
   }
   // CleanRL's setting as it is, 1M steps (docs/ppo-presets.md has the seeds' returns).
-  for (const char* env_id : {"Reacher-v5", "Pusher-v5", "Hopper-v5", "Walker2d-v5", "Ant-v5",
-                             "Humanoid-v5"}) {
+  for (const char* env_id :
+       {"Reacher-v5", "Pusher-v5", "Hopper-v5", "Walker2d-v5", "Ant-v5", "Humanoid-v5"}) {
     c = cleanrl_continuous(env_id, 1000000);
     presets[c.env_id] = c.to_json();
   }
