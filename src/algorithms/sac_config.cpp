@@ -56,7 +56,7 @@ void SACConfig::set(const std::string& assignment) {
   fields().set(*this, assignment);
 }
 
-// Measured on 5 seeds each (docs/off-policy.md has the figures).
+// docs/off-policy.md has the figures (Pendulum: 5 seeds; MuJoCo: seed 1, 100k steps).
 const std::vector<std::pair<std::string, json>>& sac_presets() {
   static const std::vector<std::pair<std::string, json>> presets = {
       // RLtools' SAC configuration for Pendulum (64 x 64 relu, batch 100, 100 warm-up
@@ -71,6 +71,14 @@ const std::vector<std::pair<std::string, json>>& sac_presets() {
         {"critic_learning_rate", 1e-3},
         {"alpha_learning_rate", 1e-3},
         {"total_timesteps", 20000}}},
+      // MuJoCo locomotion: CleanRL's sac_continuous_action.py settings, which are cairn's SAC
+      // defaults (256 x 256 relu, batch 256, actor 3e-4, critics and alpha 1e-3, tau 0.005, a 1M
+      // buffer), with its 5000 uniform warm-up steps, for 1M steps. docs/off-policy.md has seed 1's
+      // returns after 50k and 100k steps.
+      {"HalfCheetah-v5", {{"learning_starts", 5000}, {"total_timesteps", 1000000}}},
+      {"Hopper-v5", {{"learning_starts", 5000}, {"total_timesteps", 1000000}}},
+      {"Walker2d-v5", {{"learning_starts", 5000}, {"total_timesteps", 1000000}}},
+      {"Ant-v5", {{"learning_starts", 5000}, {"total_timesteps", 1000000}}},
   };
   return presets;
 }
