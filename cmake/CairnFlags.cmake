@@ -15,9 +15,13 @@ if(CAIRN_SANITIZE)
   add_link_options(-fsanitize=address,undefined)
 endif()
 if(CAIRN_FUZZ)
-  # The whole library carries libFuzzer's coverage instrumentation and the sanitizers, so
-  # fuzz targets that link it explore its code; -fsanitize=fuzzer itself is added per target.
+  # The fuzz targets (fuzz/) link the library, so the library carries libFuzzer's coverage
+  # instrumentation and the sanitizers; -fsanitize=fuzzer itself is added per target. The
+  # instrumentation is limited to the code that reads files (fuzz/coverage_allowlist.txt):
+  # the fuzzers learn from nothing else, and the unit tests of the same build (the
+  # sanitizer build is also the fuzz build) then run the numerical code uninstrumented.
   list(APPEND CAIRN_COMMON_FLAGS -fsanitize=fuzzer-no-link,address,undefined
+       -fsanitize-coverage-allowlist=${PROJECT_SOURCE_DIR}/fuzz/coverage_allowlist.txt
        -fno-sanitize-recover=all -fno-omit-frame-pointer)
   add_link_options(-fsanitize=address,undefined)
 endif()

@@ -22,6 +22,7 @@
 #include "cairn/random/random.h"
 #include "cairn/checkpoint/run_folder.h"
 #include "cli/cli_runner.h"
+#include "support/sanitized_build.h"
 #include "support/scratch_dir.h"
 
 namespace cairn {
@@ -116,8 +117,13 @@ TEST(CrashConsistency, SigkillNeverLeavesAnInconsistentRunFolder) {
   // checkpoint writes and retention alike, on a fast machine or under a sanitizer.
   double typical_ms = 0;
   int kills = 0, kills_after_saves = 0, kills_leaving_debris = 0;
+  // About half the kills land after a save and half inside a write (100 kills: 45-54 and
+  // 45-59 in ten runs), so 25 kills miss either kind with odds of about 2^-25. The
+  // sanitizer build, where each round's process starts cost several times more,
+  // runs those; the release build runs 100.
+  const int rounds = testing_build::sanitized_build() ? 25 : 100;
   const Clock::time_point start = Clock::now();
-  for (int round = 0; round <= 100; ++round) {  // round 0 only measures
+  for (int round = 0; round <= rounds; ++round) {  // round 0 only measures
     SCOPED_TRACE("round " + std::to_string(round));
     const bool resumable = fs::exists(run / "latest");
     const fs::path before = resumable ? resolve_checkpoint(run) : fs::path();
@@ -192,7 +198,7 @@ TEST(CrashConsistency, SigkillNeverLeavesAnInconsistentRunFolder) {
   RecordProperty("kills_leaving_debris", kills_leaving_debris);
   std::printf("%d kills (%d after the killed run saved, %d mid-write) in %.1f s\n", kills,
               kills_after_saves, kills_leaving_debris, seconds);
-  EXPECT_GE(kills, 100);
+  EXPECT_GE(kills, rounds);
   EXPECT_GT(kills_after_saves, 0);  // some kills landed after the killed run saved
   EXPECT_GT(kills_leaving_debris, 0);  // some kills landed inside a write
 }

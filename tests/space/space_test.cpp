@@ -19,10 +19,10 @@ using testing::error_of;
 
 TEST(Space, InvalidSpacesAreRejectedWithClearErrors) {
   EXPECT_NE(error_of([] {
-              Space::box({1.0f}, {0.0f}, {1});
+              Space::box(1.0f, 0.0f, {1});
             }).find("low[0] = 1 is greater than high[0] = 0"),
             std::string::npos);
-  EXPECT_NE(error_of([] { Space::box({NAN}, {0.0f}, {1}); }).find("NaN"), std::string::npos);
+  EXPECT_NE(error_of([] { Space::box(NAN, 0.0f, {1}); }).find("NaN"), std::string::npos);
   EXPECT_NE(error_of([] {
               Space::box(0.0f, 1.0f, {2, 0});
             }).find("shape[1] is 0"),
@@ -119,7 +119,7 @@ TEST(Space, JsonRoundTripsExactly) {
   }
   // A float32 bound that is not the nearest float of its decimal text survives the trip.
   const float odd = std::nextafter(0.1f, 1.0f);
-  const Space s = Space::box({odd}, {1.0f}, {1});
+  const Space s = Space::box(odd, 1.0f, {1});
   EXPECT_EQ(Space::from_json(nlohmann::json::parse(s.to_json().dump())).low()[0], odd);
 }
 

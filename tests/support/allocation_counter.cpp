@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <new>
 
+#include "support/sanitized_build.h"
+
 namespace {
 
 thread_local bool t_counting = false;
@@ -78,7 +80,7 @@ void operator delete[](void* p, std::size_t, std::align_val_t) noexcept {
   std::free(p);
 }
 
-#if !defined(__SANITIZE_ADDRESS__) && defined(__GLIBC__)
+#if !CAIRN_TESTS_UNDER_ASAN && defined(__GLIBC__)
 // glibc's own entry points, so the interposed functions below can forward to them.
 extern "C" {
 void* __libc_malloc(size_t);

@@ -13,20 +13,11 @@
 #include <vector>
 
 #include "cairn/algorithms/algorithm.h"
+#include "support/sanitized_build.h"
 
 namespace cairn::testing_learning {
 
-// Whether this build runs under AddressSanitizer.
-inline bool sanitized_build() {
-#if defined(__SANITIZE_ADDRESS__)
-  return true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-  return true;
-#endif
-#endif
-  return false;
-}
+using testing_build::sanitized_build;
 
 // Seeds 1..count, or 1..$`environment_variable` when it is set (the benches set 5).
 inline std::vector<uint64_t> learning_seeds(uint64_t count, const char* environment_variable) {
