@@ -19,8 +19,8 @@
 #include "cairn/algorithms/ppo.h"
 #include "cairn/checkpoint/checkpoint_manager.h"
 #include "cairn/checkpoint/policy_checkpoint.h"
-#include "cairn/random/random.h"
 #include "cairn/checkpoint/run_folder.h"
+#include "cairn/random/random.h"
 #include "cli/cli_runner.h"
 #include "support/sanitized_build.h"
 #include "support/scratch_dir.h"
@@ -47,12 +47,11 @@ pid_t spawn(const std::vector<std::string>& argv) {
 
 // A fresh run's config: 16 steps and one epoch per iteration, so that with a checkpoint
 // every iteration the writes follow each other every few milliseconds.
-const std::vector<std::string> kConfigArgs = {"--env",   "CartPole-v1",       "--set",
-                                              "num_envs=2",      "--set",   "num_steps=8",
-                                              "--set", "num_minibatches=1", "--set",
-                                              "num_epochs=1"};
-const std::vector<std::string> kRunArgs = {"--quiet", "--eval-episodes",    "0",      "--checkpoint-every",
-                                           "1",       "--keep",             "2",      "--keep-best",
+const std::vector<std::string> kConfigArgs = {"--env", "CartPole-v1", "--set", "num_envs=2",
+                                              "--set", "num_steps=8", "--set", "num_minibatches=1",
+                                              "--set", "num_epochs=1"};
+const std::vector<std::string> kRunArgs = {"--quiet", "--eval-episodes", "0", "--checkpoint-every",
+                                           "1",       "--keep",          "2", "--keep-best",
                                            "1"};
 
 std::string joined(const std::vector<std::string>& args) {
@@ -199,7 +198,7 @@ TEST(CrashConsistency, SigkillNeverLeavesAnInconsistentRunFolder) {
   std::printf("%d kills (%d after the killed run saved, %d mid-write) in %.1f s\n", kills,
               kills_after_saves, kills_leaving_debris, seconds);
   EXPECT_GE(kills, rounds);
-  EXPECT_GT(kills_after_saves, 0);  // some kills landed after the killed run saved
+  EXPECT_GT(kills_after_saves, 0);     // some kills landed after the killed run saved
   EXPECT_GT(kills_leaving_debris, 0);  // some kills landed inside a write
 }
 
