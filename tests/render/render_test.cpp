@@ -26,6 +26,7 @@
 #include "cairn/render/video_writer.h"
 #include "cli/cli_runner.h"
 #include "support/python_program.h"
+#include "support/sanitized_build.h"
 #include "support/scratch_dir.h"
 
 namespace cairn {
@@ -366,9 +367,14 @@ TEST(RenderCli, RendersAMujocoPolicyWithoutADisplay) {
   testing_io::ScratchDir dir;
   const std::string run = (dir / "run").string();
   ASSERT_EQ(run_cli("train --env InvertedPendulum-v5 --out " + run + kQuickTrain).exit_code, 0);
-  // Without DISPLAY, cairn render starts itself under xvfb-run.
-  const CliRun r = run_shell("env -u DISPLAY " + testing_cli::cairn_binary() + " render " + run +
-                             " --out " + (dir / "p.mp4").string() + " --json");
+  // Without DISPLAY, cairn render starts itself under xvfb-run. In the sanitizer build that
+  // process runs without LeakSanitizer: clang 14's leak checker crashed at exit (SIGSEGV in
+  // its thread-stopping tracer) among Mesa's rendering threads, once in a clean CI run. The
+  // rendering code's leaks are still checked in-process (RenderMujoco.*).
+  const std::string leak_checking =
+      testing_build::sanitized_build() ? "ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 " : "";
+  const CliRun r = run_shell("env -u DISPLAY " + leak_checking + testing_cli::cairn_binary() +
+                             " render " + run + " --out " + (dir / "p.mp4").string() + " --json");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   const nlohmann::json j = nlohmann::json::parse(r.out.substr(r.out.find('{')));
   EXPECT_EQ(j["fps"], 25.0);  // 1 / (0.02 s * frame skip 2)
