@@ -4,6 +4,7 @@
 #
 #   scripts/setup.sh build   what building cairn and running its main job needs
 #   scripts/setup.sh test    build + what the full test suite needs
+#   scripts/setup.sh bench   build + what bench/side_by_side.sh's peers need
 set -euo pipefail
 
 profile="${1:-build}"
@@ -23,10 +24,19 @@ test_packages=(libgtest-dev clang libclang-rt-14-dev python3-numpy python3-torch
                librsvg2-bin  # rsvg-convert: the PNG branch of cairn plot (optional at run time)
                python3-pil)
 
+# The side-by-side benchmark's peers (bench/side_by_side.sh, ../shared/peers/README.md):
+# RLtools is compared as its own CMake builds it, with its BLAS backend, and Debian's
+# libblas.so resolves to OpenBLAS only once libopenblas-dev is installed (without it,
+# RLtools links the reference BLAS and runs about 15x slower: an unfair peer).
+# Stable-Baselines3 runs on Debian's Python with these modules.
+bench_packages=(libopenblas-dev python3-numpy python3-torch python3-cloudpickle
+                python3-pandas python3-matplotlib)
+
 case "$profile" in
   build) wanted=("${build_packages[@]}") ;;
   test) wanted=("${build_packages[@]}" "${test_packages[@]}") ;;
-  *) echo "setup.sh: unknown profile '$profile' (expected 'build' or 'test')" >&2; exit 2 ;;
+  bench) wanted=("${build_packages[@]}" "${bench_packages[@]}") ;;
+  *) echo "setup.sh: unknown profile '$profile' (expected 'build', 'test' or 'bench')" >&2; exit 2 ;;
 esac
 
 missing=()
