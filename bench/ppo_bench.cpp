@@ -14,6 +14,8 @@
 //          pendulum-preset   Pendulum-v1, cairn's preset, 300k steps
 //          cartpole-solve    CartPole-v1, cairn's preset, stopped when the mean return of
 //                            the last 100 training episodes reaches 475
+//          cartpole-zoo      the same stop, with rl-baselines3-zoo's configuration (what
+//                            bench/sb3_cartpole.py gives Stable-Baselines3)
 //        ppo_bench --flops         the whole PPO iteration (rollout inference, GAE, update) as
 //                                  GFLOP/s of its matrix products and a share of the core's
 //                                  measured peak FMA rate, for the CartPole preset and
@@ -130,6 +132,34 @@ cairn::PPOConfig pendulum_rltools_config() {
   return c;
 }
 
+// rl-baselines3-zoo's PPO CartPole-v1 hyperparameters (Stable-Baselines3's run in
+// bench/sb3_cartpole.py): 8 envs x 32 steps, one minibatch of 256, 20 epochs, gamma 0.98,
+// lambda 0.8, no entropy bonus, lr 1e-3 decaying linearly over 100k steps, and SB3's
+// defaults (64 x 64 tanh actor and critic, clip 0.2, no value clipping, gradient norm 0.5,
+// Adam eps 1e-5, advantages normalised). One difference: the zoo also decays the clip
+// range linearly, while cairn's stays at 0.2.
+cairn::PPOConfig cartpole_zoo_config() {
+  cairn::PPOConfig c;
+  c.env_id = "CartPole-v1";
+  c.num_envs = 8;
+  c.num_steps = 32;
+  c.num_minibatches = 1;
+  c.num_epochs = 20;
+  c.gamma = 0.98;
+  c.gae_lambda = 0.8;
+  c.ent_coef = 0.0;
+  c.learning_rate = 1e-3;
+  c.anneal_lr = true;
+  c.clip_coef = 0.2;
+  c.clip_value_loss = false;
+  c.max_grad_norm = 0.5;
+  c.adam_eps = 1e-5;
+  c.hidden_sizes = {64, 64};
+  c.activation = "tanh";
+  c.total_timesteps = 100000;
+  return c;
+}
+
 // One seed of one named run; prints one line of key=value. Training time is learn()'s
 // own clock (time_elapsed: collection and updates, no evaluation), like RLtools' "Time:".
 int run_one(const std::string& name, uint64_t seed) {
@@ -142,10 +172,13 @@ int run_one(const std::string& name, uint64_t seed) {
   } else if (name == "cartpole-solve") {
     config = cairn::ppo_preset("CartPole-v1");
     solve = true;
+  } else if (name == "cartpole-zoo") {
+    config = cartpole_zoo_config();
+    solve = true;
   } else {
     std::fprintf(stderr,
                  "ppo_bench --run: unknown run '%s' (pendulum-rltools, pendulum-preset, "
-                 "cartpole-solve)\n",
+                 "cartpole-solve, cartpole-zoo)\n",
                  name.c_str());
     return 2;
   }
@@ -332,6 +365,7 @@ int main(int argc, char** argv) {
         "         pendulum-preset   Pendulum-v1 with cairn's preset, 300k steps, same evaluation\n"
         "         cartpole-solve    CartPole-v1 preset until the last 100 training episodes\n"
         "                           average 475\n"
+        "         cartpole-zoo      the same with rl-baselines3-zoo's configuration (SB3's run)\n"
         "       ppo_bench --flops         the whole PPO iteration's GFLOP/s and share of the\n"
         "                                 core's measured peak FMA rate\n"
         "       ppo_bench --mujoco [ENV ...]  MuJoCo presets: 3 seeds, whole budget, wall time\n"

@@ -16,7 +16,9 @@
 #       prints no evaluation in its BENCHMARK build.
 #   PPO CartPole-v1 until the mean of the last 100 training episodes is >= 475:
 #       Stable-Baselines3 with rl-zoo3's hyperparameters (bench/sb3_cartpole.py ppo) against
-#       cairn's preset (ppo_bench --run cartpole-solve).
+#       cairn with the same configuration (ppo_bench --run cartpole-zoo; the zoo's clip
+#       range decays, cairn's does not) and, on its own row, cairn's preset
+#       (ppo_bench --run cartpole-solve).
 #   DQN CartPole-v1 until a deterministic 10-episode evaluation of 500: cairn's preset
 #       (dqn_bench --run); Stable-Baselines3 only with --sb3-dqn (minutes per seed).
 #
@@ -180,7 +182,8 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf("%.3f\n", a / b) }'; }
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 declare -a rp_t rp_e cx_t cx_e cp_t cp_e ppo_ratio preset_ratio
 declare -a rs_t cs_t cs_e sac_ratio sb_t sb_steps cc_t cc_steps cart_ratio cd_t cd_steps sd_t sd_steps
-cc_solved=0 sb_solved=0 cd_solved=0 sd_solved=0
+declare -a cz_t cz_steps zoo_ratio
+cz_solved=0 cc_solved=0 sb_solved=0 cd_solved=0 sd_solved=0
 for seed in $(seq 1 "$seeds"); do
   log "PPO Pendulum-v1, seed $seed"
   rl=""
@@ -216,6 +219,14 @@ for seed in $(seq 1 "$seeds"); do
     if [ "$(json_field solved "$sb")" = "true" ]; then
       sb_solved=$((sb_solved + 1))
       sb_t+=("$(json_field train_seconds "$sb")"); sb_steps+=("$(json_field steps "$sb")")
+    fi
+  fi
+  line="$("$ppo_bench" --run cartpole-zoo "$seed")"
+  if [ "$(field solved "$line")" = 1 ]; then
+    cz_solved=$((cz_solved + 1))
+    cz_t+=("$(field train_seconds "$line")"); cz_steps+=("$(field steps "$line")")
+    if [ "$(json_field solved "$sb")" = "true" ]; then
+      zoo_ratio+=("$(ratio "${sb_t[-1]}" "${cz_t[-1]}")")
     fi
   fi
   line="$("$ppo_bench" --run cartpole-solve "$seed")"
@@ -298,7 +309,8 @@ sac_peer="$(stats 3 "${rs_t[@]}")"
 [ "$sac_peer" != "-" ] || sac_peer="${rl_missing:-not built}"
 echo "| SAC Pendulum-v1, 10k steps, RLtools' configuration (64x64 relu, batch 100) | RLtools pendulum-sac (always seed 0) | $sac_peer | $(stats 3 "${cs_t[@]}") | $(peer_cell "$(stats 2 "${sac_ratio[@]}")" "-") | no evaluation in its benchmark build | eval 100 ep: $(stats 1 "${cs_e[@]}") |"
 if [ -n "$sb3_why" ]; then sb_res="-"; else sb_res="solved $sb_solved of $seeds, steps $(stats 0 "${sb_steps[@]}")"; fi
-echo "| PPO CartPole-v1 until the last 100 training episodes average >= 475 | Stable-Baselines3 PPO, rl-zoo3 hyperparameters, 8 envs | $(peer_cell "$(stats 2 "${sb_t[@]}")" "${sb_missing:-none solved}") | $(stats 3 "${cc_t[@]}") | $(peer_cell "$(stats 1 "${cart_ratio[@]}")" "-") | $sb_res | solved $cc_solved of $seeds, steps $(stats 0 "${cc_steps[@]}") |"
+echo "| PPO CartPole-v1 until the last 100 training episodes average >= 475, rl-zoo3's configuration (64x64 tanh, 20 epochs) | Stable-Baselines3 PPO, rl-zoo3 hyperparameters, 8 envs | $(peer_cell "$(stats 2 "${sb_t[@]}")" "${sb_missing:-none solved}") | $(stats 3 "${cz_t[@]}") | $(peer_cell "$(stats 1 "${zoo_ratio[@]}")" "-") | $sb_res | solved $cz_solved of $seeds, steps $(stats 0 "${cz_steps[@]}") |"
+echo "| PPO CartPole-v1, the same stop, cairn's preset (32x32 tanh, 4 epochs) | Stable-Baselines3 PPO (row above) | $(peer_cell "$(stats 2 "${sb_t[@]}")" "${sb_missing:-none solved}") | $(stats 3 "${cc_t[@]}") | $(peer_cell "$(stats 1 "${cart_ratio[@]}")" "-") | $sb_res | solved $cc_solved of $seeds, steps $(stats 0 "${cc_steps[@]}") |"
 if [ -n "$sb3_why" ]; then
   sd_time="$sb_missing"; sd_res="-"
 elif [ "$sb3_dqn" = 1 ]; then

@@ -51,7 +51,7 @@ TEST(SideBySide, WithoutThePeersSaysSoAndStillMeasuresCairn) {
   EXPECT_NE(r.out.find("Stable-Baselines3: peers not available"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("- processor: "), std::string::npos) << r.out;
   const auto rows = side_by_side_rows(r.out);
-  ASSERT_EQ(rows.size(), 5u) << r.out;
+  ASSERT_EQ(rows.size(), 6u) << r.out;
   for (const auto& row : rows) {
     ASSERT_EQ(row.size(), 7u) << r.out;
     // cairn's time: one number, above zero.
@@ -64,9 +64,11 @@ TEST(SideBySide, WithoutThePeersSaysSoAndStillMeasuresCairn) {
   }
   EXPECT_NE(rows[0][6].find("eval 1000 ep: -1"), std::string::npos) << rows[0][6];
   EXPECT_EQ(rows[2][2], "peers not available");
-  // Seed 1 solves CartPole-v1 with both presets (the PPO and DQN learning tests say so).
+  // Seed 1 solves CartPole-v1 with the zoo's PPO configuration and both presets (the PPO
+  // and DQN learning tests say so for the presets).
   EXPECT_NE(rows[3][6].find("solved 1 of 1"), std::string::npos) << rows[3][6];
   EXPECT_NE(rows[4][6].find("solved 1 of 1"), std::string::npos) << rows[4][6];
+  EXPECT_NE(rows[5][6].find("solved 1 of 1"), std::string::npos) << rows[5][6];
 }
 
 TEST(SideBySide, RefusesABadSeedCountNamingIt) {
