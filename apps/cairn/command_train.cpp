@@ -7,6 +7,7 @@
 #include "cairn/checkpoint/checkpoint_format.h"
 #include "cairn/checkpoint/checkpoint_manager.h"
 #include "cairn/checkpoint/run_folder.h"
+#include "cairn/distributed/communicator.h"
 #include "cairn/env/env_registry.h"
 #include "cairn/error.h"
 #include "commands.h"
@@ -98,6 +99,11 @@ int run_train(int argc, char** argv, int first) {
   }
   const bool json = args.has("json");
   const bool overwrite = args.has("overwrite");
+  // Distributed (mpirun -np N cairn train ...; docs/distributed.md): every rank trains the
+  // same run on its share of the environments; rank 0 alone holds the run folder, writes
+  // checkpoints and metrics, prints and evaluates.
+  distributed::Communicator& world = distributed::world();
+  const bool leader = world.rank() == 0;
 
   std::unique_ptr<Algorithm> algorithm;
   std::optional<std::filesystem::path> run_dir;
@@ -120,13 +126,15 @@ int run_train(int argc, char** argv, int first) {
       throw Error("--overwrite would delete the run being resumed ('" + run_dir->string() +
                   "'); resume without it, or resume into another --out DIR");
     }
-    lock = open_run_folder(*run_dir, continuing  ? RunFolderUse::kContinueRun
-                                     : overwrite ? RunFolderUse::kReplaceRun
-                                                 : RunFolderUse::kNewRun);
+    if (leader) {
+      lock = open_run_folder(*run_dir, continuing  ? RunFolderUse::kContinueRun
+                                       : overwrite ? RunFolderUse::kReplaceRun
+                                                   : RunFolderUse::kNewRun);
+    }
     nlohmann::json manifest;  // verified once, by the restore
     algorithm = restore_algorithm(checkpoint, &manifest);
     stop = stop_conditions(args, algorithm->config_json());
-    if (!manifest.value("complete", true) && !json) {
+    if (!manifest.value("complete", true) && !json && leader) {
       std::printf(
           "note: %s was saved without part of the training state (%s), so this resumed run\n"
           "      is not bit-identical to one that never stopped\n",
@@ -143,7 +151,7 @@ int run_train(int argc, char** argv, int first) {
     algorithm = make_algorithm(
         name, resolve_config(name, args.get("env"), args.get("config"), args.get_all("set"), seed));
     stop = stop_conditions(args, algorithm->config_json());
-    if (run_dir) {
+    if (run_dir && leader) {
       lock =
           open_run_folder(*run_dir, overwrite ? RunFolderUse::kReplaceRun : RunFolderUse::kNewRun);
     }
@@ -157,18 +165,30 @@ int run_train(int argc, char** argv, int first) {
                     metric_columns(algorithm_info(algorithm->name()).metric_names));
   }
   std::filesystem::path last_checkpoint;
-  const ProgressOptions progress{.style = progress_style_for(stdout, json || args.has("quiet"))};
+  const ProgressOptions progress{
+      .style = progress_style_for(stdout, json || args.has("quiet") || !leader)};
+  if (world.size() > 1 && leader && !json && !args.has("quiet")) {
+    std::printf("distributed: %d ranks (%s), %lld environments\n", world.size(),
+                world.description().c_str(),
+                static_cast<long long>(config.value("num_envs", int64_t{1})));
+  }
   const std::vector<TrainResult> results =
       train_with_progress(*algorithm, stop, progress, stdout, [&](const TrainResult& r) {
         if (metrics) metrics->append(r);
-        if (checkpoints && ((every > 0 && r.iteration % every == 0) || stop.met(r))) {
-          last_checkpoint = checkpoints->save(*algorithm);
+        if (run_dir && ((every > 0 && r.iteration % every == 0) || stop.met(r))) {
+          if (checkpoints) {
+            last_checkpoint = checkpoints->save(*algorithm);
+          } else {
+            algorithm->save_checkpoint(*run_dir);  // another rank's part: writes nothing
+          }
         }
       });
+  if (!leader) return 0;
   nlohmann::json out = {
       {"algorithm", algorithm->name()},
       {"config", config},
-      {"final", results.empty() ? algorithm->last_result().to_json() : results.back().to_json()}};
+      {"final", results.empty() ? algorithm->last_result().to_json() : results.back().to_json()},
+      {"ranks", world.size()}};
   if (!last_checkpoint.empty()) {
     out["checkpoint"] = last_checkpoint.string();
     if (!json) std::printf("checkpoint: %s\n", last_checkpoint.c_str());

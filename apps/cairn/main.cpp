@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "cairn/distributed/communicator.h"
 #include "cairn/error.h"
 #include "commands.h"
 #include "plugin_loader.h"
@@ -68,6 +69,19 @@ std::string with_plugin_hint(const std::string& message) {
          "--plugin LIB, see 'cairn --help')";
 }
 
+// In a distributed run (mpirun -np N cairn train ...), one rank's error must end every
+// rank at once, or the others would wait for it forever: the message names the rank and
+// the whole job is aborted. Returns (doing nothing) in a single process.
+void end_distributed_job(const std::string& message, int exit_code) {
+  cairn::distributed::Communicator* comm = nullptr;
+  try {
+    comm = &cairn::distributed::world();
+  } catch (const cairn::Error&) {
+    return;  // not distributed (the error being reported may be why)
+  }
+  if (comm->size() > 1) comm->abort(message, exit_code);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -105,10 +119,12 @@ int main(int argc, char** argv) {
                  command.c_str());
     return 2;
   } catch (const cairn::Error& e) {
-    std::fprintf(stderr, "cairn %s: error: %s\n", command.c_str(),
-                 with_plugin_hint(e.what()).c_str());
+    const std::string message = with_plugin_hint(e.what());
+    end_distributed_job("cairn " + command + ": error: " + message, 2);
+    std::fprintf(stderr, "cairn %s: error: %s\n", command.c_str(), message.c_str());
     return 2;
   } catch (const std::exception& e) {
+    end_distributed_job("cairn " + command + ": internal error: " + e.what(), 1);
     std::fprintf(stderr, "cairn %s: internal error: %s\n", command.c_str(), e.what());
     return 1;
   }

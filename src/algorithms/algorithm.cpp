@@ -7,6 +7,7 @@
 #include <limits>
 #include <numeric>
 
+#include "cairn/distributed/communicator.h"
 #include "cairn/env/env_registry.h"
 #include "cairn/error.h"
 #include "cairn/nn/finite.h"
@@ -135,6 +136,15 @@ Algorithm::Algorithm(std::string name, std::string label, const AlgorithmConfig&
 
 Algorithm::~Algorithm() = default;
 
+void Algorithm::require_one_process() const {
+  distributed::Communicator& comm = distributed::world();
+  if (comm.size() > 1) {
+    throw Error(label_ + " does not run distributed (this process is rank " +
+                std::to_string(comm.rank()) + " of " + std::to_string(comm.size()) +
+                "); only PPO does (docs/distributed.md): run " + label_ + " in one process");
+  }
+}
+
 std::string Algorithm::where() const {
   return label_ + " iteration " + std::to_string(iteration_);
 }
@@ -160,7 +170,11 @@ void Algorithm::episode_finished(TrainResult& result, double episode_return, int
 }
 
 const TrainResult& Algorithm::finish_iteration(TrainResult& result) {
-  const double seconds = seconds_now() - iteration_start_;
+  double seconds = seconds_now() - iteration_start_;
+  // Distributed: rank 0's clock for every rank, so that results, and the stop decisions
+  // taken on them (a time limit included), are the same everywhere.
+  distributed::Communicator& comm = distributed::world();
+  if (comm.size() > 1) comm.broadcast(std::as_writable_bytes(std::span<double>(&seconds, 1)), 0);
   train_seconds_ += seconds;
   result.timesteps = timesteps_;
   result.episodes = episodes_;

@@ -10,6 +10,7 @@
 #include "cairn/checkpoint/checkpoint_manager.h"
 #include "cairn/checkpoint/policy_checkpoint.h"
 #include "cairn/checkpoint/state_tensors.h"
+#include "cairn/distributed/communicator.h"
 #include "cairn/error.h"
 #include "cairn/io/atomic_file.h"
 #include "cairn/io/text_file.h"
@@ -166,22 +167,25 @@ void Algorithm::save_checkpoint(const fs::path& dir, bool overwrite) {
     throw Error(label_ + "::save_checkpoint: refusing to write " + dir.string() +
                 ": the policy's weights are not finite (" + bad + ")");
   }
+  // The state first: distributed, gathering the environments' state is collective, and
+  // every rank takes part; only rank 0 writes.
+  TensorDict state;
+  const int64_t counters[kCounters] = {iteration_, timesteps_, episodes_,
+                                       static_cast<int64_t>(recent_.next()),
+                                       static_cast<int64_t>(recent_.count())};
+  state.insert("counters", Tensor::i64(counters, {kCounters}));
+  state.insert("train_seconds", Tensor::f64(std::span<const double>(&train_seconds_, 1), {}));
+  recent_.save(state);
+  save_state(state);
   const VectorEnv* envs = training_environments();
+  if (envs && envs->can_save_state()) envs->save_state(state, "envs/");
+  if (distributed::world().rank() != 0) return;
   write_directory_atomically(
       dir,
       [&](const fs::path& staging) {
         const fs::path policy_dir = staging / kPoliciesFolder / kDefaultPolicyId;
         fs::create_directories(policy_dir);
         write_policy_files(policy(), policy_dir, example_observations());
-        TensorDict state;
-        const int64_t counters[kCounters] = {iteration_, timesteps_, episodes_,
-                                             static_cast<int64_t>(recent_.next()),
-                                             static_cast<int64_t>(recent_.count())};
-        state.insert("counters", Tensor::i64(counters, {kCounters}));
-        state.insert("train_seconds", Tensor::f64(std::span<const double>(&train_seconds_, 1), {}));
-        recent_.save(state);
-        save_state(state);
-        if (envs && envs->can_save_state()) envs->save_state(state, "envs/");
         write_safetensors(staging / kAlgorithmStateFile, state);
         json files = json::object();
         for (const fs::directory_entry& e : fs::recursive_directory_iterator(staging)) {

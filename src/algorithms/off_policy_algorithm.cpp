@@ -28,6 +28,7 @@ OffPolicyAlgorithm::OffPolicyAlgorithm(
       loop_(loop),
       action_rng_(Rng::stream(config.seed, kActions)),
       update_rng_(Rng::stream(config.seed, kUpdate)) {
+  require_one_process();
   num_envs_ = static_cast<size_t>(config_.num_envs);
   envs_ = std::make_unique<VectorEnv>(config_.env_id, num_envs_, config_.env_options,
                                       static_cast<size_t>(config_.num_env_threads));

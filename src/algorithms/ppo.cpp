@@ -9,6 +9,7 @@
 
 #include "cairn/algorithms/gae.h"
 #include "cairn/algorithms/ppo_loss.h"
+#include "cairn/distributed/communicator.h"
 #include "cairn/env/env_registry.h"
 #include "cairn/error.h"
 #include "cairn/nn/finite.h"
@@ -45,8 +46,20 @@ PPO::PPO(const PPOConfig& config)
   num_envs_ = static_cast<size_t>(config_.num_envs);
   num_steps_ = static_cast<size_t>(config_.num_steps);
   batch_ = num_envs_ * num_steps_;
-  envs_ = std::make_unique<VectorEnv>(config_.env_id, num_envs_, config_.env_options,
-                                      static_cast<size_t>(config_.num_env_threads));
+  // Distributed (docs/distributed.md): every rank runs this same PPO on the same data;
+  // only the environments are shared out, each rank stepping its slice and receiving the
+  // others' rows after every step. Every computation on the gathered data is the one a
+  // single process makes, in the same order, so the weights are the same bits on any
+  // number of ranks.
+  distributed::Communicator& comm = distributed::world();
+  if (comm.size() > 1) {
+    distributed::check_same_on_every_rank(comm, "PPO", config_.to_json().dump());
+    envs_ = std::make_unique<VectorEnv>(config_.env_id, num_envs_, config_.env_options,
+                                        static_cast<size_t>(config_.num_env_threads), comm);
+  } else {
+    envs_ = std::make_unique<VectorEnv>(config_.env_id, num_envs_, config_.env_options,
+                                        static_cast<size_t>(config_.num_env_threads));
+  }
   envs_->set_non_finite_handling(config_.non_finite);
   const Space& obs_space = envs_->single_observation_space();
   const Space& act_space = envs_->single_action_space();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "cairn/env/env_registry.h"
 #include "cairn/error.h"
@@ -33,6 +34,38 @@ VectorEnv::VectorEnv(const std::string& id, size_t num_envs, const nlohmann::jso
 VectorEnv::VectorEnv(std::vector<std::unique_ptr<Env>> envs, size_t num_threads)
     : envs_(std::move(envs)) {
   if (envs_.empty()) throw Error("VectorEnv: no environments given");
+  num_envs_ = envs_.size();
+  set_up_threads(num_threads);
+}
+
+VectorEnv::VectorEnv(const std::string& id, size_t num_envs, const nlohmann::json& options,
+                     size_t num_threads, distributed::Communicator& comm) {
+  const size_t ranks = static_cast<size_t>(comm.size());
+  if (num_envs < ranks) {
+    throw Error("VectorEnv: num_envs is " + std::to_string(num_envs) + ", fewer than the " +
+                std::to_string(ranks) +
+                " ranks of the distributed run (every rank steps at least one environment)");
+  }
+  if (num_envs > kMaxVectorEnvs) {
+    throw Error("VectorEnv: num_envs is " + std::to_string(num_envs) + ", more than the limit of " +
+                std::to_string(kMaxVectorEnvs));
+  }
+  const distributed::Share share = distributed::share_of(num_envs, comm.rank(), comm.size());
+  envs_ = make_copies(id, share.end - share.begin, options);
+  id_ = id;
+  num_envs_ = num_envs;
+  first_ = share.begin;
+  if (ranks > 1) {
+    comm_ = &comm;
+    for (int r = 0; r < comm.size(); ++r) {
+      const distributed::Share theirs = distributed::share_of(num_envs, r, comm.size());
+      row_bytes_.push_back(theirs.end - theirs.begin);  // rows for now; bytes below
+    }
+  }
+  set_up_threads(num_threads);
+}
+
+void VectorEnv::set_up_threads(size_t num_threads) {
   if (num_threads == 0) throw Error("VectorEnv: num_threads must be at least 1");
   for (size_t i = 0; i < envs_.size(); ++i) {
     if (!envs_[i]) throw Error("VectorEnv: environment " + std::to_string(i) + " is null");
@@ -42,7 +75,7 @@ VectorEnv::VectorEnv(std::vector<std::unique_ptr<Env>> envs, size_t num_threads)
                   " has different spaces from environment 0");
     }
   }
-  const size_t n = envs_.size();
+  const size_t n = num_envs_;
   obs_size_ = single_observation_space().size();
   act_size_ = single_action_space().size();
   observations_.assign(n * obs_size_, 0.0f);
@@ -54,9 +87,18 @@ VectorEnv::VectorEnv(std::vector<std::unique_ptr<Env>> envs, size_t num_threads)
   running_return_.assign(n, 0.0);
   running_length_.assign(n, 0);
   finished_.reserve(n);
+  if (comm_) {
+    // One row of gather_rows() per environment: reward, episode return and length, both
+    // observations, and the three flags, padded to 8 bytes.
+    const size_t row = (3 * 8 + 2 * obs_size_ * sizeof(float) + 3 + 7) / 8 * 8;
+    for (size_t& b : row_bytes_) b *= row;
+    send_rows_.resize(envs_.size() * row);
+    all_rows_.resize(n * row);
+  }
 
-  const size_t threads = std::min(num_threads, n);
-  for (size_t t = 0; t <= threads; ++t) slice_begin_.push_back(n * t / threads);
+  const size_t local = envs_.size();
+  const size_t threads = std::min(num_threads, local);
+  for (size_t t = 0; t <= threads; ++t) slice_begin_.push_back(local * t / threads);
   errors_.resize(threads);
   for (size_t w = 1; w < threads; ++w) workers_.emplace_back([this, w] { worker_loop(w); });
 }
@@ -71,17 +113,67 @@ VectorEnv::~VectorEnv() {
 }
 
 void VectorEnv::reset(uint64_t seed) {
-  for (size_t i = 0; i < envs_.size(); ++i) {
-    const std::span<float> obs = std::span<float>(observations_).subspan(i * obs_size_, obs_size_);
-    envs_[i]->reset(obs, seed + i);
-    check_observation(i, obs, "at reset");
+  for (size_t i = 0; i < num_envs_; ++i) {
     running_return_[i] = 0.0;
     running_length_[i] = 0;
     rewards_[i] = 0.0;
     terminated_[i] = truncated_[i] = skipped_[i] = 0;
   }
+  for (size_t li = 0; li < envs_.size(); ++li) {
+    const size_t i = first_ + li;
+    const std::span<float> obs = std::span<float>(observations_).subspan(i * obs_size_, obs_size_);
+    envs_[li]->reset(obs, seed + i);
+    check_observation(i, obs, "at reset");
+  }
+  gather_rows();
   finished_.clear();
   was_reset_ = true;
+}
+
+Env& VectorEnv::env(size_t i) {
+  return const_cast<Env&>(static_cast<const VectorEnv*>(this)->env(i));
+}
+
+const Env& VectorEnv::env(size_t i) const {
+  if (i < first_ || i >= first_ + envs_.size()) {
+    throw Error("VectorEnv::env: environment " + std::to_string(i) +
+                (i < num_envs_ ? " is stepped by another rank" : " does not exist") + " (" +
+                std::to_string(num_envs_) + " environments)");
+  }
+  return *envs_[i - first_];
+}
+
+// Every rank's rows of the last reset or step, in environment order, into every rank's
+// buffers (a no-op in one process).
+void VectorEnv::gather_rows() {
+  if (!comm_) return;
+  const size_t row = all_rows_.size() / num_envs_;
+  const size_t obs_bytes = obs_size_ * sizeof(float);
+  auto pack = [&](size_t i, std::byte* p) {
+    std::memcpy(p, &rewards_[i], 8);
+    std::memcpy(p + 8, &running_return_[i], 8);
+    std::memcpy(p + 16, &running_length_[i], 8);
+    std::memcpy(p + 24, observations_.data() + i * obs_size_, obs_bytes);
+    std::memcpy(p + 24 + obs_bytes, final_observations_.data() + i * obs_size_, obs_bytes);
+    std::byte* flags = p + 24 + 2 * obs_bytes;
+    flags[0] = std::byte{terminated_[i]};
+    flags[1] = std::byte{truncated_[i]};
+    flags[2] = std::byte{skipped_[i]};
+  };
+  for (size_t li = 0; li < envs_.size(); ++li) pack(first_ + li, send_rows_.data() + li * row);
+  comm_->all_gather(send_rows_, all_rows_, row_bytes_);
+  for (size_t i = 0; i < num_envs_; ++i) {
+    const std::byte* p = all_rows_.data() + i * row;
+    std::memcpy(&rewards_[i], p, 8);
+    std::memcpy(&running_return_[i], p + 8, 8);
+    std::memcpy(&running_length_[i], p + 16, 8);
+    std::memcpy(observations_.data() + i * obs_size_, p + 24, obs_bytes);
+    std::memcpy(final_observations_.data() + i * obs_size_, p + 24 + obs_bytes, obs_bytes);
+    const std::byte* flags = p + 24 + 2 * obs_bytes;
+    terminated_[i] = static_cast<uint8_t>(flags[0]);
+    truncated_[i] = static_cast<uint8_t>(flags[1]);
+    skipped_[i] = static_cast<uint8_t>(flags[2]);
+  }
 }
 
 void VectorEnv::step(std::span<const int64_t> actions) {
@@ -89,10 +181,10 @@ void VectorEnv::step(std::span<const int64_t> actions) {
     throw Error("VectorEnv::step: integer actions given, but the action space is " +
                 single_action_space().to_string());
   }
-  if (actions.size() != envs_.size() * act_size_) {
+  if (actions.size() != num_envs_ * act_size_) {
     throw Error("VectorEnv::step: " + std::to_string(actions.size()) + " actions given; " +
-                std::to_string(envs_.size()) + " environments need " +
-                std::to_string(envs_.size() * act_size_));
+                std::to_string(num_envs_) + " environments need " +
+                std::to_string(num_envs_ * act_size_));
   }
   if (!was_reset_) throw Error("VectorEnv::step: step() called before reset()");
   int_actions_ = actions;
@@ -105,10 +197,10 @@ void VectorEnv::step(std::span<const float> actions) {
     throw Error("VectorEnv::step: float actions given, but the action space is " +
                 single_action_space().to_string());
   }
-  if (actions.size() != envs_.size() * act_size_) {
+  if (actions.size() != num_envs_ * act_size_) {
     throw Error("VectorEnv::step: " + std::to_string(actions.size()) + " action values given; " +
-                std::to_string(envs_.size()) + " environments need " +
-                std::to_string(envs_.size() * act_size_));
+                std::to_string(num_envs_) + " environments need " +
+                std::to_string(num_envs_ * act_size_));
   }
   if (!was_reset_) throw Error("VectorEnv::step: step() called before reset()");
   float_actions_ = actions;
@@ -128,8 +220,10 @@ void VectorEnv::check_observation(size_t i, std::span<const float> obs, const ch
   }
 }
 
+// Local environments [begin, end) (rows first_ + begin ...).
 void VectorEnv::step_slice(size_t begin, size_t end) {
-  for (size_t i = begin; i < end; ++i) {
+  for (size_t li = begin; li < end; ++li) {
+    const size_t i = first_ + li;
     ActionRef action;
     if (!int_actions_.empty()) {
       action.discrete = int_actions_.subspan(i * act_size_, act_size_);
@@ -141,7 +235,7 @@ void VectorEnv::step_slice(size_t begin, size_t end) {
     const std::span<float> obs = std::span<float>(observations_).subspan(i * obs_size_, obs_size_);
     const std::span<float> next =
         std::span<float>(final_observations_).subspan(i * obs_size_, obs_size_);
-    const StepResult r = envs_[i]->step(action, next);
+    const StepResult r = envs_[li]->step(action, next);
     skipped_[i] = 0;
     if (!std::isfinite(r.reward) || !nn::all_finite(std::span<const float>(next))) {
       if (non_finite_ == NonFiniteHandling::kError) {
@@ -159,7 +253,7 @@ void VectorEnv::step_slice(size_t begin, size_t end) {
       terminated_[i] = 0;
       truncated_[i] = 1;
       std::copy(obs.begin(), obs.end(), next.begin());
-      envs_[i]->reset(obs);
+      envs_[li]->reset(obs);
       check_observation(i, obs, "at reset");
       continue;
     }
@@ -169,7 +263,7 @@ void VectorEnv::step_slice(size_t begin, size_t end) {
     running_return_[i] += r.reward;
     ++running_length_[i];
     if (r.terminated || r.truncated) {
-      envs_[i]->reset(obs);
+      envs_[li]->reset(obs);
       check_observation(i, obs, "at reset");
     } else {
       std::copy(next.begin(), next.end(), obs.begin());
@@ -202,6 +296,7 @@ void VectorEnv::run_parallel() {
       }
     }
   }
+  gather_rows();
   collect_episodes();
 }
 
@@ -230,7 +325,7 @@ void VectorEnv::worker_loop(size_t worker) {
 // Sequential, in environment order, so that statistics never depend on thread timing.
 void VectorEnv::collect_episodes() {
   finished_.clear();
-  for (size_t i = 0; i < envs_.size(); ++i) {
+  for (size_t i = 0; i < num_envs_; ++i) {
     if (skipped_[i]) {
       running_return_[i] = 0.0;
       running_length_[i] = 0;

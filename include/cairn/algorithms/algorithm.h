@@ -136,7 +136,9 @@ class Algorithm {
   virtual TrainResult train() = 0;
 
   // Calls train() until `stop` is met; `on_iteration` (optional) sees every result and
-  // may return false to stop. Returns every result.
+  // may return false to stop. Returns every result. Distributed (docs/distributed.md):
+  // every rank's results are the same (the iteration's seconds are rank 0's), so every
+  // rank stops at the same iteration; `on_iteration` must decide alike on every rank.
   std::vector<TrainResult> learn(const StopConditions& stop,
                                  const std::function<bool(const TrainResult&)>& on_iteration = {});
 
@@ -163,6 +165,9 @@ class Algorithm {
   // example_observations()). Refuses to replace an existing non-empty folder unless
   // `overwrite`, and refuses a policy with non-finite weights (naming the tensor). Throws
   // cairn::Error naming the path on failure.
+  // Distributed (docs/distributed.md): every rank calls it at the same point, since the
+  // environments' states are gathered from every rank; rank 0 writes `dir` and the other
+  // ranks write nothing.
   void save_checkpoint(const std::filesystem::path& dir, bool overwrite = false);
 
   // The result of the last train() (iteration 0 before any).
@@ -220,6 +225,9 @@ class Algorithm {
   const TrainResult& finish_iteration(TrainResult& result);
   // "PPO iteration 3" for error messages.
   std::string where() const;
+  // For algorithms that do not run distributed: throws cairn::Error saying so when this
+  // process is one of several ranks (distributed::world()).
+  void require_one_process() const;
 
  private:
   std::string name_, label_, env_id_;

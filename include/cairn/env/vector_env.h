@@ -31,6 +31,15 @@
 // Results do not depend on the number of threads. A VectorEnv itself is not
 // thread-safe: call it from one thread at a time.
 //
+// Distributed: built with a Communicator of several ranks (docs/distributed.md), each
+// process builds and steps only its contiguous share of the environments
+// (distributed::share_of), and after every reset() and step() the ranks' rows are
+// gathered, so that every buffer above holds all num_envs() rows on every rank, in
+// environment order, exactly as one process would hold them. Environment i is reset with
+// seed + i and keeps its own generator whatever rank steps it, so the data do not depend
+// on the number of ranks. Every rank must call reset(), step() and save_state() together
+// (they are collective); an environment's error is thrown on the rank that steps it.
+//
 // Allocation: the constructor allocates everything; reset() and step() do not
 // allocate (for environments whose reset/step do not).
 #pragma once
@@ -46,9 +55,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cairn/distributed/communicator.h"
 #include "cairn/env/env.h"
-#include "cairn/nn/finite.h"
 #include "cairn/io/safetensors.h"
+#include "cairn/nn/finite.h"
 
 namespace cairn {
 
@@ -73,11 +83,20 @@ class VectorEnv {
   // num_envs == 0 or num_envs > kMaxVectorEnvs.
   VectorEnv(const std::string& id, size_t num_envs,
             const nlohmann::json& options = nlohmann::json::object(), size_t num_threads = 1);
+  // `num_envs` environments stepped by the ranks of `comm` together (see the file
+  // comment); this process builds only its share. `comm` must outlive the VectorEnv.
+  // Throws as above, and cairn::Error if num_envs < comm.size().
+  VectorEnv(const std::string& id, size_t num_envs, const nlohmann::json& options,
+            size_t num_threads, distributed::Communicator& comm);
   ~VectorEnv();
   VectorEnv(const VectorEnv&) = delete;
   VectorEnv& operator=(const VectorEnv&) = delete;
 
-  size_t num_envs() const { return envs_.size(); }
+  size_t num_envs() const { return num_envs_; }
+  // The environments this process steps: [first_local(), first_local() + num_local()).
+  // All of them unless distributed.
+  size_t first_local() const { return first_; }
+  size_t num_local() const { return envs_.size(); }
   size_t num_threads() const { return workers_.size() + 1; }
   const Space& single_observation_space() const { return envs_[0]->observation_space(); }
   const Space& single_action_space() const { return envs_[0]->action_space(); }
@@ -117,7 +136,8 @@ class VectorEnv {
   int64_t current_length(size_t i) const { return running_length_[i]; }
 
   // True if every environment exposes its state (Env::has_state()), so that
-  // save_state() can capture the vector environment exactly.
+  // save_state() can capture the vector environment exactly. (Distributed: all
+  // environments are copies of one id, so this process's answer is every rank's.)
   bool can_save_state() const;
   // Everything needed to continue stepping bit-identically: each environment's
   // physical state and generator, its TimeLimit step count, the current observations
@@ -126,22 +146,31 @@ class VectorEnv {
   void save_state(TensorDict& out, const std::string& prefix) const;
   // Restores save_state()'s tensors; the next step() continues exactly where the saved
   // one would have. Throws cairn::Error naming the tensor on a missing tensor or a
-  // shape/dtype that does not fit these environments.
+  // shape/dtype that does not fit these environments. (Distributed: save_state gathers
+  // every rank's environments, so every rank gets all rows; restore_state reads this
+  // process's share of the rows, so a state saved by N ranks restores on M.)
   void restore_state(const TensorDict& in, const std::string& prefix);
 
-  Env& env(size_t i) { return *envs_[i]; }
-  const Env& env(size_t i) const { return *envs_[i]; }
+  // Environment i (0 <= i < num_envs()). Throws cairn::Error if another rank steps it.
+  Env& env(size_t i);
+  const Env& env(size_t i) const;
 
  private:
   void step_slice(size_t begin, size_t end);
   void run_parallel();
   void worker_loop(size_t worker);
   void collect_episodes();
+  void gather_rows();
+  void set_up_threads(size_t num_threads);
   void check_observation(size_t i, std::span<const float> obs, const char* when) const;
   std::string describe(size_t i) const;
 
-  std::vector<std::unique_ptr<Env>> envs_;
-  std::string id_;  // empty unless built by id
+  std::vector<std::unique_ptr<Env>> envs_;  // this process's: environments first_ + i
+  std::string id_;                          // empty unless built by id
+  size_t num_envs_ = 0, first_ = 0;
+  distributed::Communicator* comm_ = nullptr;    // set when distributed over several ranks
+  std::vector<std::byte> send_rows_, all_rows_;  // gather_rows()'s buffers
+  std::vector<size_t> row_bytes_;                // bytes per rank in gather_rows()
   NonFiniteHandling non_finite_ = NonFiniteHandling::kError;
   size_t obs_size_ = 0, act_size_ = 0;
   bool was_reset_ = false;
