@@ -171,12 +171,13 @@ TEST(DistributedTraining, AKilledRankEndsTheJobAndTheLastCheckpointResumesExactl
       (run / checkpoint_name(5)).string() +
       " ] && break; sleep 0.05; done\n"
       "victim=''\n"
-      "for p in $(pgrep -f 'apps/cairn/cairn train'); do\n"
+      "for p in $(pgrep -P $job); do\n"
       "  tr '\\0' '\\n' < /proc/$p/environ 2>/dev/null | grep -qx OMPI_COMM_WORLD_RANK=1 && "
       "victim=$p\n"
       "done\n"
       "t0=$(date +%s.%N); kill -9 $victim; wait $job; code=$?; t1=$(date +%s.%N)\n"
-      "echo \"victim=$victim ended_after=$(echo \"$t1 - $t0\" | bc) exit=$code\"\n";
+      "echo \"victim=$victim ended_after=$(awk -v a=$t0 -v b=$t1 'BEGIN { print b - a }') "
+      "exit=$code\"\n";
   const CliRun r = run_shell("bash -c '" + [&] {
     std::string quoted;
     for (const char c : command) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
