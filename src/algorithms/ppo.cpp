@@ -12,7 +12,9 @@
 #include "cairn/distributed/communicator.h"
 #include "cairn/env/env_registry.h"
 #include "cairn/error.h"
+#include "cairn/nn/activation.h"
 #include "cairn/nn/finite.h"
+#include "cairn/nn/gemm.h"
 #include "cairn/nn/grad_clip.h"
 #include "cairn/nn/model.h"
 #include "cairn/nn/model_zoo.h"
@@ -33,6 +35,24 @@ nn::ModelSpec model_spec_for(const PPOConfig& c, const Space& obs, const Space& 
   const size_t dist_inputs = ActionDistribution<float>::for_action_space(act).num_inputs();
   return nn::ppo_actor_critic(static_cast<nn::Index>(obs.flat_dim()),
                               static_cast<nn::Index>(dist_inputs), options);
+}
+
+// Whether every parameter gradient of the model is a sum over samples in the engine's fixed
+// blocks (nn/gemm.h), so that a minibatch's gradient can be split across ranks by blocks
+// exactly: dense layers are; activations and concatenations have no parameters; other
+// layers (layer_norm, a plugin's) are not known to be.
+bool gradients_are_block_sums(const nn::ModelSpec& spec) {
+  for (const nn::BlockSpec& block : spec.blocks) {
+    for (const nn::LayerSpec& layer : block.layers) {
+      if (layer.type == "dense" || layer.type == "concat") continue;
+      try {
+        nn::Activation::from_name(layer.type, "layer type");
+      } catch (const Error&) {
+        return false;
+      }
+    }
+  }
+  return true;
 }
 
 }  // namespace
@@ -111,6 +131,16 @@ PPO::PPO(const PPOConfig& config)
   mb_entropy_.resize(mb);
   mb_d_log_prob_.resize(mb);
   mb_d_entropy_.resize(mb);
+  if (comm.size() > 1 && gradients_are_block_sums(spec)) {
+    const size_t width = policy_->model().num_parameters() + log_std_grad_.size();
+    block_gradients_ = std::make_unique<distributed::BlockGradients>(comm, width, mb);
+    mb_values_.resize(mb);
+    mb_d_values_.resize(mb);
+    own_rows_.resize(3 * mb);
+    all_rows_.resize(3 * mb);
+    block_log_std_grad_.resize(log_std_grad_.size());
+    gradient_sum_.resize(width);
+  }
 
   envs_->reset(config_.seed);
 }
@@ -286,13 +316,11 @@ void PPO::scale_rewards(std::span<float> rewards) {
 
 // --- Update ------------------------------------------------------------------------
 
-// One gradient step on the minibatch `indices`. Returns its approximate KL.
-double PPO::minibatch_step(std::span<const size_t> indices, double clip_coef, LossSums& sums) {
+// The minibatch's loss and gradient, computed here whole.
+PPOLossTerms PPO::whole_gradient(size_t m, double clip_coef) {
   Policy& pi = *policy_;
   const ActionDistribution<float>& dist = pi.distribution();
-  const size_t m = indices.size();
-  RolloutMinibatch& mb = *minibatch_;
-  rollout_->gather(indices, mb);
+  const RolloutMinibatch& mb = *minibatch_;
   pi.forward(std::span<const float>(mb.features).first(m * feature_size_));
   const std::span<const float> inputs = pi.distribution_inputs().flat();
   const std::span<const float> values(pi.value_outputs().data, m);
@@ -304,22 +332,9 @@ double PPO::minibatch_step(std::span<const size_t> indices, double clip_coef, Lo
   dist.log_prob(inputs, pi.log_std(), acts_i, acts_f, new_logp);
   dist.entropy(inputs, pi.log_std(), entropy);
 
-  // Advantage normalisation, per minibatch (unbiased std, as torch.Tensor.std()).
-  if (config_.normalize_advantages && m > 1) {
-    double mean = 0, var = 0;
-    for (size_t i = 0; i < m; ++i) mean += mb.advantages[i];
-    mean /= static_cast<double>(m);
-    for (size_t i = 0; i < m; ++i) var += (mb.advantages[i] - mean) * (mb.advantages[i] - mean);
-    const double std = std::sqrt(var / static_cast<double>(m - 1));
-    for (size_t i = 0; i < m; ++i) {
-      mb.advantages[i] = static_cast<float>((mb.advantages[i] - mean) / (std + 1e-8));
-    }
-  }
-
   nn::Model<float>& model = pi.model();
   model.zero_grad();
   std::fill(log_std_grad_.begin(), log_std_grad_.end(), 0.0f);
-  // The PPO loss (clipped surrogate + value loss - entropy bonus) and its gradient.
   const nn::MatrixSpan<float> d_values =
       model.output_grad(model.output_index(Policy::kValueOutput));
   const PPOLossTerms terms =
@@ -337,6 +352,128 @@ double PPO::minibatch_step(std::span<const size_t> indices, double clip_coef, Lo
                 std::span<const float>(mb_d_log_prob_).first(m),
                 std::span<const float>(mb_d_entropy_).first(m), d_inputs.flat(), log_std_grad_);
   model.backward();
+  return terms;
+}
+
+// The same loss and gradient, the same bits, split across the ranks (BlockGradients):
+// each rank runs its blocks of samples forward, every rank computes the loss of the whole
+// minibatch from everyone's per-sample results, each rank back-propagates its blocks one at
+// a time, and every block's gradient is added in block order on every rank.
+PPOLossTerms PPO::split_gradient(size_t m, double clip_coef) {
+  Policy& pi = *policy_;
+  const ActionDistribution<float>& dist = pi.distribution();
+  const RolloutMinibatch& mb = *minibatch_;
+  nn::Model<float>& model = pi.model();
+  distributed::BlockGradients& blocks = *block_gradients_;
+  const size_t a = dist.is_discrete() ? 0 : action_dim_;   // floats per raw action
+  const size_t ai = dist.is_discrete() ? action_dim_ : 0;  // integers per action
+  auto features = [&](size_t r0, size_t r1) {
+    return std::span<const float>(mb.features)
+        .subspan(r0 * feature_size_, (r1 - r0) * feature_size_);
+  };
+  auto int_actions = [&](size_t r0, size_t r1) {
+    return std::span<const int64_t>(mb.action_indices.data() + r0 * ai, (r1 - r0) * ai);
+  };
+  auto float_actions = [&](size_t r0, size_t r1) {
+    return std::span<const float>(mb.raw_actions.data() + r0 * a, (r1 - r0) * a);
+  };
+
+  // This rank's samples forward: log pi(a|s), the entropy and V(s) of each, gathered.
+  const distributed::Share own = blocks.own_rows(m);
+  const size_t n = own.end - own.begin;
+  if (n > 0) {
+    pi.forward(features(own.begin, own.end));
+    const std::span<const float> inputs = pi.distribution_inputs().flat();
+    const std::span<float> logp(mb_log_probs_.data(), n), entropy(mb_entropy_.data(), n);
+    dist.log_prob(inputs, pi.log_std(), int_actions(own.begin, own.end),
+                  float_actions(own.begin, own.end), logp);
+    dist.entropy(inputs, pi.log_std(), entropy);
+    for (size_t i = 0; i < n; ++i) {
+      own_rows_[3 * i] = logp[i];
+      own_rows_[3 * i + 1] = entropy[i];
+      own_rows_[3 * i + 2] = pi.value_outputs().data[i];
+    }
+  }
+  blocks.gather_rows(m, 3, std::span<const float>(own_rows_).first(3 * n),
+                     std::span<float>(all_rows_).first(3 * m));
+  for (size_t i = 0; i < m; ++i) {
+    mb_log_probs_[i] = all_rows_[3 * i];
+    mb_entropy_[i] = all_rows_[3 * i + 1];
+    mb_values_[i] = all_rows_[3 * i + 2];
+  }
+
+  // The loss of the whole minibatch, on every rank alike, and its per-sample gradients.
+  const PPOLossTerms terms = ppo_loss<float>(
+      {std::span<const float>(mb_log_probs_).first(m),
+       std::span<const float>(mb.log_probs).first(m),
+       std::span<const float>(mb.advantages).first(m), std::span<const float>(mb_values_).first(m),
+       std::span<const float>(mb.values).first(m), std::span<const float>(mb.returns).first(m),
+       std::span<const float>(mb_entropy_).first(m)},
+      {clip_coef, config_.clip_value_loss, config_.value_clip_coef, config_.vf_coef,
+       config_.ent_coef},
+      {std::span<float>(mb_d_log_prob_).first(m), std::span<float>(mb_d_values_).first(m),
+       std::span<float>(mb_d_entropy_).first(m)});
+
+  // Each of this rank's blocks back-propagated alone: its gradient is a sum from zero.
+  const distributed::Share own_blocks = blocks.own_blocks(m);
+  const size_t block_rows = static_cast<size_t>(nn::kGradientBlock);
+  const size_t params = model.num_parameters();
+  for (size_t k = own_blocks.begin; k < own_blocks.end; ++k) {
+    const size_t r0 = k * block_rows, r1 = std::min(m, r0 + block_rows);
+    // With one block, the forward above was this block's.
+    if (own_blocks.end - own_blocks.begin > 1) pi.forward(features(r0, r1));
+    model.zero_grad();
+    std::fill(block_log_std_grad_.begin(), block_log_std_grad_.end(), 0.0f);
+    const nn::MatrixSpan<float> d_values =
+        model.output_grad(model.output_index(Policy::kValueOutput));
+    std::copy(mb_d_values_.begin() + static_cast<std::ptrdiff_t>(r0),
+              mb_d_values_.begin() + static_cast<std::ptrdiff_t>(r1), d_values.flat().begin());
+    const nn::MatrixSpan<float> d_inputs =
+        model.output_grad(model.output_index(Policy::kPolicyOutput));
+    dist.backward(pi.distribution_inputs().flat(), pi.log_std(), int_actions(r0, r1),
+                  float_actions(r0, r1),
+                  std::span<const float>(mb_d_log_prob_).subspan(r0, r1 - r0),
+                  std::span<const float>(mb_d_entropy_).subspan(r0, r1 - r0), d_inputs.flat(),
+                  block_log_std_grad_);
+    model.backward();
+    const std::span<float> slot = blocks.slot(m, k);
+    std::copy(model.flat_gradients().begin(), model.flat_gradients().end(), slot.begin());
+    std::copy(block_log_std_grad_.begin(), block_log_std_grad_.end(),
+              slot.begin() + static_cast<std::ptrdiff_t>(params));
+  }
+
+  // Every block's gradient, added in block order: the whole minibatch's, on every rank.
+  blocks.reduce(m, gradient_sum_);
+  std::copy(gradient_sum_.begin(), gradient_sum_.begin() + static_cast<std::ptrdiff_t>(params),
+            model.flat_gradients().begin());
+  std::copy(gradient_sum_.begin() + static_cast<std::ptrdiff_t>(params), gradient_sum_.end(),
+            log_std_grad_.begin());
+  return terms;
+}
+
+// One gradient step on the minibatch `indices`. Returns its approximate KL.
+double PPO::minibatch_step(std::span<const size_t> indices, double clip_coef, LossSums& sums) {
+  const size_t m = indices.size();
+  RolloutMinibatch& mb = *minibatch_;
+  rollout_->gather(indices, mb);
+
+  // Advantage normalisation, per minibatch (unbiased std, as torch.Tensor.std()).
+  if (config_.normalize_advantages && m > 1) {
+    double mean = 0, var = 0;
+    for (size_t i = 0; i < m; ++i) mean += mb.advantages[i];
+    mean /= static_cast<double>(m);
+    for (size_t i = 0; i < m; ++i) var += (mb.advantages[i] - mean) * (mb.advantages[i] - mean);
+    const double std = std::sqrt(var / static_cast<double>(m - 1));
+    for (size_t i = 0; i < m; ++i) {
+      mb.advantages[i] = static_cast<float>((mb.advantages[i] - mean) / (std + 1e-8));
+    }
+  }
+
+  // The PPO loss (clipped surrogate + value loss - entropy bonus) and its gradient.
+  const PPOLossTerms terms =
+      block_gradients_ ? split_gradient(m, clip_coef) : whole_gradient(m, clip_coef);
+  Policy& pi = *policy_;
+  nn::Model<float>& model = pi.model();
 
   // Global-norm gradient clipping over every trained parameter (model and log-std).
   const double norm = std::hypot(nn::global_norm<float>(model.flat_gradients()),

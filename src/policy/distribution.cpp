@@ -1,13 +1,15 @@
 #include "cairn/policy/distribution.h"
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <numbers>
 
 #include "cairn/error.h"
+#include "cairn/io/text_file.h"
+#include "cairn/nn/gemm.h"
 #include "cairn/random/random.h"
 #include "cairn/space/space.h"
-#include "cairn/io/text_file.h"
 
 namespace cairn {
 namespace {
@@ -226,13 +228,23 @@ void ActionDistribution<T>::backward(std::span<const T> inputs, std::span<const 
     require_size(log_std.size(), action_dim_, "log_std");
     require_size(d_log_std.size(), action_dim_, "d_log_std");
     require_size(float_actions.size(), batch * action_dim_, "float_actions");
-    for (size_t b = 0; b < batch; ++b) {
+    // The log-std gradient sums over samples in the engine's fixed blocks (nn/gemm.h): each
+    // block's sum from zero, added in sample order, so that a minibatch split across ranks
+    // by blocks (distributed/block_gradients.h) sums to the same bits.
+    const size_t block = static_cast<size_t>(nn::kGradientBlock);
+    for (size_t b0 = 0; b0 < batch; b0 += block) {
+      const size_t b1 = std::min(batch, b0 + block);
       for (size_t k = 0; k < action_dim_; ++k) {
         const T inv_sigma = std::exp(-log_std[k]);
-        const T z = (float_actions[b * action_dim_ + k] - inputs[b * num_inputs_ + k]) * inv_sigma;
-        // d logp / d mu = z / sigma;  d logp / d log sigma = z^2 - 1;  d H / d log sigma = 1.
-        d_inputs[b * num_inputs_ + k] = d_log_prob[b] * z * inv_sigma;
-        d_log_std[k] += d_log_prob[b] * (z * z - T(1)) + d_entropy[b];
+        T block_sum = 0;
+        for (size_t b = b0; b < b1; ++b) {
+          const T z =
+              (float_actions[b * action_dim_ + k] - inputs[b * num_inputs_ + k]) * inv_sigma;
+          // d logp / d mu = z / sigma;  d logp / d log sigma = z^2 - 1;  d H / d log sigma = 1.
+          d_inputs[b * num_inputs_ + k] = d_log_prob[b] * z * inv_sigma;
+          block_sum += d_log_prob[b] * (z * z - T(1)) + d_entropy[b];
+        }
+        d_log_std[k] += block_sum;
       }
     }
     return;

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cairn/checkpoint/checkpoint_manager.h"
@@ -89,12 +90,17 @@ std::string checkpoint_name(int iteration) {
 
 TEST(DistributedTraining, WeightsAreTheSameBitsOn1And2And4Ranks) {
   const ScratchDir dir;
-  // CartPole (discrete actions) and Pendulum (Gaussian actions, reward normalisation,
-  // truncated episodes bootstrapped), 4 environments, a checkpoint after every iteration.
-  for (const std::string env : {"CartPole-v1", "Pendulum-v1"}) {
-    const std::string common = "--env " + env +
-                               " --seed 5 --set num_envs=4 --set num_steps=64 --stop-iters 3 "
-                               "--checkpoint-every 1 --eval-episodes 0 --quiet ";
+  // CartPole (discrete actions; minibatches of 256 samples: 4 blocks of 64, one per rank on 4
+  // ranks) and Pendulum (Gaussian actions with a learned log-std, reward normalisation,
+  // truncated episodes bootstrapped; minibatches of 160 samples: blocks of 64, 64 and 32,
+  // shared unevenly), 4 environments, a checkpoint after every iteration. On 2 and 4 ranks
+  // each minibatch's gradient is split across the ranks by blocks.
+  const std::vector<std::pair<std::string, std::string>> runs = {
+      {"CartPole-v1", "--set num_steps=64 --set num_minibatches=1"},
+      {"Pendulum-v1", "--set num_steps=80 --set num_minibatches=2"}};
+  for (const auto& [env, sizes] : runs) {
+    const std::string common = "--env " + env + " --seed 5 --set num_envs=4 " + sizes +
+                               " --stop-iters 3 --checkpoint-every 1 --eval-episodes 0 --quiet ";
     for (const int ranks : {0, 2, 4}) {
       const CliRun r =
           train(ranks, common + "--out " + (dir.path() / (env + std::to_string(ranks))).string());

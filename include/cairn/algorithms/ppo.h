@@ -33,6 +33,8 @@
 #include "cairn/algorithms/algorithm.h"
 #include "cairn/algorithms/algorithm_registry.h"
 #include "cairn/algorithms/ppo_config.h"
+#include "cairn/algorithms/ppo_loss.h"
+#include "cairn/distributed/block_gradients.h"
 #include "cairn/env/vector_env.h"
 #include "cairn/nn/adam.h"
 #include "cairn/policy/policy.h"
@@ -100,6 +102,10 @@ class PPO : public Algorithm {
   void scale_rewards(std::span<float> rewards);
   void update(TrainResult& result);
   double minibatch_step(std::span<const size_t> indices, double clip_coef, LossSums& sums);
+  // The loss of the gathered minibatch of m samples and its gradient (model and log-std):
+  // by one process, or split across ranks by blocks of samples (block_gradients_).
+  PPOLossTerms whole_gradient(size_t m, double clip_coef);
+  PPOLossTerms split_gradient(size_t m, double clip_coef);
   void check_memory(const nn::ModelSpec& spec) const;
   template <typename Action>
   void step_envs(std::span<const Action> actions, size_t t);
@@ -131,6 +137,15 @@ class PPO : public Algorithm {
   // The shuffled row order of an epoch, and per-minibatch outputs of the update.
   std::vector<size_t> order_;
   std::vector<float> mb_log_probs_, mb_entropy_, mb_d_log_prob_, mb_d_entropy_;
+
+  // Distributed, with a model whose parameter gradients are block sums (dense layers,
+  // activations, concatenations): each rank computes the gradient of its blocks of the
+  // minibatch, and every rank adds all blocks' gradients in block order (DD-PPO's split,
+  // exact). Otherwise (one process, or other layers) every rank computes the whole gradient.
+  std::unique_ptr<distributed::BlockGradients> block_gradients_;
+  std::vector<float> mb_values_, mb_d_values_;  // the minibatch's values and d loss / d value
+  std::vector<float> own_rows_, all_rows_;      // (log-prob, entropy, value) per sample
+  std::vector<float> block_log_std_grad_, gradient_sum_;
 };
 
 }  // namespace cairn

@@ -64,7 +64,8 @@ class ActionDistribution {
   // Backward pass of a loss L that depends on log_prob and entropy: given
   // dL/dlogp and dL/dentropy per row, writes dL/dinputs [batch x num_inputs]
   // (overwritten) and adds dL/dlog_std summed over the batch into `d_log_std`
-  // (Gaussian only).
+  // (Gaussian only), as the engine sums over samples (nn/gemm.h): each block of
+  // nn::kGradientBlock rows summed from zero, the blocks added in row order.
   void backward(std::span<const T> inputs, std::span<const T> log_std,
                 std::span<const int64_t> int_actions, std::span<const T> float_actions,
                 std::span<const T> d_log_prob, std::span<const T> d_entropy, std::span<T> d_inputs,
