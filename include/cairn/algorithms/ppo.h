@@ -17,6 +17,13 @@
 // config.non_finite = kSkip, offending transitions and minibatches are dropped and
 // counted in TrainResult instead (non-finite weights or advantages always stop).
 //
+// Distributed (docs/distributed.md): a PPO built in a process started by mpirun as one of
+// N ranks (distributed::world()) steps its share of the environments and splits each
+// minibatch's gradient with the other ranks by blocks of samples
+// (distributed/block_gradients.h); every rank holds the same weights, the same bits as one
+// process with the same config. The constructor refuses ranks whose configs or builds
+// differ; train() and save_checkpoint() are collective.
+//
 // Thread safety: not thread-safe. train() does not allocate in steady state
 // (apart from the returned result); environments step on num_env_threads threads.
 #pragma once
