@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Distributed PPO on this machine (docs/distributed.md): the all_gather's cost against the
 # message size on 1, 2 and 4 ranks (bench/distributed_bench), and the training speed of
-# HalfCheetah-v5 on 1 and 2 ranks, in two configurations: one where stepping the
-# environments dominates (16 environments x 256 steps, 1 epoch of 4 minibatches) and
-# cairn's preset (1 environment x 512 steps, 20 epochs of 8 minibatches: the update
-# dominates, and since every rank computes the whole update, 2 ranks cannot help it).
+# HalfCheetah-v5 on 1 and 2 ranks, in three configurations: one where stepping the
+# environments dominates, one where the update dominates (its minibatches of 16 blocks of 64
+# samples are split across the ranks), and the preset's update shape (minibatches of 64
+# samples: one block, which one rank computes while the other waits).
 # Prints Markdown tables; the figures in docs/distributed.md come from it.
 #
 #   bench/distributed_scaling.sh [build dir, default build/release] [runs, default 3]
@@ -51,7 +51,10 @@ row() {  # row NAME STEPS ITERS ARGS...
   /usr/bin/python3 -c 'import sys; n,s,a,b=sys.argv[1:]; a=float(a); b=float(b); print(f"| {n} | {s} | {a*1e3:.1f} ms | {b*1e3:.1f} ms | {a/b:.2f}x |")' \
     "$name" "$steps" "$one" "$two"
 }
-row "environment-bound: 16 envs x 256 steps, 1 epoch x 4 minibatches" 4096 6 \
+row "environment-bound: 16 envs x 256 steps, 1 epoch x 4 minibatches of 1024, 64x64" 4096 6 \
   --set num_envs=16 --set num_steps=256 --set num_epochs=1 --set num_minibatches=4
-row "cairn's preset: 1 env x 512 steps, 20 epochs x 8 minibatches (2 ranks: num_envs=2)" 512 6 \
+row "update-bound: 16 envs x 256 steps, 10 epochs x 4 minibatches of 1024, 256x256" 4096 4 \
+  --set num_envs=16 --set num_steps=256 --set num_epochs=10 --set num_minibatches=4 \
+  --set 'hidden_sizes=[256,256]'
+row "preset's update: 2 envs x 256 steps, 20 epochs x 8 minibatches of 64 (1 block each), 64x64" 512 6 \
   --set num_envs=2 --set num_steps=256

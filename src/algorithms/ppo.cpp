@@ -133,10 +133,9 @@ PPO::PPO(const PPOConfig& config)
   mb_d_entropy_.resize(mb);
   if (comm.size() > 1 && gradients_are_block_sums(spec)) {
     const size_t width = policy_->model().num_parameters() + log_std_grad_.size();
-    block_gradients_ = std::make_unique<distributed::BlockGradients>(comm, width, mb);
+    block_gradients_ = std::make_unique<distributed::BlockGradients>(comm, width, 3, mb);
     mb_values_.resize(mb);
     mb_d_values_.resize(mb);
-    own_rows_.resize(3 * mb);
     all_rows_.resize(3 * mb);
     block_log_std_grad_.resize(log_std_grad_.size());
     gradient_sum_.resize(width);
@@ -355,10 +354,11 @@ PPOLossTerms PPO::whole_gradient(size_t m, double clip_coef) {
   return terms;
 }
 
-// The same loss and gradient, the same bits, split across the ranks (BlockGradients):
-// each rank runs its blocks of samples forward, every rank computes the loss of the whole
-// minibatch from everyone's per-sample results, each rank back-propagates its blocks one at
-// a time, and every block's gradient is added in block order on every rank.
+// The same loss and gradient, the same bits, split across the ranks (BlockGradients): each
+// rank runs its blocks of samples forward and back one block at a time (a sample's gradient
+// needs only that sample and the minibatch's size), the blocks' gradients are added in block
+// order, and the per-sample log-probabilities, entropies and values gathered with them give
+// every rank the whole minibatch's loss terms.
 PPOLossTerms PPO::split_gradient(size_t m, double clip_coef) {
   Policy& pi = *policy_;
   const ActionDistribution<float>& dist = pi.distribution();
@@ -367,43 +367,65 @@ PPOLossTerms PPO::split_gradient(size_t m, double clip_coef) {
   distributed::BlockGradients& blocks = *block_gradients_;
   const size_t a = dist.is_discrete() ? 0 : action_dim_;   // floats per raw action
   const size_t ai = dist.is_discrete() ? action_dim_ : 0;  // integers per action
-  auto features = [&](size_t r0, size_t r1) {
-    return std::span<const float>(mb.features)
-        .subspan(r0 * feature_size_, (r1 - r0) * feature_size_);
-  };
-  auto int_actions = [&](size_t r0, size_t r1) {
-    return std::span<const int64_t>(mb.action_indices.data() + r0 * ai, (r1 - r0) * ai);
-  };
-  auto float_actions = [&](size_t r0, size_t r1) {
-    return std::span<const float>(mb.raw_actions.data() + r0 * a, (r1 - r0) * a);
-  };
+  const PPOLossSettings settings{clip_coef,       config_.clip_value_loss, config_.value_clip_coef,
+                                 config_.vf_coef, config_.ent_coef,        m};
 
-  // This rank's samples forward: log pi(a|s), the entropy and V(s) of each, gathered.
-  const distributed::Share own = blocks.own_rows(m);
-  const size_t n = own.end - own.begin;
-  if (n > 0) {
-    pi.forward(features(own.begin, own.end));
+  const distributed::Share own = blocks.own_blocks(m);
+  const distributed::Share own_rows = blocks.own_rows(m);
+  const std::span<float> row_values = blocks.own_row_values(m);
+  const size_t block_rows = static_cast<size_t>(nn::kGradientBlock);
+  for (size_t k = own.begin; k < own.end; ++k) {
+    const size_t r0 = k * block_rows, r1 = std::min(m, r0 + block_rows), n = r1 - r0;
+    pi.forward(std::span<const float>(mb.features).subspan(r0 * feature_size_, n * feature_size_));
     const std::span<const float> inputs = pi.distribution_inputs().flat();
-    const std::span<float> logp(mb_log_probs_.data(), n), entropy(mb_entropy_.data(), n);
-    dist.log_prob(inputs, pi.log_std(), int_actions(own.begin, own.end),
-                  float_actions(own.begin, own.end), logp);
+    const std::span<const int64_t> acts_i(mb.action_indices.data() + r0 * ai, n * ai);
+    const std::span<const float> acts_f(mb.raw_actions.data() + r0 * a, n * a);
+    const std::span<float> logp(mb_log_probs_.data() + r0, n), entropy(mb_entropy_.data() + r0, n);
+    dist.log_prob(inputs, pi.log_std(), acts_i, acts_f, logp);
     dist.entropy(inputs, pi.log_std(), entropy);
+    const std::span<const float> values(pi.value_outputs().data, n);
+
+    model.zero_grad();
+    std::fill(block_log_std_grad_.begin(), block_log_std_grad_.end(), 0.0f);
+    const nn::MatrixSpan<float> d_values =
+        model.output_grad(model.output_index(Policy::kValueOutput));
+    ppo_loss<float>({logp, std::span<const float>(mb.log_probs).subspan(r0, n),
+                     std::span<const float>(mb.advantages).subspan(r0, n), values,
+                     std::span<const float>(mb.values).subspan(r0, n),
+                     std::span<const float>(mb.returns).subspan(r0, n), entropy},
+                    settings,
+                    {std::span<float>(mb_d_log_prob_).subspan(r0, n), d_values.flat(),
+                     std::span<float>(mb_d_entropy_).subspan(r0, n)});
     for (size_t i = 0; i < n; ++i) {
-      own_rows_[3 * i] = logp[i];
-      own_rows_[3 * i + 1] = entropy[i];
-      own_rows_[3 * i + 2] = pi.value_outputs().data[i];
+      float* row = row_values.data() + 3 * (r0 - own_rows.begin + i);
+      row[0] = logp[i];
+      row[1] = entropy[i];
+      row[2] = values[i];
     }
+    const nn::MatrixSpan<float> d_inputs =
+        model.output_grad(model.output_index(Policy::kPolicyOutput));
+    dist.backward(
+        inputs, pi.log_std(), acts_i, acts_f, std::span<const float>(mb_d_log_prob_).subspan(r0, n),
+        std::span<const float>(mb_d_entropy_).subspan(r0, n), d_inputs.flat(), block_log_std_grad_);
+    model.backward();
+    blocks.set_block(m, k, model.flat_gradients(), block_log_std_grad_);
   }
-  blocks.gather_rows(m, 3, std::span<const float>(own_rows_).first(3 * n),
-                     std::span<float>(all_rows_).first(3 * m));
+
+  // Every block's gradient, added in block order, and every sample's values, on every rank.
+  blocks.reduce(m, gradient_sum_, std::span<float>(all_rows_).first(3 * m));
+  const size_t params = model.num_parameters();
+  std::copy(gradient_sum_.begin(), gradient_sum_.begin() + static_cast<std::ptrdiff_t>(params),
+            model.flat_gradients().begin());
+  std::copy(gradient_sum_.begin() + static_cast<std::ptrdiff_t>(params), gradient_sum_.end(),
+            log_std_grad_.begin());
   for (size_t i = 0; i < m; ++i) {
     mb_log_probs_[i] = all_rows_[3 * i];
     mb_entropy_[i] = all_rows_[3 * i + 1];
     mb_values_[i] = all_rows_[3 * i + 2];
   }
-
-  // The loss of the whole minibatch, on every rank alike, and its per-sample gradients.
-  const PPOLossTerms terms = ppo_loss<float>(
+  // The loss terms of the whole minibatch, as one process computes them (its per-sample
+  // gradients, already applied, are written to scratch).
+  return ppo_loss<float>(
       {std::span<const float>(mb_log_probs_).first(m),
        std::span<const float>(mb.log_probs).first(m),
        std::span<const float>(mb.advantages).first(m), std::span<const float>(mb_values_).first(m),
@@ -413,42 +435,6 @@ PPOLossTerms PPO::split_gradient(size_t m, double clip_coef) {
        config_.ent_coef},
       {std::span<float>(mb_d_log_prob_).first(m), std::span<float>(mb_d_values_).first(m),
        std::span<float>(mb_d_entropy_).first(m)});
-
-  // Each of this rank's blocks back-propagated alone: its gradient is a sum from zero.
-  const distributed::Share own_blocks = blocks.own_blocks(m);
-  const size_t block_rows = static_cast<size_t>(nn::kGradientBlock);
-  const size_t params = model.num_parameters();
-  for (size_t k = own_blocks.begin; k < own_blocks.end; ++k) {
-    const size_t r0 = k * block_rows, r1 = std::min(m, r0 + block_rows);
-    // With one block, the forward above was this block's.
-    if (own_blocks.end - own_blocks.begin > 1) pi.forward(features(r0, r1));
-    model.zero_grad();
-    std::fill(block_log_std_grad_.begin(), block_log_std_grad_.end(), 0.0f);
-    const nn::MatrixSpan<float> d_values =
-        model.output_grad(model.output_index(Policy::kValueOutput));
-    std::copy(mb_d_values_.begin() + static_cast<std::ptrdiff_t>(r0),
-              mb_d_values_.begin() + static_cast<std::ptrdiff_t>(r1), d_values.flat().begin());
-    const nn::MatrixSpan<float> d_inputs =
-        model.output_grad(model.output_index(Policy::kPolicyOutput));
-    dist.backward(pi.distribution_inputs().flat(), pi.log_std(), int_actions(r0, r1),
-                  float_actions(r0, r1),
-                  std::span<const float>(mb_d_log_prob_).subspan(r0, r1 - r0),
-                  std::span<const float>(mb_d_entropy_).subspan(r0, r1 - r0), d_inputs.flat(),
-                  block_log_std_grad_);
-    model.backward();
-    const std::span<float> slot = blocks.slot(m, k);
-    std::copy(model.flat_gradients().begin(), model.flat_gradients().end(), slot.begin());
-    std::copy(block_log_std_grad_.begin(), block_log_std_grad_.end(),
-              slot.begin() + static_cast<std::ptrdiff_t>(params));
-  }
-
-  // Every block's gradient, added in block order: the whole minibatch's, on every rank.
-  blocks.reduce(m, gradient_sum_);
-  std::copy(gradient_sum_.begin(), gradient_sum_.begin() + static_cast<std::ptrdiff_t>(params),
-            model.flat_gradients().begin());
-  std::copy(gradient_sum_.begin() + static_cast<std::ptrdiff_t>(params), gradient_sum_.end(),
-            log_std_grad_.begin());
-  return terms;
 }
 
 // One gradient step on the minibatch `indices`. Returns its approximate KL.

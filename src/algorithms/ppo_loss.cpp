@@ -25,7 +25,7 @@ PPOLossTerms ppo_loss(const PPOLossBatch<T>& b, const PPOLossSettings& s,
     }
   }
   if (m == 0) throw Error("ppo_loss: empty minibatch");
-  const T inv_m = T(1) / static_cast<T>(m);
+  const T inv_m = T(1) / static_cast<T>(s.minibatch_size > 0 ? s.minibatch_size : m);
   const T eps = static_cast<T>(s.clip_coef), vc = static_cast<T>(s.value_clip_coef);
   const T vf_coef = static_cast<T>(s.vf_coef), ent_coef = static_cast<T>(s.ent_coef);
   PPOLossTerms terms;
@@ -66,7 +66,7 @@ PPOLossTerms ppo_loss(const PPOLossBatch<T>& b, const PPOLossSettings& s,
     terms.entropy += static_cast<double>(b.entropy[i]);
     g.d_entropy[i] = -ent_coef * inv_m;
   }
-  const double md = static_cast<double>(m);
+  const double md = static_cast<double>(s.minibatch_size > 0 ? s.minibatch_size : m);
   terms.policy_loss /= md;
   terms.value_loss /= md;
   terms.entropy /= md;

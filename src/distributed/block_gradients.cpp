@@ -10,16 +10,25 @@ namespace {
 
 constexpr size_t kBlock = static_cast<size_t>(nn::kGradientBlock);
 
+size_t length(Share s) {
+  return s.end - s.begin;
+}
+
 }  // namespace
 
-BlockGradients::BlockGradients(Communicator& comm, size_t width, size_t max_rows)
-    : comm_(comm), width_(width) {
+BlockGradients::BlockGradients(Communicator& comm, size_t width, size_t per_row, size_t max_rows)
+    : comm_(comm), width_(width), per_row_(per_row) {
+  const size_t ranks = static_cast<size_t>(comm.size());
+  for (int r = 0; r < comm.size(); ++r) slices_.push_back(share_of(width, r, comm.size()));
   const size_t blocks = blocks_of(max_rows);
-  const size_t most_own =
-      (blocks + static_cast<size_t>(comm.size()) - 1) / static_cast<size_t>(comm.size());
-  mine_.resize(std::max(most_own * width, max_rows * 4));
-  all_.resize(std::max(blocks * width, max_rows * 4));
-  counts_.resize(static_cast<size_t>(comm.size()));
+  const size_t most_own_blocks = (blocks + ranks - 1) / ranks;
+  const size_t most_slice = (width + ranks - 1) / ranks;
+  outgoing_.resize(most_own_blocks * width);
+  incoming_.resize(blocks * most_slice);
+  mine_.resize(most_slice + most_own_blocks * kBlock * per_row);
+  all_.resize(width + max_rows * per_row);
+  send_counts_.resize(ranks);
+  recv_counts_.resize(ranks);
 }
 
 size_t BlockGradients::blocks_of(size_t rows) {
@@ -35,45 +44,82 @@ Share BlockGradients::own_rows(size_t rows) const {
   return {std::min(rows, b.begin * kBlock), std::min(rows, b.end * kBlock)};
 }
 
-void BlockGradients::gather_rows(size_t rows, size_t per_row, std::span<const float> mine,
-                                 std::span<float> all) {
-  const size_t blocks = blocks_of(rows);
-  for (int r = 0; r < comm_.size(); ++r) {
-    const Share b = share_of(blocks, r, comm_.size());
-    const size_t first = std::min(rows, b.begin * kBlock), last = std::min(rows, b.end * kBlock);
-    counts_[static_cast<size_t>(r)] = (last - first) * per_row * sizeof(float);
-  }
-  if (all.size() != rows * per_row) {
-    throw Error("BlockGradients::gather_rows: " + std::to_string(all.size()) + " floats for " +
-                std::to_string(rows) + " rows of " + std::to_string(per_row));
-  }
-  comm_.all_gather(std::as_bytes(mine), std::as_writable_bytes(all), counts_);
-}
-
-std::span<float> BlockGradients::slot(size_t rows, size_t block) {
+void BlockGradients::set_block(size_t rows, size_t block, std::span<const float> first,
+                               std::span<const float> second) {
   const Share own = own_blocks(rows);
   if (block < own.begin || block >= own.end) {
-    throw Error("BlockGradients::slot: block " + std::to_string(block) + " is not this rank's");
+    throw Error("BlockGradients::set_block: block " + std::to_string(block) +
+                " is not this rank's");
   }
-  return std::span<float>(mine_).subspan((block - own.begin) * width_, width_);
+  if (first.size() + second.size() != width_) {
+    throw Error("BlockGradients::set_block: " + std::to_string(first.size() + second.size()) +
+                " floats, not width() = " + std::to_string(width_));
+  }
+  // Destination r's section holds, for each own block in order, r's slice of it.
+  const size_t own_count = length(own), index = block - own.begin;
+  for (size_t r = 0; r < slices_.size(); ++r) {
+    const Share slice = slices_[r];
+    float* out = outgoing_.data() + slice.begin * own_count + index * length(slice);
+    for (size_t i = slice.begin; i < slice.end; ++i) {
+      *out++ = i < first.size() ? first[i] : second[i - first.size()];
+    }
+  }
 }
 
-void BlockGradients::reduce(size_t rows, std::span<float> out) {
-  if (out.size() != width_) throw Error("BlockGradients::reduce: the output is not width() floats");
-  const size_t blocks = blocks_of(rows);
-  for (int r = 0; r < comm_.size(); ++r) {
-    const Share b = share_of(blocks, r, comm_.size());
-    counts_[static_cast<size_t>(r)] = (b.end - b.begin) * width_ * sizeof(float);
+std::span<float> BlockGradients::own_row_values(size_t rows) {
+  const Share own = own_rows(rows);
+  const Share slice = slices_[static_cast<size_t>(comm_.rank())];
+  return std::span<float>(mine_).subspan(length(slice), length(own) * per_row_);
+}
+
+void BlockGradients::reduce(size_t rows, std::span<float> sum, std::span<float> all_rows) {
+  if (sum.size() != width_ || all_rows.size() != rows * per_row_) {
+    throw Error(
+        "BlockGradients::reduce: the outputs do not have width() and rows * per_row floats");
   }
+  const size_t blocks = blocks_of(rows);
+  const size_t me = static_cast<size_t>(comm_.rank());
   const Share own = own_blocks(rows);
-  const size_t own_floats = (own.end - own.begin) * width_;
-  comm_.all_gather(std::as_bytes(std::span<const float>(mine_).first(own_floats)),
-                   std::as_writable_bytes(std::span<float>(all_).first(blocks * width_)), counts_);
-  // sum_k block_k, from zero, in block order: the order of one process's accumulation.
-  std::fill(out.begin(), out.end(), 0.0f);
+  const size_t my_slice = length(slices_[me]);
+  // Reduce-scatter in a fixed order: this rank gets its slice of every block, from the
+  // ranks in rank order, which is block order.
+  for (size_t r = 0; r < slices_.size(); ++r) {
+    const Share theirs = share_of(blocks, static_cast<int>(r), comm_.size());
+    send_counts_[r] = length(own) * length(slices_[r]) * sizeof(float);
+    recv_counts_[r] = length(theirs) * my_slice * sizeof(float);
+  }
+  comm_.all_to_all(
+      std::as_bytes(std::span<const float>(outgoing_).first(length(own) * width_)), send_counts_,
+      std::as_writable_bytes(std::span<float>(incoming_).first(blocks * my_slice)), recv_counts_);
+  float* summed = mine_.data();
+  std::fill(summed, summed + my_slice, 0.0f);
   for (size_t k = 0; k < blocks; ++k) {
-    const float* g = all_.data() + k * width_;
-    for (size_t i = 0; i < width_; ++i) out[i] += g[i];
+    const float* g = incoming_.data() + k * my_slice;
+    for (size_t i = 0; i < my_slice; ++i) summed[i] += g[i];
+  }
+  // All-gather: every rank's summed slice and its rows' values.
+  for (size_t r = 0; r < slices_.size(); ++r) {
+    const Share theirs = share_of(blocks, static_cast<int>(r), comm_.size());
+    const size_t their_rows =
+        std::min(rows, theirs.end * kBlock) - std::min(rows, theirs.begin * kBlock);
+    recv_counts_[r] = (length(slices_[r]) + their_rows * per_row_) * sizeof(float);
+  }
+  const size_t own_rows_count = length(own_rows(rows));
+  const size_t mine = my_slice + own_rows_count * per_row_;
+  size_t total = 0;
+  for (size_t c : recv_counts_) total += c / sizeof(float);
+  comm_.all_gather(std::as_bytes(std::span<const float>(mine_).first(mine)),
+                   std::as_writable_bytes(std::span<float>(all_).first(total)), recv_counts_);
+  const float* in = all_.data();
+  float* rows_out = all_rows.data();
+  for (size_t r = 0; r < slices_.size(); ++r) {
+    const Share slice = slices_[r];
+    std::copy(in, in + length(slice), sum.begin() + static_cast<std::ptrdiff_t>(slice.begin));
+    in += length(slice);
+    const size_t n = recv_counts_[r] / sizeof(float) - length(slice);
+    std::copy(in, in + n, rows_out);
+    rows_out += n;
+    in += n;
   }
 }
 

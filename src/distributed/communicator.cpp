@@ -29,6 +29,16 @@ class SingleProcess final : public Communicator {
     if (!mine.empty() && mine.data() != all.data())
       std::memmove(all.data(), mine.data(), mine.size());
   }
+  void all_to_all(std::span<const std::byte> send, std::span<const size_t> send_counts,
+                  std::span<std::byte> recv, std::span<const size_t> recv_counts) override {
+    if (send_counts.size() != 1 || recv_counts.size() != 1 || send_counts[0] != recv_counts[0] ||
+        send.size() != send_counts[0] || recv.size() != recv_counts[0]) {
+      throw Error("all_to_all: sizes do not match a single process's exchange");
+    }
+    if (!send.empty() && send.data() != recv.data()) {
+      std::memmove(recv.data(), send.data(), send.size());
+    }
+  }
   void broadcast(std::span<std::byte>, int root) override {
     if (root != 0) throw Error("broadcast: root " + std::to_string(root) + " is not a rank");
   }

@@ -59,6 +59,8 @@ class MpiWorld final : public Communicator {
     }
     counts_.resize(static_cast<size_t>(size_));
     displacements_.resize(static_cast<size_t>(size_));
+    recv_counts_.resize(static_cast<size_t>(size_));
+    recv_displacements_.resize(static_cast<size_t>(size_));
   }
   ~MpiWorld() override {
     if (owns_mpi_) MPI_Finalize();
@@ -87,6 +89,29 @@ class MpiWorld final : public Communicator {
           "MPI_Allgatherv");
   }
 
+  void all_to_all(std::span<const std::byte> send, std::span<const size_t> send_counts,
+                  std::span<std::byte> recv, std::span<const size_t> recv_counts) override {
+    const size_t n = static_cast<size_t>(size_);
+    if (send_counts.size() != n || recv_counts.size() != n) {
+      throw Error("all_to_all: one count per rank is needed");
+    }
+    size_t sent = 0, received = 0;
+    for (size_t r = 0; r < n; ++r) {
+      counts_[r] = to_int(send_counts[r], "all_to_all");
+      displacements_[r] = to_int(sent, "all_to_all");
+      recv_counts_[r] = to_int(recv_counts[r], "all_to_all");
+      recv_displacements_[r] = to_int(received, "all_to_all");
+      sent += send_counts[r];
+      received += recv_counts[r];
+    }
+    if (send.size() != sent || recv.size() != received) {
+      throw Error("all_to_all: the buffers do not hold the counts");
+    }
+    check(MPI_Alltoallv(send.data(), counts_.data(), displacements_.data(), MPI_BYTE, recv.data(),
+                        recv_counts_.data(), recv_displacements_.data(), MPI_BYTE, MPI_COMM_WORLD),
+          "MPI_Alltoallv");
+  }
+
   void broadcast(std::span<std::byte> data, int root) override {
     check(MPI_Bcast(data.data(), to_int(data.size(), "broadcast"), MPI_BYTE, root, MPI_COMM_WORLD),
           "MPI_Bcast");
@@ -105,7 +130,7 @@ class MpiWorld final : public Communicator {
   int rank_ = 0, size_ = 1;
   bool owns_mpi_ = false;
   std::string library_ = "MPI";
-  std::vector<int> counts_, displacements_;
+  std::vector<int> counts_, displacements_, recv_counts_, recv_displacements_;
 };
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <span>
 #include <vector>
 
 #include "cairn/random/random.h"
@@ -112,6 +113,32 @@ TEST(PPOLoss, ValuesFollowThePaper) {
   EXPECT_NEAR(t.approx_kl, 0.5 - std::log(1.5), 1e-15);
   EXPECT_EQ(t.clip_fraction, 1.0);
   EXPECT_DOUBLE_EQ(t.total(), -2.4 + 0.5 * 0.125 - 0.1 * 0.7);
+}
+
+TEST(PPOLoss, APartOfTheMinibatchGetsTheBitsOfTheWhole) {
+  // A rank computing the samples 40..99 of a minibatch of 100 passes minibatch_size = 100:
+  // its per-sample gradients are the bits the whole minibatch's call gives those samples.
+  Case whole = random_case(7, 100, 0.2, 0.2);
+  std::vector<float> f[7];
+  const std::vector<double>* fields[7] = {&whole.logp,  &whole.old_logp, &whole.adv, &whole.v,
+                                          &whole.v_old, &whole.ret,      &whole.ent};
+  for (size_t k = 0; k < 7; ++k) f[k].assign(fields[k]->begin(), fields[k]->end());
+  PPOLossSettings s{.clip_coef = 0.2, .vf_coef = 0.5, .ent_coef = 0.01};
+  std::vector<float> a(100), b(100), e(100);
+  ppo_loss<float>({f[0], f[1], f[2], f[3], f[4], f[5], f[6]}, s, {a, b, e});
+  auto part = [&](size_t k) { return std::span<const float>(f[k]).subspan(40, 60); };
+  std::vector<float> pa(60), pb(60), pe(60);
+  s.minibatch_size = 100;
+  ppo_loss<float>({part(0), part(1), part(2), part(3), part(4), part(5), part(6)}, s, {pa, pb, pe});
+  for (size_t i = 0; i < 60; ++i) {
+    EXPECT_EQ(pa[i], a[40 + i]) << i;
+    EXPECT_EQ(pb[i], b[40 + i]) << i;
+    EXPECT_EQ(pe[i], e[40 + i]) << i;
+  }
+  // Without it, the part's own size is the m of the means.
+  s.minibatch_size = 0;
+  ppo_loss<float>({part(0), part(1), part(2), part(3), part(4), part(5), part(6)}, s, {pa, pb, pe});
+  EXPECT_NE(pe[0], e[40]);
 }
 
 TEST(PPOLoss, SizeMismatchIsAnError) {

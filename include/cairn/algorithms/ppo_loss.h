@@ -26,6 +26,11 @@ struct PPOLossSettings {
   double value_clip_coef = 0.2;
   double vf_coef = 0.5;
   double ent_coef = 0.0;
+  // The m of the means: 0 for the spans' size. A rank computing the gradient of part of a
+  // minibatch passes the whole minibatch's size, so that each sample's gradient has the
+  // bits it has when the whole minibatch is computed at once (the terms are then the
+  // part's sums divided by that m).
+  size_t minibatch_size = 0;
 };
 
 struct PPOLossTerms {

@@ -46,6 +46,12 @@ class Communicator {
   // `mine` holds counts[rank()] bytes. Throws cairn::Error on a size mismatch.
   virtual void all_gather(std::span<const std::byte> mine, std::span<std::byte> all,
                           std::span<const size_t> counts) = 0;
+  // Personalised exchange: this rank sends send_counts[r] bytes of `send` (consecutive,
+  // in rank order) to rank r, and receives recv_counts[r] bytes from rank r into `recv`
+  // (consecutive, in rank order). Every rank's send_counts[r] must equal rank r's
+  // recv_counts[this rank]. Throws cairn::Error when the buffers do not hold the counts.
+  virtual void all_to_all(std::span<const std::byte> send, std::span<const size_t> send_counts,
+                          std::span<std::byte> recv, std::span<const size_t> recv_counts) = 0;
   // Root's `data` copied into every rank's `data` (the same size everywhere).
   virtual void broadcast(std::span<std::byte> data, int root) = 0;
   // Returns when every rank has called it.
