@@ -26,30 +26,29 @@ for ranks in 0 2 4; do
   echo
 done
 
-# Seconds of training per iteration (the run's own clock: rank 0's), median over runs.
+# Seconds of training per iteration (the run's own clock: rank 0's).
 per_iteration() {  # per_iteration RANKS ITERS ARGS...
   local ranks=$1 iters=$2; shift 2
-  local values=()
-  for _ in $(seq "$runs"); do
-    local json
-    json=$(launch "$ranks" "$cairn" train --env HalfCheetah-v5 --seed 1 --stop-iters "$iters" \
-           --eval-episodes 0 --json "$@" | tail -n 1)
-    values+=("$(/usr/bin/python3 -c 'import json,sys; f=json.loads(sys.argv[1])["final"]; print(f["time_elapsed"]/f["iteration"])' "$json")")
-  done
-  printf '%s\n' "${values[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+  local json
+  json=$(launch "$ranks" "$cairn" train --env HalfCheetah-v5 --seed 1 --stop-iters "$iters" \
+         --eval-episodes 0 --json "$@" | tail -n 1)
+  /usr/bin/python3 -c 'import json,sys; f=json.loads(sys.argv[1])["final"]; print(f["time_elapsed"]/f["iteration"])' "$json"
 }
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 echo "### HalfCheetah-v5 training, seconds per iteration (median of $runs runs)"
 echo
 echo "| configuration | steps/iteration | 1 process | 2 ranks | speed-up |"
 echo "|---|---:|---:|---:|---:|"
-row() {  # row NAME STEPS ITERS ARGS...
+row() {  # row NAME STEPS ITERS ARGS...: 1 process and 2 ranks interleaved, run by run
   local name=$1 steps=$2 iters=$3; shift 3
-  local one two
-  one=$(per_iteration 0 "$iters" "$@")
-  two=$(per_iteration 2 "$iters" "$@")
+  local ones=() twos=()
+  for _ in $(seq "$runs"); do
+    ones+=("$(per_iteration 0 "$iters" "$@")")
+    twos+=("$(per_iteration 2 "$iters" "$@")")
+  done
   /usr/bin/python3 -c 'import sys; n,s,a,b=sys.argv[1:]; a=float(a); b=float(b); print(f"| {n} | {s} | {a*1e3:.1f} ms | {b*1e3:.1f} ms | {a/b:.2f}x |")' \
-    "$name" "$steps" "$one" "$two"
+    "$name" "$steps" "$(median "${ones[@]}")" "$(median "${twos[@]}")"
 }
 row "environment-bound: 16 envs x 256 steps, 1 epoch x 4 minibatches of 1024, 64x64" 4096 6 \
   --set num_envs=16 --set num_steps=256 --set num_epochs=1 --set num_minibatches=4

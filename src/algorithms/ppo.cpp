@@ -137,7 +137,6 @@ PPO::PPO(const PPOConfig& config)
     mb_values_.resize(mb);
     mb_d_values_.resize(mb);
     all_rows_.resize(3 * mb);
-    block_log_std_grad_.resize(log_std_grad_.size());
     gradient_sum_.resize(width);
   }
 
@@ -355,65 +354,69 @@ PPOLossTerms PPO::whole_gradient(size_t m, double clip_coef) {
 }
 
 // The same loss and gradient, the same bits, split across the ranks (BlockGradients): each
-// rank runs its blocks of samples forward and back one block at a time (a sample's gradient
-// needs only that sample and the minibatch's size), the blocks' gradients are added in block
-// order, and the per-sample log-probabilities, entropies and values gathered with them give
-// every rank the whole minibatch's loss terms.
+// rank runs its blocks of samples forward and back (a sample's gradient needs only that
+// sample and the minibatch's size), keeping each block's parameter gradient apart
+// (Model::backward_blocks), the blocks' gradients are added in block order, and the
+// per-sample log-probabilities, entropies and values gathered with them give every rank the
+// whole minibatch's loss terms.
 PPOLossTerms PPO::split_gradient(size_t m, double clip_coef) {
   Policy& pi = *policy_;
   const ActionDistribution<float>& dist = pi.distribution();
   const RolloutMinibatch& mb = *minibatch_;
   nn::Model<float>& model = pi.model();
   distributed::BlockGradients& blocks = *block_gradients_;
-  const size_t a = dist.is_discrete() ? 0 : action_dim_;   // floats per raw action
-  const size_t ai = dist.is_discrete() ? action_dim_ : 0;  // integers per action
-  const PPOLossSettings settings{clip_coef,       config_.clip_value_loss, config_.value_clip_coef,
-                                 config_.vf_coef, config_.ent_coef,        m};
-
-  const distributed::Share own = blocks.own_blocks(m);
-  const distributed::Share own_rows = blocks.own_rows(m);
-  const std::span<float> row_values = blocks.own_row_values(m);
-  const size_t block_rows = static_cast<size_t>(nn::kGradientBlock);
-  for (size_t k = own.begin; k < own.end; ++k) {
-    const size_t r0 = k * block_rows, r1 = std::min(m, r0 + block_rows), n = r1 - r0;
+  const size_t params = model.num_parameters(), width = blocks.width();
+  const distributed::Share own = blocks.own_rows(m);
+  const size_t r0 = own.begin, n = own.end - own.begin;
+  const std::span<float> own_gradients = blocks.own_block_gradients(m);
+  if (n > 0) {
     pi.forward(std::span<const float>(mb.features).subspan(r0 * feature_size_, n * feature_size_));
     const std::span<const float> inputs = pi.distribution_inputs().flat();
+    const size_t a = dist.is_discrete() ? 0 : action_dim_;   // floats per raw action
+    const size_t ai = dist.is_discrete() ? action_dim_ : 0;  // integers per action
     const std::span<const int64_t> acts_i(mb.action_indices.data() + r0 * ai, n * ai);
     const std::span<const float> acts_f(mb.raw_actions.data() + r0 * a, n * a);
     const std::span<float> logp(mb_log_probs_.data() + r0, n), entropy(mb_entropy_.data() + r0, n);
     dist.log_prob(inputs, pi.log_std(), acts_i, acts_f, logp);
     dist.entropy(inputs, pi.log_std(), entropy);
     const std::span<const float> values(pi.value_outputs().data, n);
+    const std::span<float> row_values = blocks.own_row_values(m);
+    for (size_t i = 0; i < n; ++i) {
+      row_values[3 * i] = logp[i];
+      row_values[3 * i + 1] = entropy[i];
+      row_values[3 * i + 2] = values[i];
+    }
 
-    model.zero_grad();
-    std::fill(block_log_std_grad_.begin(), block_log_std_grad_.end(), 0.0f);
+    // Per-sample gradients of the loss, with the whole minibatch's m.
     const nn::MatrixSpan<float> d_values =
         model.output_grad(model.output_index(Policy::kValueOutput));
     ppo_loss<float>({logp, std::span<const float>(mb.log_probs).subspan(r0, n),
                      std::span<const float>(mb.advantages).subspan(r0, n), values,
                      std::span<const float>(mb.values).subspan(r0, n),
                      std::span<const float>(mb.returns).subspan(r0, n), entropy},
-                    settings,
+                    {clip_coef, config_.clip_value_loss, config_.value_clip_coef, config_.vf_coef,
+                     config_.ent_coef, m},
                     {std::span<float>(mb_d_log_prob_).subspan(r0, n), d_values.flat(),
                      std::span<float>(mb_d_entropy_).subspan(r0, n)});
-    for (size_t i = 0; i < n; ++i) {
-      float* row = row_values.data() + 3 * (r0 - own_rows.begin + i);
-      row[0] = logp[i];
-      row[1] = entropy[i];
-      row[2] = values[i];
-    }
+    // The distribution's backward one block at a time: its log-std gradient per block.
     const nn::MatrixSpan<float> d_inputs =
         model.output_grad(model.output_index(Policy::kPolicyOutput));
-    dist.backward(
-        inputs, pi.log_std(), acts_i, acts_f, std::span<const float>(mb_d_log_prob_).subspan(r0, n),
-        std::span<const float>(mb_d_entropy_).subspan(r0, n), d_inputs.flat(), block_log_std_grad_);
-    model.backward();
-    blocks.set_block(m, k, model.flat_gradients(), block_log_std_grad_);
+    const size_t block_rows = static_cast<size_t>(nn::kGradientBlock);
+    const size_t in_width = dist.num_inputs();
+    for (size_t b0 = 0; b0 < n; b0 += block_rows) {
+      const size_t k = std::min(block_rows, n - b0);
+      dist.backward(inputs.subspan(b0 * in_width, k * in_width), pi.log_std(),
+                    acts_i.subspan(b0 * ai, k * ai), acts_f.subspan(b0 * a, k * a),
+                    std::span<const float>(mb_d_log_prob_).subspan(r0 + b0, k),
+                    std::span<const float>(mb_d_entropy_).subspan(r0 + b0, k),
+                    d_inputs.flat().subspan(b0 * in_width, k * in_width),
+                    own_gradients.subspan((b0 / block_rows) * width + params, width - params));
+    }
+    model.backward_blocks(own_gradients, width);
   }
 
   // Every block's gradient, added in block order, and every sample's values, on every rank.
   blocks.reduce(m, gradient_sum_, std::span<float>(all_rows_).first(3 * m));
-  const size_t params = model.num_parameters();
   std::copy(gradient_sum_.begin(), gradient_sum_.begin() + static_cast<std::ptrdiff_t>(params),
             model.flat_gradients().begin());
   std::copy(gradient_sum_.begin() + static_cast<std::ptrdiff_t>(params), gradient_sum_.end(),

@@ -23,6 +23,7 @@ BlockGradients::BlockGradients(Communicator& comm, size_t width, size_t per_row,
   const size_t blocks = blocks_of(max_rows);
   const size_t most_own_blocks = (blocks + ranks - 1) / ranks;
   const size_t most_slice = (width + ranks - 1) / ranks;
+  own_.resize(most_own_blocks * width);
   outgoing_.resize(most_own_blocks * width);
   incoming_.resize(blocks * most_slice);
   mine_.resize(most_slice + most_own_blocks * kBlock * per_row);
@@ -44,26 +45,10 @@ Share BlockGradients::own_rows(size_t rows) const {
   return {std::min(rows, b.begin * kBlock), std::min(rows, b.end * kBlock)};
 }
 
-void BlockGradients::set_block(size_t rows, size_t block, std::span<const float> first,
-                               std::span<const float> second) {
-  const Share own = own_blocks(rows);
-  if (block < own.begin || block >= own.end) {
-    throw Error("BlockGradients::set_block: block " + std::to_string(block) +
-                " is not this rank's");
-  }
-  if (first.size() + second.size() != width_) {
-    throw Error("BlockGradients::set_block: " + std::to_string(first.size() + second.size()) +
-                " floats, not width() = " + std::to_string(width_));
-  }
-  // Destination r's section holds, for each own block in order, r's slice of it.
-  const size_t own_count = length(own), index = block - own.begin;
-  for (size_t r = 0; r < slices_.size(); ++r) {
-    const Share slice = slices_[r];
-    float* out = outgoing_.data() + slice.begin * own_count + index * length(slice);
-    for (size_t i = slice.begin; i < slice.end; ++i) {
-      *out++ = i < first.size() ? first[i] : second[i - first.size()];
-    }
-  }
+std::span<float> BlockGradients::own_block_gradients(size_t rows) {
+  const std::span<float> out = std::span<float>(own_).first(length(own_blocks(rows)) * width_);
+  std::fill(out.begin(), out.end(), 0.0f);
+  return out;
 }
 
 std::span<float> BlockGradients::own_row_values(size_t rows) {
@@ -81,6 +66,16 @@ void BlockGradients::reduce(size_t rows, std::span<float> sum, std::span<float> 
   const size_t me = static_cast<size_t>(comm_.rank());
   const Share own = own_blocks(rows);
   const size_t my_slice = length(slices_[me]);
+  // Destination r's section of the outgoing buffer holds, for each own block in order, r's
+  // slice of it.
+  const size_t own_count = length(own);
+  float* out = outgoing_.data();
+  for (const Share slice : slices_) {
+    for (size_t b = 0; b < own_count; ++b) {
+      const float* g = own_.data() + b * width_;
+      out = std::copy(g + slice.begin, g + slice.end, out);
+    }
+  }
   // Reduce-scatter in a fixed order: this rank gets its slice of every block, from the
   // ranks in rank order, which is block order.
   for (size_t r = 0; r < slices_.size(); ++r) {

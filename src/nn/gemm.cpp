@@ -360,10 +360,13 @@ void gemm(Index m, Index n, Index k, GemmLhs<T> a, const T* b, Index ldb, T* c, 
 
 template <typename T>
 void accumulate_dense_gradients(Index samples, Index in, Index out, const T* x, const T* dz,
-                                T* d_kernel, T* d_bias) {
+                                T* d_kernel_first, T* d_bias_first, Index block_stride) {
   T column_sum[kStrip];
   for (Index s0 = 0; s0 < samples; s0 += kGradientBlock) {
     const Index block = std::min(kGradientBlock, samples - s0);
+    const Index offset = block_stride * (s0 / kGradientBlock);
+    T* d_kernel = d_kernel_first + offset;
+    T* d_bias = d_bias_first + offset;
     const T* x_block = x + s0 * in;
     const T* dz_block = dz + s0 * out;
     // d_kernel += x_block^T dz_block: A(i, p) = x_block[p][i].
@@ -417,9 +420,9 @@ template void gemm<float>(Index, Index, Index, GemmLhs<float>, const float*, Ind
 template void gemm<double>(Index, Index, Index, GemmLhs<double>, const double*, Index, double*,
                            Index, GemmInit, const double*);
 template void accumulate_dense_gradients<float>(Index, Index, Index, const float*, const float*,
-                                                float*, float*);
+                                                float*, float*, Index);
 template void accumulate_dense_gradients<double>(Index, Index, Index, const double*, const double*,
-                                                 double*, double*);
+                                                 double*, double*, Index);
 template void transpose<float>(Index, Index, const float*, float*);
 template void transpose<double>(Index, Index, const double*, double*);
 

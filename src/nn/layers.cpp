@@ -92,7 +92,7 @@ void Dense<T>::backward(const BackwardPass<T>& p) const {
   }
   if (!p.param_grads.empty()) {
     accumulate_dense_gradients<T>(batch, in_, units_, p.inputs[0].data, dz_ptr, p.param_grads[0],
-                                  p.param_grads[1]);
+                                  p.param_grads[1], p.param_grad_block_stride);
   }
   if (!p.input_grads[0].empty()) {
     // d(input) = dz kernel^T, through the transposed kernel so every product reads its

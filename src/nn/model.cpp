@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "cairn/error.h"
+#include "cairn/nn/gemm.h"
 #include "model_graph.h"
 
 namespace cairn::nn {
@@ -27,6 +28,7 @@ struct Model<T>::Node {
   std::vector<MatrixSpan<T>> d_in_spans;
   std::vector<const T*> param_ptrs;
   std::vector<T*> grad_ptrs;
+  std::vector<T*> block_grad_ptrs;  // backward_blocks()'s destinations (block 0)
 };
 
 template <typename T>
@@ -129,6 +131,7 @@ void Model<T>::rebind() {
       n.param_ptrs.push_back(params_.data() + params_info_[t].offset);
       n.grad_ptrs.push_back(grads_.data() + params_info_[t].offset);
     }
+    n.block_grad_ptrs.assign(n.grad_ptrs.size(), nullptr);
   }
 }
 
@@ -297,8 +300,33 @@ MatrixSpan<T> Model<T>::output_grad(size_t i) {
 template <typename T>
 void Model<T>::backward(InputGrad input_grad, ParamGrad param_grad) {
   if (batch_ == 0) throw Error("model backward() called before any forward()");
+  backward_pass(input_grad == InputGrad::kCompute, param_grad != ParamGrad::kSkip, 0);
+}
+
+template <typename T>
+void Model<T>::backward_blocks(std::span<T> blocks, size_t stride) {
+  if (batch_ == 0) throw Error("model backward_blocks() called before any forward()");
+  const size_t count = static_cast<size_t>((batch_ + kGradientBlock - 1) / kGradientBlock);
+  if (stride < num_parameters() || blocks.size() < count * stride) {
+    throw Error("model backward_blocks(): " + std::to_string(blocks.size()) + " values at stride " +
+                std::to_string(stride) + " for " + std::to_string(count) + " blocks of " +
+                std::to_string(num_parameters()) + " parameters");
+  }
+  for (Node& n : nodes_) {
+    if (!n.tensors.empty() && n.layer->type() != "dense") {
+      throw Error("model backward_blocks(): layer type '" + n.layer->type() +
+                  "' has parameters whose gradients are not kept per block");
+    }
+    for (size_t i = 0; i < n.tensors.size(); ++i) {
+      n.block_grad_ptrs[i] = blocks.data() + params_info_[n.tensors[i]].offset;
+    }
+  }
+  backward_pass(false, true, static_cast<Index>(stride));
+}
+
+template <typename T>
+void Model<T>::backward_pass(bool want_input, bool want_params, Index block_stride) {
   const Index batch = batch_;
-  const bool want_input = input_grad == InputGrad::kCompute;
   std::fill(grad_ready_.begin(), grad_ready_.end(), 0);
   for (size_t o = 0; o < outputs_.size(); ++o) {
     if (output_requested_[o]) grad_ready_[outputs_[o]] = 1;
@@ -323,14 +351,16 @@ void Model<T>::backward(InputGrad input_grad, ParamGrad param_grad) {
         n.d_in_spans[k] = MatrixSpan<T>(target, batch, in.width);
       }
     }
-    const BackwardPass<T> pass{
-        n.in_spans,
-        MatrixSpan<const T>(n.out.data(), batch, n.width),
-        MatrixSpan<const T>(n.d_out.data(), batch, n.width),
-        n.param_ptrs,
-        param_grad == ParamGrad::kSkip ? std::span<T* const>() : std::span<T* const>(n.grad_ptrs),
-        n.d_in_spans,
-        std::span<T>(n.workspace.data(), n.layer->workspace_size(batch))};
+    const BackwardPass<T> pass{n.in_spans,
+                               MatrixSpan<const T>(n.out.data(), batch, n.width),
+                               MatrixSpan<const T>(n.d_out.data(), batch, n.width),
+                               n.param_ptrs,
+                               !want_params       ? std::span<T* const>()
+                               : block_stride > 0 ? std::span<T* const>(n.block_grad_ptrs)
+                                                  : std::span<T* const>(n.grad_ptrs),
+                               n.d_in_spans,
+                               std::span<T>(n.workspace.data(), n.layer->workspace_size(batch)),
+                               block_stride};
     n.layer->backward(pass);
     for (size_t k = 0; k < n.inputs.size(); ++k) {
       const int j = n.inputs[k];

@@ -36,10 +36,11 @@ TEST(BlockGradients, OneProcessOwnsEveryBlockAndSumsThemInOrder) {
   EXPECT_EQ(blocks.own_rows(rows).end, rows);
   Rng rng(3);
   std::vector<std::vector<float>> g;
+  const std::span<float> own = blocks.own_block_gradients(rows);
+  ASSERT_EQ(own.size(), 15u);
   for (size_t k = 0; k < 3; ++k) {
     g.push_back(random_floats(rng, 5));
-    blocks.set_block(rows, k, std::span<const float>(g[k]).first(3),
-                     std::span<const float>(g[k]).subspan(3));
+    std::copy(g[k].begin(), g[k].end(), own.begin() + static_cast<std::ptrdiff_t>(5 * k));
   }
   const std::span<float> values = blocks.own_row_values(rows);
   ASSERT_EQ(values.size(), 2 * rows);
@@ -52,8 +53,8 @@ TEST(BlockGradients, OneProcessOwnsEveryBlockAndSumsThemInOrder) {
     EXPECT_EQ(sum[i], expected) << i;
   }
   EXPECT_EQ(all_rows[299], 299.0f);
-  EXPECT_ERROR_CONTAINS(blocks.set_block(rows, 3, g[0], {}), "block 3 is not this rank's");
-  EXPECT_ERROR_CONTAINS(blocks.set_block(rows, 0, g[0], g[0]), "not width() = 5");
+  EXPECT_ERROR_CONTAINS(blocks.reduce(rows, std::span<float>(sum).first(4), all_rows),
+                        "width() and rows * per_row");
 }
 
 TEST(BlockGradients, BlocksOneAtATimeAddedInOrderAreTheWholeBackwardPass) {
@@ -101,6 +102,26 @@ TEST(BlockGradients, BlocksOneAtATimeAddedInOrderAreTheWholeBackwardPass) {
   }
   for (size_t i = 0; i < sum.size(); ++i) ASSERT_EQ(sum[i], whole[i]) << "parameter " << i;
   EXPECT_EQ(sum_log_std, whole_log_std);
+
+  // Model::backward_blocks keeps each block's sum apart in one pass over the whole batch:
+  // the same bits as the blocks' own passes, and their order-kept sum is the whole's.
+  const size_t params = model.num_parameters(), stride = params + 3;
+  model.forward({x.data(), static_cast<nn::Index>(rows), static_cast<nn::Index>(in)});
+  const nn::MatrixSpan<float> dv = model.output_grad(value_out);
+  std::copy(d_value.begin(), d_value.end(), dv.flat().begin());
+  std::vector<float> unused_log_std(2, 0.0f);
+  dist.backward(model.output(policy_out).flat(), log_std, {}, actions, d_logp, d_ent,
+                model.output_grad(policy_out).flat(), unused_log_std);
+  std::vector<float> kept(3 * stride, 0.0f);
+  model.backward_blocks(kept, stride);
+  std::vector<float> kept_sum(params, 0.0f);
+  for (size_t k = 0; k < 3; ++k) {
+    for (size_t i = 0; i < params; ++i) kept_sum[i] += kept[k * stride + i];
+    EXPECT_EQ(kept[k * stride + params], 0.0f);  // the padding is not written
+  }
+  for (size_t i = 0; i < params; ++i) ASSERT_EQ(kept_sum[i], whole[i]) << "parameter " << i;
+  EXPECT_ERROR_CONTAINS(model.backward_blocks(std::span<float>(kept).first(2 * stride), stride),
+                        "for 3 blocks");
 }
 
 }  // namespace

@@ -173,9 +173,15 @@ TEST(DistributedTraining, AKilledRankEndsTheJobAndTheLastCheckpointResumesExactl
       mpirun(2) + cairn_binary() +
       " train --env CartPole-v1 --seed 4 --set num_envs=4 --set num_steps=64 "
       "--stop-iters 100000000 --checkpoint-every 1 --keep 3 --eval-episodes 0 --quiet --out " +
-      run.string() + " & job=$!\n" + "for i in $(seq 600); do [ -e " +
-      (run / checkpoint_name(5)).string() +
-      " ] && break; sleep 0.05; done\n"
+      run.string() + " & job=$!\n" +
+      // The newest checkpoint's iteration (older ones are removed as new ones arrive).
+      "for i in $(seq 600); do\n"
+      "  n=$(ls " +
+      run.string() +
+      " 2>/dev/null | sed -n 's/^checkpoint_0*\\([0-9][0-9]*\\)$/\\1/p' | "
+      "sort -n | tail -n 1)\n"
+      "  [ \"${n:-0}\" -ge 5 ] && break; sleep 0.05\n"
+      "done\n"
       "victim=''\n"
       "for p in $(pgrep -P $job); do\n"
       "  tr '\\0' '\\n' < /proc/$p/environ 2>/dev/null | grep -qx OMPI_COMM_WORLD_RANK=1 && "

@@ -152,7 +152,7 @@ class PPO : public Algorithm {
   std::unique_ptr<distributed::BlockGradients> block_gradients_;
   std::vector<float> mb_values_, mb_d_values_;  // the minibatch's values and d loss / d value
   std::vector<float> own_rows_, all_rows_;      // (log-prob, entropy, value) per sample
-  std::vector<float> block_log_std_grad_, gradient_sum_;
+  std::vector<float> gradient_sum_;
 };
 
 }  // namespace cairn

@@ -38,17 +38,15 @@ class BlockGradients {
   Share own_blocks(size_t rows) const;
   Share own_rows(size_t rows) const;
 
-  // Records the gradient of this rank's block `block` of a minibatch of `rows` samples: the
-  // concatenation of `first` and `second` (width() floats in all). Throws cairn::Error for
-  // another rank's block or a wrong size.
-  void set_block(size_t rows, size_t block, std::span<const float> first,
-                 std::span<const float> second);
+  // This rank's blocks' gradients, zeroed: own_blocks(rows) x width() floats, block after
+  // block, for the caller to add each block's gradient into (nn::Model::backward_blocks).
+  std::span<float> own_block_gradients(size_t rows);
   // Where this rank writes the per-sample values of its own rows (per_row floats each).
   std::span<float> own_row_values(size_t rows);
 
   // Writes into `sum` (width() floats) the sum of every block's gradient, added from zero in
   // block order, and into `all_rows` (rows * per_row floats) every rank's per-sample values,
-  // in row order. Every own block must have been set.
+  // in row order.
   void reduce(size_t rows, std::span<float> sum, std::span<float> all_rows);
 
   size_t width() const { return width_; }
@@ -57,6 +55,7 @@ class BlockGradients {
   Communicator& comm_;
   size_t width_, per_row_;
   std::vector<Share> slices_;      // each rank's parameter slice
+  std::vector<float> own_;         // own blocks' gradients, block after block
   std::vector<float> outgoing_;    // own blocks' slices, grouped by destination rank
   std::vector<float> incoming_;    // every block's slice of this rank's parameters
   std::vector<float> mine_, all_;  // the all-gather: own summed slice + own rows' values

@@ -60,9 +60,12 @@ inline constexpr Index kGradientBlock = 64;
 // The gradients of a dense layer y = x W + b with respect to W and b, added into
 // d_kernel (in x out, row-major) and d_bias (out) as sums over blocks of kGradientBlock
 // samples: x is samples x in, dz (= dL/d(x W + b)) is samples x out, both row-major.
+// With block_stride > 0, block k's sums are added into d_kernel + k * block_stride and
+// d_bias + k * block_stride instead, one destination per block (a distributed run's
+// per-block gradients; distributed/block_gradients.h).
 template <typename T>
 void accumulate_dense_gradients(Index samples, Index in, Index out, const T* x, const T* dz,
-                                T* d_kernel, T* d_bias);
+                                T* d_kernel, T* d_bias, Index block_stride = 0);
 
 // dst (cols x rows, row-major) = the transpose of src (rows x cols, row-major).
 template <typename T>

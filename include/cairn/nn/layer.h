@@ -69,6 +69,10 @@ struct BackwardPass {
   // needs that gradient: skip it.
   std::span<const MatrixSpan<T>> input_grads;
   std::span<T> workspace;  // as forward left it; backward may overwrite it
+  // 0: the gradients of all samples go into param_grads. Otherwise (Model::backward_blocks,
+  // given only to dense layers) the sum over block k of kGradientBlock samples goes into
+  // param_grads[i] + k * param_grad_block_stride.
+  Index param_grad_block_stride = 0;
 };
 
 template <typename T>

@@ -113,6 +113,16 @@ class Model {
   // computes input_grad(). Throws cairn::Error if no forward preceded it.
   void backward(InputGrad input_grad = InputGrad::kSkip,
                 ParamGrad param_grad = ParamGrad::kAccumulate);
+  // The same back-propagation, with the parameter gradients of each block of
+  // kGradientBlock samples kept apart (nn/gemm.h): the sum over block k is added into
+  // `blocks` at k * stride + the parameter's offset in flat_gradients() (zero `blocks`
+  // first for the sums themselves). flat_gradients() is not touched; the bits of each
+  // block's sum are those of a forward and backward pass of that block alone. For the
+  // gradient of a minibatch split across ranks by blocks (distributed/block_gradients.h).
+  // Throws cairn::Error if no forward preceded it, if stride < num_parameters() or
+  // `blocks` is too small for the batch's blocks, or if a layer with parameters is not a
+  // dense layer (the only kind whose gradients are block sums).
+  void backward_blocks(std::span<T> blocks, size_t stride);
   // d(loss)/d(input) from the last backward(InputGrad::kCompute), [batch, input_size()].
   MatrixSpan<const T> input_grad() const;
 
@@ -123,6 +133,7 @@ class Model {
   struct Node;
   void rebind();
   void grow(Index batch);
+  void backward_pass(bool want_input, bool want_params, Index block_stride);
 
   ModelSpec spec_;
   std::vector<Node> nodes_;
