@@ -10,6 +10,7 @@
 #include "cairn/algorithms/gae.h"
 #include "cairn/algorithms/ppo_loss.h"
 #include "cairn/distributed/communicator.h"
+#include "cairn/distributed/row_gather.h"
 #include "cairn/env/env_registry.h"
 #include "cairn/error.h"
 #include "cairn/nn/activation.h"
@@ -131,6 +132,11 @@ PPO::PPO(const PPOConfig& config)
   mb_entropy_.resize(mb);
   mb_d_log_prob_.resize(mb);
   mb_d_entropy_.resize(mb);
+  if (comm.size() > 1) {
+    const size_t inputs_width = policy_->distribution().num_inputs();
+    acting_rows_ = std::make_unique<distributed::RowGather>(comm, num_envs_, inputs_width + 1);
+    acting_inputs_.resize(num_envs_ * inputs_width);
+  }
   if (comm.size() > 1 && gradients_are_block_sums(spec)) {
     const size_t width = policy_->model().num_parameters() + log_std_grad_.size();
     block_gradients_ = std::make_unique<distributed::BlockGradients>(comm, width, 3, mb);
@@ -189,6 +195,39 @@ void PPO::check_memory(const nn::ModelSpec& spec) const {
 
 // --- Rollouts ----------------------------------------------------------------------
 
+// The policy's forward pass on every environment's features: V(s) into `values`, and the
+// action distribution's inputs returned. Distributed, each rank runs its own environments
+// and every rank receives all rows (acting_rows_), so sampling every action with the one
+// action stream stays the same on every rank.
+std::span<const float> PPO::act(std::span<const float> features, std::span<float> values) {
+  Policy& pi = *policy_;
+  if (!acting_rows_) {
+    pi.forward(features);
+    for (size_t e = 0; e < num_envs_; ++e) values[e] = pi.value_outputs().data[e];
+    return pi.distribution_inputs().flat();
+  }
+  distributed::RowGather& rows = *acting_rows_;
+  const distributed::Share own = rows.own();
+  const size_t width = rows.width(), inputs_width = width - 1;
+  pi.forward(features.subspan(own.begin * feature_size_, (own.end - own.begin) * feature_size_));
+  const std::span<const float> own_inputs = pi.distribution_inputs().flat();
+  const std::span<float> mine = rows.own_rows();
+  for (size_t i = 0; i < own.end - own.begin; ++i) {
+    std::copy(own_inputs.begin() + static_cast<std::ptrdiff_t>(i * inputs_width),
+              own_inputs.begin() + static_cast<std::ptrdiff_t>((i + 1) * inputs_width),
+              mine.begin() + static_cast<std::ptrdiff_t>(i * width));
+    mine[i * width + inputs_width] = pi.value_outputs().data[i];
+  }
+  const std::span<const float> all = rows.gather();
+  for (size_t e = 0; e < num_envs_; ++e) {
+    std::copy(all.begin() + static_cast<std::ptrdiff_t>(e * width),
+              all.begin() + static_cast<std::ptrdiff_t>(e * width + inputs_width),
+              acting_inputs_.begin() + static_cast<std::ptrdiff_t>(e * inputs_width));
+    values[e] = all[e * width + inputs_width];
+  }
+  return acting_inputs_;
+}
+
 void PPO::collect_rollouts(TrainResult& result) {
   Policy& pi = *policy_;
   const ActionDistribution<float>& dist = pi.distribution();
@@ -202,9 +241,7 @@ void PPO::collect_rollouts(TrainResult& result) {
     pi.update_observation_statistics(envs_->observations());
     const std::span<float> feats = buf.features(t);
     pi.preprocess(envs_->observations(), feats);
-    pi.forward(feats);
-    const std::span<const float> inputs = pi.distribution_inputs().flat();
-    for (size_t e = 0; e < num_envs_; ++e) values[e] = pi.value_outputs().data[e];
+    const std::span<const float> inputs = act(feats, values);
 
     // a_t ~ pi(.|s_t), and log pi(a_t|s_t) for the probability ratio later.
     const std::span<float> logp = buf.log_probs(t);

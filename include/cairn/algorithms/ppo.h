@@ -42,6 +42,7 @@
 #include "cairn/algorithms/ppo_config.h"
 #include "cairn/algorithms/ppo_loss.h"
 #include "cairn/distributed/block_gradients.h"
+#include "cairn/distributed/row_gather.h"
 #include "cairn/env/vector_env.h"
 #include "cairn/nn/adam.h"
 #include "cairn/policy/policy.h"
@@ -106,6 +107,7 @@ class PPO : public Algorithm {
     double policy_loss = 0, value_loss = 0, entropy = 0, approx_kl = 0, clip_fraction = 0;
   };
   void collect_rollouts(TrainResult& result);
+  std::span<const float> act(std::span<const float> features, std::span<float> values);
   void scale_rewards(std::span<float> rewards);
   void update(TrainResult& result);
   double minibatch_step(std::span<const size_t> indices, double clip_coef, LossSums& sums);
@@ -153,6 +155,10 @@ class PPO : public Algorithm {
   std::vector<float> mb_values_, mb_d_values_;  // the minibatch's values and d loss / d value
   std::vector<float> own_rows_, all_rows_;      // (log-prob, entropy, value) per sample
   std::vector<float> gradient_sum_;
+  // Distributed: each rank runs the policy on its own environments during the rollout; the
+  // rows (distribution inputs and value) are gathered into acting_inputs_ and the values.
+  std::unique_ptr<distributed::RowGather> acting_rows_;
+  std::vector<float> acting_inputs_;
 };
 
 }  // namespace cairn
