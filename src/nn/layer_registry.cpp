@@ -5,6 +5,7 @@
 #include "cairn/error.h"
 #include "cairn/nn/dueling.h"
 #include "cairn/nn/layers.h"
+#include "cairn/nn/recurrent_layers.h"
 
 namespace cairn::nn {
 namespace {
@@ -21,6 +22,11 @@ std::unique_ptr<Layer<T>> make_activation(LayerConfig& c) {
     a.threshold = c.number("threshold", a.threshold);
   }
   return std::make_unique<ActivationLayer<T>>(a);
+}
+
+template <typename T, RecurrentCell cell>
+std::unique_ptr<Layer<T>> make_recurrent(LayerConfig& c) {
+  return std::make_unique<RecurrentLayer<T>>(cell, c);
 }
 
 template <typename T>
@@ -46,6 +52,10 @@ void register_builtins(LayerRegistry& r) {
         return std::make_unique<LayerNorm<double>>(c);
       });
   r.add("concat", make_concat<float>, make_concat<double>);
+  r.add("lstm", make_recurrent<float, RecurrentCell::kLstm>,
+        make_recurrent<double, RecurrentCell::kLstm>);
+  r.add("gru", make_recurrent<float, RecurrentCell::kGru>,
+        make_recurrent<double, RecurrentCell::kGru>);
   // Dueling Q-networks' aggregation (DQN's `dueling` option).
   r.add(
       DuelingQ<float>::kType,

@@ -29,6 +29,10 @@ struct Model<T>::Node {
   std::vector<const T*> param_ptrs;
   std::vector<T*> grad_ptrs;
   std::vector<T*> block_grad_ptrs;  // backward_blocks()'s destinations (block 0)
+  // Recurrent layers: the state's columns in the model's state rows, and this layer's
+  // state before and after the sequence and its gradient, [sequences, state_size].
+  Index state_size = 0, state_offset = 0;
+  Vector<T> state_in, state_out, state_grad;
 };
 
 template <typename T>
@@ -68,6 +72,12 @@ Model<T>::Model(const ModelSpec& spec) : spec_(spec) {
     }
     n.in_spans.resize(n.inputs.size());
     n.d_in_spans.resize(n.inputs.size());
+    n.state_size = n.layer->state_size();
+    if (n.state_size > 0) {
+      n.state_offset = state_size_;
+      state_layout_.push_back({n.name, n.layer->type(), state_size_, n.state_size});
+      state_size_ += n.state_size;
+    }
     nodes_.push_back(std::move(n));
   }
   for (size_t o = 0; o < g.outputs.size(); ++o) {
@@ -98,6 +108,13 @@ Model<T>::Model(const Model& other)
       input_grad_(other.input_grad_),
       input_scratch_(other.input_scratch_),
       input_needs_scratch_(other.input_needs_scratch_),
+      state_size_(other.state_size_),
+      state_layout_(other.state_layout_),
+      steps_(other.steps_),
+      starts_(other.starts_),
+      state_out_(other.state_out_),
+      state_in_grad_(other.state_in_grad_),
+      state_in_grad_valid_(other.state_in_grad_valid_),
       capacity_(other.capacity_),
       batch_(other.batch_),
       input_grad_valid_(other.input_grad_valid_),
@@ -143,6 +160,16 @@ void Model<T>::grow(Index batch) {
     n.d_out.resize(batch * n.width);
     if (n.needs_scratch) n.scratch.resize(batch * n.width);
     n.workspace.resize(static_cast<Index>(n.layer->workspace_size(batch)));
+    if (n.state_size > 0) {
+      // A batch of `batch` rows has at most `batch` sequences.
+      n.state_in.resize(batch * n.state_size);
+      n.state_out.resize(batch * n.state_size);
+      n.state_grad.resize(batch * n.state_size);
+    }
+  }
+  if (state_size_ > 0) {
+    state_out_.resize(batch * state_size_);
+    state_in_grad_.resize(batch * state_size_);
   }
   input_.resize(batch * input_size());
   input_grad_.resize(batch * input_size());
@@ -258,11 +285,79 @@ void Model<T>::zero_grad() {
 
 template <typename T>
 void Model<T>::forward(MatrixSpan<const T> input) {
+  if (state_size_ > 0) {
+    std::string names;
+    for (const StateSlice& slice : state_layout_)
+      names += (names.empty() ? "" : ", ") + slice.layer;
+    throw Error("model has recurrent layers (" + names +
+                "): run it over sequences, with a state (forward with a SequenceInput)");
+  }
+  check_input(input);
+  steps_ = 0;
+  run_forward(input);
+}
+
+template <typename T>
+void Model<T>::forward(MatrixSpan<const T> input, const SequenceInput<T>& sequence) {
+  check_input(input);
+  if (sequence.steps < 1 || input.rows % sequence.steps != 0) {
+    throw Error("model input has " + std::to_string(input.rows) +
+                " rows, not a whole number of sequences of " + std::to_string(sequence.steps) +
+                " steps");
+  }
+  const Index streams = input.rows / sequence.steps;
+  if (state_size_ > 0 && (sequence.state.data == nullptr || sequence.state.rows != streams ||
+                          sequence.state.cols != state_size_)) {
+    throw Error("model state is [" + std::to_string(sequence.state.rows) + ", " +
+                std::to_string(sequence.state.cols) + "], expected [" + std::to_string(streams) +
+                ", " + std::to_string(state_size_) +
+                "] (one row of state_size() values per sequence)");
+  }
+  if (!sequence.starts.empty() && sequence.starts.size() != static_cast<size_t>(input.rows)) {
+    throw Error("model sequence has " + std::to_string(sequence.starts.size()) +
+                " episode-start flags, expected one per input row (" + std::to_string(input.rows) +
+                ")");
+  }
+  grow(input.rows);
+  starts_.assign(static_cast<size_t>(input.rows), 0);
+  std::copy(sequence.starts.begin(), sequence.starts.end(), starts_.begin());
+  for (Node& n : nodes_) {
+    if (n.state_size == 0) continue;
+    for (Index s = 0; s < streams; ++s) {
+      const T* row = sequence.state.data + s * state_size_ + n.state_offset;
+      std::copy(row, row + n.state_size, n.state_in.data() + s * n.state_size);
+    }
+  }
+  steps_ = sequence.steps;
+  run_forward(input);
+  for (const Node& n : nodes_) {
+    if (n.state_size == 0) continue;
+    for (Index s = 0; s < streams; ++s) {
+      const T* row = n.state_out.data() + s * n.state_size;
+      std::copy(row, row + n.state_size, state_out_.data() + s * state_size_ + n.state_offset);
+    }
+  }
+}
+
+template <typename T>
+void Model<T>::check_input(MatrixSpan<const T> input) const {
   if (input.cols != input_size()) {
     throw Error("model input has " + std::to_string(input.cols) + " columns, expected " +
                 std::to_string(input_size()));
   }
   if (input.rows < 1 || input.data == nullptr) throw Error("model input batch must be >= 1");
+}
+
+template <typename T>
+SequencePass<T> Model<T>::sequence_pass(Node& n, Index batch) {
+  const Index streams = batch / steps_;
+  return {steps_, std::span<const uint8_t>(starts_.data(), static_cast<size_t>(batch)),
+          MatrixSpan<const T>(n.state_in.data(), streams, n.state_size),
+          MatrixSpan<T>(n.state_out.data(), streams, n.state_size)};
+}
+
+template <typename T>
+void Model<T>::run_forward(MatrixSpan<const T> input) {
   const Index batch = input.rows;
   grow(batch);
   std::copy(input.data, input.data + input.size(), input_.data());
@@ -273,12 +368,16 @@ void Model<T>::forward(MatrixSpan<const T> input) {
                             : MatrixSpan<const T>(nodes_[static_cast<size_t>(j)].out.data(), batch,
                                                   nodes_[static_cast<size_t>(j)].width);
     }
+    SequencePass<T> sequence;
+    if (n.state_size > 0) sequence = sequence_pass(n, batch);
     const ForwardPass<T> pass{n.in_spans, n.param_ptrs, MatrixSpan<T>(n.out.data(), batch, n.width),
-                              std::span<T>(n.workspace.data(), n.layer->workspace_size(batch))};
+                              std::span<T>(n.workspace.data(), n.layer->workspace_size(batch)),
+                              n.state_size > 0 ? &sequence : nullptr};
     n.layer->forward(pass);
   }
   batch_ = batch;
   input_grad_valid_ = false;
+  state_in_grad_valid_ = false;
   std::fill(output_requested_.begin(), output_requested_.end(), 0);
 }
 
@@ -351,6 +450,13 @@ void Model<T>::backward_pass(bool want_input, bool want_params, Index block_stri
         n.d_in_spans[k] = MatrixSpan<T>(target, batch, in.width);
       }
     }
+    SequencePass<T> sequence;
+    MatrixSpan<T> state_in_grad;
+    if (n.state_size > 0) {
+      sequence = sequence_pass(n, batch);
+      if (want_input)
+        state_in_grad = MatrixSpan<T>(n.state_grad.data(), batch / steps_, n.state_size);
+    }
     const BackwardPass<T> pass{n.in_spans,
                                MatrixSpan<const T>(n.out.data(), batch, n.width),
                                MatrixSpan<const T>(n.d_out.data(), batch, n.width),
@@ -360,7 +466,9 @@ void Model<T>::backward_pass(bool want_input, bool want_params, Index block_stri
                                                   : std::span<T* const>(n.grad_ptrs),
                                n.d_in_spans,
                                std::span<T>(n.workspace.data(), n.layer->workspace_size(batch)),
-                               block_stride};
+                               block_stride,
+                               n.state_size > 0 ? &sequence : nullptr,
+                               state_in_grad};
     n.layer->backward(pass);
     for (size_t k = 0; k < n.inputs.size(); ++k) {
       const int j = n.inputs[k];
@@ -383,6 +491,35 @@ void Model<T>::backward_pass(bool want_input, bool want_params, Index block_stri
     }
   }
   input_grad_valid_ = want_input;
+  state_in_grad_valid_ = want_input && steps_ > 0;
+  if (state_in_grad_valid_ && state_size_ > 0) {
+    const Index streams = batch / steps_;
+    std::fill(state_in_grad_.data(), state_in_grad_.data() + streams * state_size_, T(0));
+    for (size_t idx = 0; idx < nodes_.size(); ++idx) {
+      const Node& n = nodes_[idx];
+      if (n.state_size == 0 || !grad_ready_[idx]) continue;
+      for (Index s = 0; s < streams; ++s) {
+        const T* row = n.state_grad.data() + s * n.state_size;
+        std::copy(row, row + n.state_size,
+                  state_in_grad_.data() + s * state_size_ + n.state_offset);
+      }
+    }
+  }
+}
+
+template <typename T>
+MatrixSpan<const T> Model<T>::state_out() const {
+  if (steps_ == 0) throw Error("model state_out() needs a preceding forward over sequences");
+  return {state_out_.data(), batch_ / steps_, state_size_};
+}
+
+template <typename T>
+MatrixSpan<const T> Model<T>::state_in_grad() const {
+  if (!state_in_grad_valid_) {
+    throw Error(
+        "model state_in_grad() needs a forward over sequences and a backward(InputGrad::kCompute)");
+  }
+  return {state_in_grad_.data(), batch_ / steps_, state_size_};
 }
 
 template <typename T>

@@ -36,5 +36,11 @@ struct GradientCheckResult {
 // Restores the model's parameters; leaves its gradients holding the analytic ones.
 GradientCheckResult check_gradients(Model<double>& model, MatrixSpan<const double> input,
                                     const GradientCheckOptions& options = {});
+// The same for a model run over sequences (Model::forward with `sequence`; recurrent layers
+// differentiate through time): also checks every element of the initial state against
+// Model::state_in_grad() ("state[s, j]").
+GradientCheckResult check_gradients(Model<double>& model, MatrixSpan<const double> input,
+                                    const SequenceInput<double>& sequence,
+                                    const GradientCheckOptions& options = {});
 
 }  // namespace cairn::nn

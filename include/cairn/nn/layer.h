@@ -45,6 +45,22 @@ struct ParamSpec {
   InitSpec init;               // how Model::initialize fills it
 };
 
+// What a recurrent layer (state_size() > 0) is given besides its inputs: the batch's rows
+// are `steps` time steps of `streams = rows / steps` independent sequences, time-major
+// (row t * streams + s is sequence s at step t), and each sequence carries a state of
+// state_size() values from one step to the next.
+template <typename T>
+struct SequencePass {
+  Index steps = 1;
+  // One flag per row, or empty (no resets). A nonzero flag starts a new episode at that
+  // row: the state is reset to zeros before the row is computed, and no gradient flows
+  // through the reset into earlier steps.
+  std::span<const uint8_t> starts;
+  MatrixSpan<const T> state_in;  // [streams, state_size()], the state before step 0
+  MatrixSpan<T> state_out;       // [streams, state_size()], forward writes the state after
+                                 // the last step; backward leaves it alone
+};
+
 // Arguments of Layer::forward. All spans cover the current batch only.
 template <typename T>
 struct ForwardPass {
@@ -53,6 +69,7 @@ struct ForwardPass {
   MatrixSpan<T> output;                         // [batch, output_width]; write all of it
   std::span<T> workspace;                       // workspace_size(batch) elements; kept
                                                 // unchanged until the matching backward
+  const SequencePass<T>* sequence = nullptr;    // set for recurrent layers only
 };
 
 // Arguments of Layer::backward, for the inputs of the most recent forward.
@@ -73,6 +90,12 @@ struct BackwardPass {
   // given only to dense layers) the sum over block k of kGradientBlock samples goes into
   // param_grads[i] + k * param_grad_block_stride.
   Index param_grad_block_stride = 0;
+  // Recurrent layers only: the forward's sequence (state_out holds what forward wrote),
+  // and where to OVERWRITE d(loss)/d(state_in) (empty: nobody needs it). The loss is a
+  // function of the outputs only: no gradient arrives through state_out (truncated
+  // backpropagation through time ends at the last step).
+  const SequencePass<T>* sequence = nullptr;
+  MatrixSpan<T> state_in_grad;
 };
 
 template <typename T>
@@ -98,6 +121,12 @@ class Layer {
     (void)batch;
     return 0;
   }
+
+  // Values each sequence carries from one step to the next (0: not recurrent). A layer
+  // with state receives ForwardPass::sequence and BackwardPass::sequence; its output row
+  // depends on its input row and on the earlier rows of the same sequence only. Valid after
+  // build().
+  virtual Index state_size() const { return 0; }
 
   virtual void forward(const ForwardPass<T>& pass) const = 0;
   virtual void backward(const BackwardPass<T>& pass) const = 0;

@@ -40,6 +40,23 @@ enum class InputGrad { kSkip, kCompute };
 // third of the backward pass's work is not done and flat_gradients() is left unchanged.
 enum class ParamGrad { kAccumulate, kSkip };
 
+// Where one recurrent layer's state sits in a row of the model's state (Model::state_size()
+// values per sequence, the recurrent layers' states side by side in layer order).
+struct StateSlice {
+  std::string layer;  // "<block>/<layer>", as in parameter names
+  std::string type;   // the layer type, e.g. "lstm"
+  Index offset = 0;
+  Index size = 0;
+};
+
+// The sequence structure of a recurrent model's forward pass (see Model::forward).
+template <typename T>
+struct SequenceInput {
+  Index steps = 1;            // the input's rows are `steps` time steps of rows / steps sequences
+  MatrixSpan<const T> state;  // [rows / steps, state_size()], the state before step 0
+  std::span<const uint8_t> starts;  // one flag per input row, or empty: see SequencePass
+};
+
 template <typename T>
 class Model {
  public:
@@ -100,8 +117,18 @@ class Model {
   // Sizes all buffers for batches up to `batch` (allocates now, not later).
   void reserve(Index batch);
   // Runs the model on `input` ([batch, input_size()], copied) and caches activations.
-  // Throws cairn::Error if input.cols != input_size() or batch < 1.
+  // Throws cairn::Error if input.cols != input_size() or batch < 1, or if the model is
+  // recurrent (state_size() > 0: it needs the overload below).
   void forward(MatrixSpan<const T> input);
+  // Runs a recurrent (or feed-forward) model over sequences: the input's rows are
+  // `sequence.steps` time steps of S = rows / steps sequences, time-major (row t * S + s is
+  // sequence s at step t), each starting from its row of `sequence.state` (copied), with
+  // the state reset to zeros at the rows flagged in `sequence.starts`. Row r's outputs are
+  // the same bits whatever the other sequences in the batch are, and whether its sequence
+  // is run in one call of T steps or in T calls of one step each (passing state_out() on).
+  // Throws cairn::Error if rows is not a multiple of steps, or the state or the flags have
+  // the wrong shape.
+  void forward(MatrixSpan<const T> input, const SequenceInput<T>& sequence);
   Index batch_size() const { return batch_; }
   // Output i of the last forward, [batch, output_size(i)]; valid until the next forward.
   MatrixSpan<const T> output(size_t i) const;
@@ -126,6 +153,17 @@ class Model {
   // d(loss)/d(input) from the last backward(InputGrad::kCompute), [batch, input_size()].
   MatrixSpan<const T> input_grad() const;
 
+  // --- Recurrent models --------------------------------------------------------------
+  // Values of state each sequence carries (0 for a feed-forward model), and their layout.
+  Index state_size() const { return state_size_; }
+  const std::vector<StateSlice>& state_layout() const { return state_layout_; }
+  // The state after the last step of the last forward, [sequences, state_size()]; valid
+  // until the next forward. Throws cairn::Error if no sequence forward preceded it.
+  MatrixSpan<const T> state_out() const;
+  // d(loss)/d(sequence.state) from the last backward(InputGrad::kCompute) after a sequence
+  // forward, [sequences, state_size()] (zero where a start flag cut the sequence at step 0).
+  MatrixSpan<const T> state_in_grad() const;
+
   // Human-readable table of blocks, layers, shapes and parameter counts. Allocates.
   std::string summary() const;
 
@@ -133,6 +171,9 @@ class Model {
   struct Node;
   void rebind();
   void grow(Index batch);
+  void check_input(MatrixSpan<const T> input) const;
+  void run_forward(MatrixSpan<const T> input);
+  SequencePass<T> sequence_pass(Node& n, Index batch);
   void backward_pass(bool want_input, bool want_params, Index block_stride);
 
   ModelSpec spec_;
@@ -143,6 +184,12 @@ class Model {
   Vector<T> params_, grads_;
   Vector<T> input_, input_grad_, input_scratch_;
   bool input_needs_scratch_ = false;
+  Index state_size_ = 0;
+  std::vector<StateSlice> state_layout_;
+  Index steps_ = 0;  // of the last sequence forward; 0 after a plain forward
+  std::vector<uint8_t> starts_;
+  Vector<T> state_out_, state_in_grad_;
+  bool state_in_grad_valid_ = false;
   Index capacity_ = 0;
   Index batch_ = 0;
   bool input_grad_valid_ = false;
