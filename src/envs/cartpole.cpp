@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 #include <numbers>
+#include <utility>
 
 namespace cairn {
 namespace {
@@ -19,17 +20,20 @@ constexpr double kTau = 0.02;
 constexpr double kThetaThresholdRadians = 12 * 2 * std::numbers::pi / 360;
 constexpr double kXThreshold = 2.4;
 
-Space cartpole_observation_space() {
+}  // namespace
+
+Space CartPole::full_observation_space() {
   const float inf = std::numeric_limits<float>::infinity();
   const float x = static_cast<float>(kXThreshold * 2);
   const float theta = static_cast<float>(kThetaThresholdRadians * 2);
   return Space::box({-x, -inf, -theta, -inf}, {x, inf, theta, inf}, {4});
 }
 
-}  // namespace
-
 CartPole::CartPole(bool sutton_barto_reward, Integrator integrator)
-    : Env(cartpole_observation_space(), Space::discrete(2)),
+    : CartPole(full_observation_space(), sutton_barto_reward, integrator) {}
+
+CartPole::CartPole(Space observation_space, bool sutton_barto_reward, Integrator integrator)
+    : Env(std::move(observation_space), Space::discrete(2)),
       sutton_barto_reward_(sutton_barto_reward),
       integrator_(integrator) {}
 

@@ -58,6 +58,13 @@ class CartPole : public Env {
   void set_state(std::span<const double> state) override;
 
  protected:
+  // For environments built on CartPole's dynamics with another observation
+  // (StatelessCartPole): `observation_space` replaces Box(4); such a subclass overrides
+  // do_reset/do_step, calling CartPole's with a 4-element buffer.
+  CartPole(Space observation_space, bool sutton_barto_reward, Integrator integrator);
+  // The Box(4) observation space of CartPole-v1.
+  static Space full_observation_space();
+
   void do_reset(std::optional<uint64_t> seed, std::span<float> obs) override;
   StepResult do_step(ActionRef action, std::span<float> obs) override;
 
