@@ -118,7 +118,16 @@ void verify_example(Policy& policy, const TensorDict& recorded, const std::strin
                 std::string(dtype_name(obs.dtype())) + " " + shape_string(obs.shape()));
   }
   const std::vector<float> observations = obs.to_vector<float>();
-  const TensorDict now = record_policy_example(policy, observations);
+  std::vector<int64_t> starts;
+  std::vector<float> state_in;
+  if (policy.is_recurrent()) {
+    // The recorded sequence's inputs besides the observations (record_policy_example).
+    const auto rows = obs.shape()[0];
+    const auto state = static_cast<int64_t>(policy.state_size());
+    starts = recorded.expect("episode_start", DType::i64, {rows}).to_vector<int64_t>();
+    state_in = recorded.expect("state_in", DType::f32, {1, state}).to_vector<float>();
+  }
+  const TensorDict now = record_policy_example(policy, observations, starts, state_in);
   for (const auto& [name, t] : recorded) {
     if (!now.contains(name)) throw Error(file + ": unexpected tensor '" + name + "'");
   }
@@ -187,7 +196,23 @@ std::vector<float> sample_observations(const Space& space, size_t n, uint64_t se
   return out;
 }
 
-TensorDict record_policy_example(Policy& policy, std::span<const float> observations) {
+namespace {
+
+// The outputs of the rows computed last (a whole batch, or one step of a sequence).
+void append_outputs(Policy& policy, std::vector<float>& dist_inputs, std::vector<float>& values) {
+  const std::span<const float> inputs = policy.distribution_inputs().flat();
+  dist_inputs.insert(dist_inputs.end(), inputs.begin(), inputs.end());
+  if (policy.has_value()) {
+    const std::span<const float> v = policy.value_outputs().flat();
+    values.insert(values.end(), v.begin(), v.end());
+  }
+}
+
+}  // namespace
+
+TensorDict record_policy_example(Policy& policy, std::span<const float> observations,
+                                 std::span<const int64_t> episode_starts,
+                                 std::span<const float> state_in) {
   const size_t n = policy.observation_size();
   if (observations.empty() || observations.size() % n != 0) {
     throw Error("record_policy_example: " + std::to_string(observations.size()) +
@@ -195,26 +220,60 @@ TensorDict record_policy_example(Policy& policy, std::span<const float> observat
   }
   const size_t rows = observations.size() / n;
   const size_t act = policy.action_size();
+  const size_t state = policy.state_size();
   TensorDict example;
   example.insert("obs", Tensor::f32(observations, shape_of(rows, n)));
   Rng unused(0);
-  if (policy.action_space().is_integer()) {
-    std::vector<int64_t> actions(rows * act);
-    policy.compute_actions(observations, false, unused, actions, {});
-    example.insert("action", Tensor::i64(actions, shape_of(rows, act)));
+  std::vector<int64_t> int_actions(policy.action_space().is_integer() ? rows * act : 0);
+  std::vector<float> float_actions(policy.action_space().is_integer() ? 0 : rows * act);
+  std::vector<float> dist_inputs, values;
+  if (!policy.is_recurrent()) {
+    policy.compute_actions(observations, false, unused, int_actions, float_actions);
+    append_outputs(policy, dist_inputs, values);  // computed on exactly these observations
   } else {
-    std::vector<float> actions(rows * act);
-    policy.compute_actions(observations, false, unused, {}, actions);
-    example.insert("action", Tensor::f32(actions, shape_of(rows, act)));
+    std::vector<int64_t> starts(episode_starts.begin(), episode_starts.end());
+    if (starts.empty()) {
+      starts.assign(rows, 0);
+      if (rows >= 2) starts[rows / 2] = 1;
+    }
+    std::vector<float> first(state_in.begin(), state_in.end());
+    if (first.empty()) {
+      Rng rng(1);
+      first.resize(state);
+      for (float& v : first) v = static_cast<float>(rng.uniform(-0.5, 0.5));
+    }
+    if (starts.size() != rows || first.size() != state) {
+      throw Error("record_policy_example: " + std::to_string(starts.size()) +
+                  " episode-start flags and " + std::to_string(first.size()) +
+                  " state values for a sequence of " + std::to_string(rows) +
+                  " observations of a policy with " + std::to_string(state) +
+                  " values of state (one flag per observation, one state)");
+    }
+    example.insert("state_in", Tensor::f32(first, shape_of(1, state)));
+    example.insert("episode_start", Tensor::i64(starts, {static_cast<int64_t>(rows)}));
+    std::vector<float> current = first, states;
+    for (size_t r = 0; r < rows; ++r) {
+      const uint8_t start = starts[r] != 0 ? 1 : 0;
+      policy.compute_actions(observations.subspan(r * n, n), current,
+                             std::span<const uint8_t>(&start, 1), current, false, unused,
+                             int_actions.empty() ? std::span<int64_t>()
+                                                 : std::span<int64_t>(&int_actions[r * act], act),
+                             float_actions.empty()
+                                 ? std::span<float>()
+                                 : std::span<float>(&float_actions[r * act], act));
+      append_outputs(policy, dist_inputs, values);
+      states.insert(states.end(), current.begin(), current.end());
+    }
+    example.insert("state_out", Tensor::f32(states, shape_of(rows, state)));
   }
-  // compute_actions ran the model on exactly these observations.
-  const nn::MatrixSpan<const float> inputs = policy.distribution_inputs();
+  if (policy.action_space().is_integer()) {
+    example.insert("action", Tensor::i64(int_actions, shape_of(rows, act)));
+  } else {
+    example.insert("action", Tensor::f32(float_actions, shape_of(rows, act)));
+  }
   example.insert("dist_inputs",
-                 Tensor::f32(inputs.flat(), shape_of(rows, static_cast<size_t>(inputs.cols))));
-  if (policy.has_value()) {
-    const std::span<const float> v = policy.value_outputs().flat();
-    example.insert("value", Tensor::f32(v, shape_of(rows, 1)));
-  }
+                 Tensor::f32(dist_inputs, shape_of(rows, dist_inputs.size() / rows)));
+  if (policy.has_value()) example.insert("value", Tensor::f32(values, shape_of(rows, 1)));
   if (!policy.log_std().empty()) {
     std::vector<float> log_std;
     for (size_t r = 0; r < rows; ++r)

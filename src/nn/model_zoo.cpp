@@ -114,4 +114,55 @@ ModelSpec q_critic_spec(Index input_size, const std::vector<Index>& hidden_sizes
   return torch_mlp("q_critic_spec", "q", input_size, 1, hidden_sizes, activation);
 }
 
+ModelSpec with_memory(const ModelSpec& spec, const MemoryOptions& options) {
+  if (options.cell != "lstm" && options.cell != "gru") {
+    throw Error("with_memory: cell must be \"lstm\" or \"gru\", got \"" + options.cell + "\"");
+  }
+  if (options.units < 1) throw Error("with_memory: units must be positive");
+  for (Index units : options.encoder) {
+    if (units < 1) throw Error("with_memory: encoder sizes must be positive");
+  }
+  const auto memory_block = [&](const std::string& name) {
+    BlockSpec block;
+    block.name = name;
+    block.inputs = {"input"};
+    for (Index units : options.encoder) {
+      LayerSpec dense;
+      dense.type = "dense";
+      dense.config = {{"units", units},
+                      {"activation", options.activation.to_json()},
+                      {"kernel_init", InitSpec::orthogonal(std::sqrt(2.0)).to_json()},
+                      {"bias_init", InitSpec::zeros().to_json()}};
+      block.layers.push_back(std::move(dense));
+    }
+    LayerSpec core;
+    core.type = options.cell;
+    core.config = {{"units", options.units}};
+    block.layers.push_back(std::move(core));
+    return block;
+  };
+  ModelSpec out;
+  out.input_size = spec.input_size;
+  out.outputs = spec.outputs;
+  bool any = false;
+  if (options.shared) out.blocks.push_back(memory_block("memory"));
+  for (const BlockSpec& block : spec.blocks) {
+    BlockSpec copy = block;
+    for (std::string& input : copy.inputs) {
+      if (input != "input") continue;
+      any = true;
+      if (options.shared) {
+        input = "memory";
+      } else {
+        out.blocks.push_back(memory_block("memory_" + block.name));
+        input = "memory_" + block.name;
+      }
+    }
+    out.blocks.push_back(std::move(copy));
+  }
+  if (!any) throw Error("with_memory: no block of the model reads the model input");
+  out.validate();
+  return out;
+}
+
 }  // namespace cairn::nn

@@ -271,7 +271,32 @@ void Policy::update_observation_statistics(std::span<const float> observations) 
   if (obs_stats_) obs_stats_->update(observations);
 }
 
+void Policy::check_feedforward(const char* what) const {
+  if (!is_recurrent()) return;
+  throw Error(std::string("Policy::") + what + ": this policy is recurrent (its model carries " +
+              std::to_string(state_size()) +
+              " values of state per episode); pass each episode's state (initial_state() at the "
+              "start of an episode) to the overload that takes one");
+}
+
+void Policy::forward(std::span<const float> features, const nn::SequenceInput<float>& sequence) {
+  if (features.empty() || features.size() % feature_size_ != 0) {
+    throw Error("Policy::forward: got " + std::to_string(features.size()) +
+                " feature values; expected a positive multiple of " +
+                std::to_string(feature_size_));
+  }
+  const size_t batch = features.size() / feature_size_;
+  model_.forward(nn::MatrixSpan<const float>(features.data(), static_cast<nn::Index>(batch),
+                                             static_cast<nn::Index>(feature_size_)),
+                 sequence);
+}
+
+std::vector<float> Policy::initial_state(size_t batch) const {
+  return std::vector<float>(batch * state_size(), 0.0f);
+}
+
 void Policy::forward(std::span<const float> features) {
+  check_feedforward("forward");
   if (features.empty() || features.size() % feature_size_ != 0) {
     throw Error("Policy::forward: got " + std::to_string(features.size()) +
                 " feature values; expected a positive multiple of " +
@@ -396,11 +421,70 @@ void Policy::to_env_actions(std::span<const int64_t> indices, std::span<const fl
 
 void Policy::compute_actions(std::span<const float> observations, bool explore, Rng& rng,
                              std::span<int64_t> int_actions, std::span<float> float_actions) {
+  check_feedforward("compute_actions");
   const size_t batch = batch_of(observations, "compute_actions");
   grow(batch);
   const std::span<float> features(features_.data(), batch * feature_size_);
   preprocess(observations, features);
   forward(features);
+  act(batch, explore, rng, int_actions, float_actions);
+}
+
+void Policy::compute_actions(std::span<const float> observations, std::span<const float> state_in,
+                             std::span<const uint8_t> episode_starts, std::span<float> state_out,
+                             bool explore, Rng& rng, std::span<int64_t> int_actions,
+                             std::span<float> float_actions) {
+  const size_t batch = batch_of(observations, "compute_actions");
+  const size_t s = state_size();
+  if (state_in.size() != batch * s || state_out.size() != batch * s) {
+    throw Error("Policy::compute_actions: state_in has " + std::to_string(state_in.size()) +
+                " and state_out " + std::to_string(state_out.size()) + " values; " +
+                std::to_string(batch) + " episode(s) of this policy need " +
+                std::to_string(batch * s) + " each (" + std::to_string(s) + " per episode)");
+  }
+  if (!episode_starts.empty() && episode_starts.size() != batch) {
+    throw Error("Policy::compute_actions: " + std::to_string(episode_starts.size()) +
+                " episode-start flags for " + std::to_string(batch) +
+                " observations (one per observation, or none)");
+  }
+  grow(batch);
+  const std::span<float> features(features_.data(), batch * feature_size_);
+  preprocess(observations, features);
+  forward(features, nn::SequenceInput<float>{
+                        1,
+                        nn::MatrixSpan<const float>(state_in.data(), static_cast<nn::Index>(batch),
+                                                    static_cast<nn::Index>(s)),
+                        episode_starts});
+  if (s > 0) {
+    const std::span<const float> out = model_.state_out().flat();
+    std::copy(out.begin(), out.end(), state_out.begin());
+  }
+  act(batch, explore, rng, int_actions, float_actions);
+}
+
+ActionRef Policy::compute_action(std::span<const float> observation,
+                                 std::span<const float> state_in, bool episode_start,
+                                 std::span<float> state_out, bool explore, Rng& rng) {
+  if (observation.size() != observation_space_.size()) {
+    throw Error("Policy::compute_action: the observation has " +
+                std::to_string(observation.size()) + " values; " + observation_space_.to_string() +
+                " needs " + std::to_string(observation_space_.size()));
+  }
+  const uint8_t start = episode_start ? 1 : 0;
+  compute_actions(observation, state_in, std::span<const uint8_t>(&start, 1), state_out, explore,
+                  rng, action_ints_, action_floats_);
+  if (action_space_.is_integer()) return {action_ints_, {}};
+  return {{}, action_floats_};
+}
+
+ActionRef Policy::compute_action(std::span<const float> observation,
+                                 std::span<const float> state_in, bool episode_start,
+                                 std::span<float> state_out) {
+  return compute_action(observation, state_in, episode_start, state_out, false, unused_rng_);
+}
+
+void Policy::act(size_t batch, bool explore, Rng& rng, std::span<int64_t> int_actions,
+                 std::span<float> float_actions) {
   const std::span<const float> inputs = distribution_inputs().flat();
   switch (options_.head) {
     case PolicyHead::kStochastic:
@@ -493,6 +577,7 @@ void Policy::values(std::span<const float> observations, std::span<float> out) {
                 std::to_string(batch));
   }
   if (!has_value_) (void)value_outputs();  // throws, naming the head
+  check_feedforward("values");
   grow(batch);
   const std::span<float> features(features_.data(), batch * feature_size_);
   preprocess(observations, features);

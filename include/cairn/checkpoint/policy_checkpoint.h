@@ -47,7 +47,16 @@ std::vector<float> sample_observations(const Space& space, size_t n, uint64_t se
 // for them: "action" (deterministic), "dist_inputs" (the head's raw output, "pi" or "q"),
 // "value" only when the policy has a value output (the stochastic head) and "log_std"
 // only for a stochastic Gaussian. Runs the policy (deterministic).
-TensorDict record_policy_example(Policy& policy, std::span<const float> observations);
+// A recurrent policy's example is one sequence, acted a step at a time as an agent acts:
+// "state_in" [1, state_size] is the state before row 0 and "episode_start" [rows] (I64, 0 or
+// 1) marks the rows where a new episode starts (its state reset to the initial state); the
+// outputs are per row as above, plus "state_out" [rows, state_size], the state after each
+// row. `episode_starts` and `state_in` empty: a sequence that starts from a state drawn
+// with Rng(1) (uniform in [-0.5, 0.5]) and starts a new episode at row rows / 2, so both the
+// state passed in and the reset are exercised. Ignored for a feed-forward policy.
+TensorDict record_policy_example(Policy& policy, std::span<const float> observations,
+                                 std::span<const int64_t> episode_starts = {},
+                                 std::span<const float> state_in = {});
 
 // Writes the three policy files into the existing folder `dir` (not atomically; used by
 // save_policy and by algorithm checkpoints, which stage the whole checkpoint).

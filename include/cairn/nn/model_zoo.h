@@ -29,10 +29,21 @@
 //                                 never part of a policy.
 // Parameter names: <output>/dense_0/kernel ... <output>/dense_<k>/bias.
 //
+// with_memory: wraps any model with a memory core, like RLlib's use_lstm: the model input
+// goes through an optional encoder (dense layers of `encoder` units with `activation`), then
+// an LSTM or GRU of `units` units, and every block of `spec` that read the model input reads
+// the core's output instead (so an actor-critic's policy and value networks become heads on
+// the memory). With shared = false, each such block gets its own encoder and core (the value
+// function keeps a memory of its own, as sb3-contrib's enable_critic_lstm). Blocks are named
+// "memory" (or "memory_<block>"), the core's layer "<cell>_0", the encoder's "dense_<k>";
+// the core's initialisation is PyTorch's (nn/recurrent_layers.h), the encoder's orthogonal
+// with gain sqrt(2).
+//
 // All functions return validated specs and throw cairn::Error for sizes < 1.
 #pragma once
 
 #include <cmath>
+#include <string>
 #include <vector>
 
 #include "cairn/nn/activation.h"
@@ -80,5 +91,17 @@ ModelSpec q_network_spec(Index obs_features, Index num_actions,
 // `input_size` = obs_features + action_dim.
 ModelSpec q_critic_spec(Index input_size, const std::vector<Index>& hidden_sizes = {256, 256},
                         const Activation& activation = Activation::relu());
+
+struct MemoryOptions {
+  std::string cell = "lstm";  // "lstm" or "gru"
+  Index units = 64;
+  std::vector<Index> encoder{};
+  Activation activation = Activation::tanh();
+  bool shared = true;
+};
+
+// Throws cairn::Error for an unknown cell, sizes < 1, or a spec no block of which reads the
+// model input.
+ModelSpec with_memory(const ModelSpec& spec, const MemoryOptions& options = {});
 
 }  // namespace cairn::nn

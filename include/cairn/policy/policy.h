@@ -31,6 +31,13 @@
 //   greedy_q           per row one uniform(); if it is < exploration_epsilon, then one
 //                      below(n) for the random action
 //
+// Memory: a policy whose model has recurrent layers (lstm, gru; nn/recurrent_layers.h)
+// carries state_size() floats per episode from one step to the next. The policy holds no
+// per-episode state: the caller keeps each episode's state and passes it in and out, so
+// one policy serves any number of episodes at once. The entry points without a state
+// refuse a recurrent policy; the ones with a state serve feed-forward policies too (with
+// empty states).
+//
 // Non-finite input: every entry point that takes raw observations (compute_action,
 // compute_actions, value, values, preprocess) refuses a NaN or infinite Box observation
 // element with a cairn::Error naming the observation row and element, since the
@@ -152,6 +159,31 @@ class Policy {
   void compute_actions(std::span<const float> observations, bool explore, Rng& rng,
                        std::span<int64_t> int_actions, std::span<float> float_actions);
 
+  // --- Acting with memory --------------------------------------------------------
+  // Values of state per episode (0: feed-forward), and where each recurrent layer's part
+  // sits in them (the layer's name, e.g. "core/lstm_0", and for an LSTM h before c).
+  size_t state_size() const { return static_cast<size_t>(model_.state_size()); }
+  bool is_recurrent() const { return state_size() > 0; }
+  const std::vector<nn::StateSlice>& state_layout() const { return model_.state_layout(); }
+  // The state at the start of an episode (zeros), for `batch` episodes. Allocates.
+  std::vector<float> initial_state(size_t batch = 1) const;
+  // One step of `batch` episodes. state_in is [batch x state_size()]: each episode's state
+  // before this step; episode_starts (one flag per row, or empty for none) marks rows whose
+  // episode starts with this observation: their state is reset to the initial state first.
+  // Each episode's state after the step is written to state_out (same size; may be the same
+  // memory as state_in). Actions, exploration and draws as compute_actions above; a row's
+  // action and state depend on its own observation and state only. Throws cairn::Error on
+  // wrong sizes (naming which).
+  void compute_actions(std::span<const float> observations, std::span<const float> state_in,
+                       std::span<const uint8_t> episode_starts, std::span<float> state_out,
+                       bool explore, Rng& rng, std::span<int64_t> int_actions,
+                       std::span<float> float_actions);
+  // One step of one episode: as above with a batch of one.
+  ActionRef compute_action(std::span<const float> observation, std::span<const float> state_in,
+                           bool episode_start, std::span<float> state_out, bool explore, Rng& rng);
+  ActionRef compute_action(std::span<const float> observation, std::span<const float> state_in,
+                           bool episode_start, std::span<float> state_out);  // deterministic
+
   // Exploration parameters, e.g. for DQN's epsilon schedule. Throw cairn::Error when
   // out of range (epsilon in [0, 1]; noise finite and >= 0); any head may hold them.
   void set_exploration_epsilon(double epsilon);
@@ -170,7 +202,11 @@ class Policy {
   // Folds raw observations into the running statistics (no-op without normalisation).
   void update_observation_statistics(std::span<const float> observations);
   // Runs the model on features; the outputs stay readable until the next forward.
+  // Throws cairn::Error for a recurrent policy (it needs the overload below).
   void forward(std::span<const float> features);
+  // Runs the model over sequences of features (rows time-major, as nn::Model::forward with
+  // a SequenceInput); the state after the last step is model().state_out().
+  void forward(std::span<const float> features, const nn::SequenceInput<float>& sequence);
   // The head's raw output (head_output_name(): "pi" or "q") of the last forward.
   nn::MatrixSpan<const float> distribution_inputs() const;
   // "vf" of the last forward. Throws cairn::Error when has_value() is false.
@@ -198,6 +234,9 @@ class Policy {
   void act_greedy(std::span<const float> inputs, size_t batch, bool explore, Rng& rng,
                   std::span<int64_t> indices) const;
   size_t batch_of(std::span<const float> observations, const char* what) const;
+  void check_feedforward(const char* what) const;
+  void act(size_t batch, bool explore, Rng& rng, std::span<int64_t> int_actions,
+           std::span<float> float_actions);
   void grow(size_t batch);
 
   Space observation_space_, action_space_;
