@@ -68,10 +68,13 @@ int run_eval(int argc, char** argv, int first) {
   std::vector<int64_t> lengths;
   for (int64_t i = 0; i < episodes; ++i) {
     env->reset(std::span<float>(obs), seed + static_cast<uint64_t>(i));
+    // A recurrent policy's memory, carried through the episode (empty for a feed-forward one).
+    std::vector<float> state = policy->initial_state();
     double ret = 0;
     int64_t len = 0;
     for (;;) {
-      const StepResult s = env->step(policy->compute_action(obs, explore, rng), obs);
+      const StepResult s =
+          env->step(policy->compute_action(obs, state, len == 0, state, explore, rng), obs);
       ++len;
       if (!std::isfinite(s.reward)) {  // a NaN return would be printed as a score
         throw Error("environment '" + env_id + "' returned a non-finite reward (" +

@@ -144,8 +144,12 @@ int run_render(int argc, char** argv, int first) {
     frames->render(image);
     writer->add_frame(image);
     double ret = 0;
+    std::vector<float> state = policy->initial_state();  // a recurrent policy's memory
+    bool episode_start = true;
     for (;;) {
-      const StepResult s = env->step(policy->compute_action(obs, false, rng), obs);
+      const StepResult s =
+          env->step(policy->compute_action(obs, state, episode_start, state, false, rng), obs);
+      episode_start = false;
       ret += s.reward;
       if (writer->wants_more()) {
         frames->render(image);

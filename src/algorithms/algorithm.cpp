@@ -214,10 +214,11 @@ EvaluationResult Algorithm::evaluate(int64_t episodes, bool deterministic, uint6
     env->reset(std::span<float>(obs), seed + static_cast<uint64_t>(i));
     double ret = 0;
     int64_t len = 0;
+    std::vector<float> state = pi.initial_state();  // a recurrent policy's memory
     for (;;) {
       ActionRef a;
       try {
-        a = pi.compute_action(obs, !deterministic, rng);
+        a = pi.compute_action(obs, state, len == 0, state, !deterministic, rng);
       } catch (const Error& e) {
         throw Error(who + ": " + env_id_ + ", episode " + std::to_string(i) + ", step " +
                     std::to_string(len) + ": " + e.what());
