@@ -93,6 +93,15 @@ PPO::PPO(const PPOConfig& config)
   policy_options.log_std_init = config_.log_std_init;
   policy_ = std::make_unique<Policy>(obs_space, act_space, spec, policy_options,
                                      Rng::stream(config_.seed, kModelInit).next_u64());
+  if (policy_->is_recurrent()) {
+    // Training on sequence chunks (truncated BPTT) is not built yet; a clear refusal now
+    // instead of an error from the first rollout step.
+    std::string layers;
+    for (const nn::StateSlice& s : policy_->state_layout())
+      layers += (layers.empty() ? "" : ", ") + s.layer + " (" + s.type + ")";
+    throw Error("PPO config: 'model' has recurrent layers (" + layers +
+                "); PPO does not train recurrent models yet (docs/recurrent.md)");
+  }
   policy_->reserve(std::max(batch_ / static_cast<size_t>(config_.num_minibatches), num_envs_));
 
   nn::AdamOptions adam;

@@ -4,7 +4,9 @@
 
 #include <fstream>
 
+#include "cairn/algorithms/ppo.h"
 #include "cairn/algorithms/presets.h"
+#include "cairn/nn/model_zoo.h"
 #include "error_matchers.h"
 #include "simple_corridor.h"
 
@@ -119,6 +121,24 @@ TEST(PPOConfig, OverridesAreParsedStrictlyAndQuotedShort) {
   const std::string message = testing::error_of([&] { c.set("gamma=\"" + huge + "\""); });
   EXPECT_NE(message.find("'gamma' must be a number"), std::string::npos) << message;
   EXPECT_LT(message.size(), 300u) << message.size();
+}
+
+}  // namespace
+}  // namespace cairn
+
+namespace cairn {
+namespace {
+
+TEST(PPOConfig, ARecurrentModelIsRefusedAtConstructionNamingItsLayers) {
+  PPOConfig c;
+  c.env_id = "StatelessCartPole-v1";
+  c.num_envs = 2;
+  c.num_steps = 8;
+  c.num_minibatches = 2;
+  nn::MemoryOptions memory;
+  memory.units = 4;
+  c.model = nn::with_memory(nn::ppo_actor_critic(2, 2), memory).to_json();
+  EXPECT_ERROR_CONTAINS(PPO ppo(c), "recurrent layers (memory/lstm_0 (lstm))");
 }
 
 }  // namespace
