@@ -5,10 +5,13 @@
 #include <cerrno>
 #include <cstring>
 
+#include "cairn/checkpoint/checkpoint_format.h"
 #include "cairn/checkpoint/policy_checkpoint.h"
 #include "cairn/error.h"
 #include "cairn/export/c_export.h"
 #include "cairn/export/onnx_export.h"
+#include "cairn/io/safetensors.h"
+#include "cairn/policy/policy.h"
 
 namespace cairn::cli {
 namespace {
@@ -39,6 +42,14 @@ ExportVerification export_policy_files(const Policy& policy, const fs::path& pol
   VerificationOptions verification;
   verification.example_observations = read_example_observations(policy_folder);
   verification.num_random_observations = settings.random_observations;
+  if (policy.is_recurrent()) {
+    // A recurrent policy's example is one sequence: its episode starts and first state.
+    const TensorDict example = read_safetensors(policy_folder / kPolicyExampleFile);
+    for (const int64_t f : example.values<int64_t>("episode_start")) {
+      verification.example_episode_starts.push_back(f != 0 ? 1 : 0);
+    }
+    verification.example_state_in = example.values<float>("state_in");
+  }
   if (format == "onnx") {
     OnnxExportOptions o;
     o.opset = settings.opset;

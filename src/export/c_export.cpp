@@ -14,6 +14,7 @@
 #include "cairn/export/layer_lowering.h"
 #include "cairn/io/atomic_file.h"
 #include "cairn/nn/layers.h"
+#include "cairn/nn/recurrent_layers.h"
 #include "cairn/policy/policy.h"
 #include "export/child_process.h"
 #include "export/policy_graph.h"
@@ -232,6 +233,73 @@ std::string activation_expr(CProgram& program, const Activation& act, const std:
   throw Error("C export: unknown activation " + std::string(act.name()));
 }
 
+// One step of an LSTM or GRU layer (nn/recurrent_layers.h), reading the layer's state
+// before the step at `state + offset` (already reset at an episode start) and writing the
+// state after it at `next_state + offset`.
+void lower_recurrent(CProgram& program, CLayer& c, const nn::RecurrentLayer<float>& layer,
+                     int64_t offset) {
+  const std::string& y = c.output();
+  const int64_t h = layer.units();
+  const std::string H = std::to_string(h), W = std::to_string(layer.gates() * h);
+  const std::string in = std::to_string(c.input_width(0));
+  const std::string kernel = c.parameter("kernel"), bias = c.parameter("bias");
+  const std::string rkernel = c.parameter("recurrent_kernel"),
+                    rbias = c.parameter("recurrent_bias");
+  const std::string sig = "1.0f / (1.0f + expf(-v))";
+  const std::string tanh = program.use_tanh();
+  const std::string off = std::to_string(offset);
+  c.line("const float *hp = state + " + off + ";");
+  c.line("float a[" + W + "];");
+  c.line("/* a = x kernel + bias (every gate's input product) */");
+  c.line("for (int j = 0; j < " + W + "; ++j) a[j] = 0.0f;");
+  c.line("for (int i = 0; i < " + in + "; ++i) {");
+  c.line("  const float xi = " + c.input(0) + "[i];");
+  c.line("  const float *row = " + kernel + " + i * " + W + ";");
+  c.line("  for (int j = 0; j < " + W + "; ++j) a[j] += xi * row[j];");
+  c.line("}");
+  c.line("for (int j = 0; j < " + W + "; ++j) a[j] += " + bias + "[j];");
+  if (layer.cell() == nn::RecurrentCell::kLstm) {
+    c.line("/* + h recurrent_kernel + recurrent_bias; gates i f g o */");
+    c.line("for (int i = 0; i < " + H + "; ++i) {");
+    c.line("  const float hi = hp[i];");
+    c.line("  const float *row = " + rkernel + " + i * " + W + ";");
+    c.line("  for (int j = 0; j < " + W + "; ++j) a[j] += hi * row[j];");
+    c.line("}");
+    c.line("for (int j = 0; j < " + W + "; ++j) a[j] += " + rbias + "[j];");
+    c.line("for (int j = 0; j < " + H + "; ++j) {");
+    c.line("  float v = a[j];");
+    c.line("  const float ig = " + sig + ";");
+    c.line("  v = a[" + H + " + j];");
+    c.line("  const float fg = " + sig + ";");
+    c.line("  const float gg = " + tanh + "(a[2 * " + H + " + j]);");
+    c.line("  v = a[3 * " + H + " + j];");
+    c.line("  const float og = " + sig + ";");
+    c.line("  const float cn = fg * hp[" + H + " + j] + ig * gg;");
+    c.line("  " + y + "[j] = og * " + tanh + "(cn);");
+    c.line("  next_state[" + off + " + j] = " + y + "[j];");
+    c.line("  next_state[" + off + " + " + H + " + j] = cn;");
+    c.line("}");
+    return;
+  }
+  c.line("/* r = h recurrent_kernel + recurrent_bias; gates r z n */");
+  c.line("float r[" + W + "];");
+  c.line("for (int j = 0; j < " + W + "; ++j) r[j] = " + rbias + "[j];");
+  c.line("for (int i = 0; i < " + H + "; ++i) {");
+  c.line("  const float hi = hp[i];");
+  c.line("  const float *row = " + rkernel + " + i * " + W + ";");
+  c.line("  for (int j = 0; j < " + W + "; ++j) r[j] += hi * row[j];");
+  c.line("}");
+  c.line("for (int j = 0; j < " + H + "; ++j) {");
+  c.line("  float v = a[j] + r[j];");
+  c.line("  const float rg = " + sig + ";");
+  c.line("  v = a[" + H + " + j] + r[" + H + " + j];");
+  c.line("  const float zg = " + sig + ";");
+  c.line("  const float ng = " + tanh + "(a[2 * " + H + " + j] + rg * r[2 * " + H + " + j]);");
+  c.line("  " + y + "[j] = (1.0f - zg) * ng + zg * hp[j];");
+  c.line("  next_state[" + off + " + j] = " + y + "[j];");
+  c.line("}");
+}
+
 void lower_builtin(CProgram& program, CLayer& c, const GraphNode& node) {
   const nn::Layer<float>* layer = node.layer.get();
   const std::string& y = c.output();
@@ -292,6 +360,7 @@ void lower_builtin(CProgram& program, CLayer& c, const GraphNode& node) {
 
 struct Names {
   std::string base, macro, action_t, act, evaluate, log_std;
+  std::string state_t, initial_state, step;  // recurrent policies
 };
 
 Names names_for(const std::string& base) {
@@ -299,8 +368,15 @@ Names names_for(const std::string& base) {
     throw Error("C export: base_name \"" + base +
                 "\" is not a C identifier ([A-Za-z_][A-Za-z0-9_]*)");
   }
-  return {base,          upper(base),        base + "_action_t",
-          base + "_act", base + "_evaluate", base + "_log_std"};
+  return {base,
+          upper(base),
+          base + "_action_t",
+          base + "_act",
+          base + "_evaluate",
+          base + "_log_std",
+          base + "_state",
+          base + "_initial_state",
+          base + "_step"};
 }
 
 std::string header_comment(const Policy& policy, const CExportOptions& options,
@@ -338,6 +414,21 @@ CSource generate(const Policy& policy, const CExportOptions& options) {
   CProgram p(policy);
   for (const char* reserved : {"obs", "action", "dist_inputs", "value", "features", "i", "j"}) {
     p.fresh(reserved);
+  }
+  const size_t state_size = policy.state_size();
+  const bool recurrent = state_size > 0;
+  std::map<std::string, int64_t> state_offset;  // recurrent layer path -> offset in the state
+  if (recurrent) {
+    for (const char* reserved : {"state", "next_state", "state_in", "state_out", "episode_start"}) {
+      p.fresh(reserved);
+    }
+    for (const nn::StateSlice& slice : policy.state_layout())
+      state_offset[slice.layer] = slice.offset;
+    const std::string S = std::to_string(state_size);
+    p.line("/* The state before the step (zeros at an episode start), and after it. */");
+    p.line("float state[" + S + "], next_state[" + S + "];");
+    p.line("for (int i = 0; i < " + S +
+           "; ++i) state[i] = episode_start ? 0.0f : state_in->values[i];");
   }
 
   // --- Preprocessing ---
@@ -379,7 +470,7 @@ CSource generate(const Policy& policy, const CExportOptions& options) {
     if (pg.nodes[i].for_pi || pg.nodes[i].for_vf) buffer[i] = p.fresh("h" + std::to_string(i));
   }
   for (size_t i = 0; i < pg.nodes.size(); ++i) {
-    if (pg.nodes[i].for_pi) {
+    if (pg.nodes[i].for_pi || (recurrent && pg.nodes[i].for_vf)) {
       p.line("float " + buffer[i] + "[" + std::to_string(pg.nodes[i].width) + "];");
     }
   }
@@ -403,7 +494,11 @@ CSource generate(const Policy& policy, const CExportOptions& options) {
     }
     p.open("{ /* " + node.path + ": " + summary + " */");
     try {
-      if (const nn::LayerLowering* lowering = node.layer->lowering()) {
+      if (const auto* rnn = dynamic_cast<const nn::RecurrentLayer<float>*>(node.layer.get())) {
+        const auto it = state_offset.find(node.path);
+        if (it == state_offset.end()) throw Error("C export: no state slice for " + node.path);
+        lower_recurrent(p, writer, *rnn, it->second);
+      } else if (const nn::LayerLowering* lowering = node.layer->lowering()) {
         if (!lowering->lower_c(writer)) {
           throw Error("C export: " + export_detail::describe_layer(node) +
                       " cannot be lowered: its LayerLowering has no C lowering");
@@ -419,9 +514,13 @@ CSource generate(const Policy& policy, const CExportOptions& options) {
     p.close();
   };
   for (size_t i = 0; i < pg.nodes.size(); ++i) {
-    if (pg.nodes[i].for_pi) emit_node(i);
+    if (pg.nodes[i].for_pi || (recurrent && pg.nodes[i].for_vf)) emit_node(i);
   }
-  if (has_value) {
+  if (recurrent) {
+    // Every recurrent layer runs (its state is an output), so the value network's are
+    // computed above; the value is only copied out.
+    if (has_value) p.line("if (value) value[0] = " + buffer[pg.vf] + "[0];");
+  } else if (has_value) {
     p.open("if (value) {");
     for (size_t i = 0; i < pg.nodes.size(); ++i) {
       if (pg.nodes[i].for_vf && !pg.nodes[i].for_pi) {
@@ -479,6 +578,10 @@ CSource generate(const Policy& policy, const CExportOptions& options) {
     }
   }
   p.close();
+  if (recurrent) {
+    p.line("for (int i = 0; i < " + std::to_string(state_size) +
+           "; ++i) state_out->values[i] = next_state[i];");
+  }
   p.line("return 0;");
 
   // --- Files ---
@@ -531,26 +634,59 @@ CSource generate(const Policy& policy, const CExportOptions& options) {
   h += "/* 1 if " + nm.evaluate + " computes a value estimate (and takes `value`), else 0. */\n";
   h += "#define " + M + "_HAS_VALUE " + std::string(has_value ? "1" : "0") + "\n\n";
   h += "typedef " + action_type + " " + nm.action_t + ";\n\n";
-  h += "/* Maps one raw observation to the deterministic action " +
-       std::string(!act_space.is_integer() ? "(env values, clipped to the bounds)"
-                                           : "(env values, start included)") +
-       ".\n * Returns 0, or 1 if an integer observation element is not in the observation\n"
-       " * space (the action is then left untouched). */\n";
-  h += "int " + nm.act + "(const float obs[" + M + "_OBS_SIZE], " + nm.action_t + " action[" + M +
-       "_ACTION_SIZE]);\n\n";
-  if (has_value) {
-    h += "/* As " + nm.act + ", and optionally the distribution inputs (" + M +
-         "_NUM_DIST_INPUTS floats)\n * and the value estimate (1 float). Any output pointer may "
-         "be NULL; the value\n * network runs only when `value` is not NULL. Returns as " +
-         nm.act + ". */\n";
+  if (recurrent) {
+    const std::string S = std::to_string(state_size);
+    h += "/* Values of state one episode carries from step to step: the recurrent layers'\n"
+         " * states side by side in layer order (an LSTM's as h then c):\n";
+    for (const nn::StateSlice& slice : policy.state_layout()) {
+      h += " *   [" + std::to_string(slice.offset) + ", " +
+           std::to_string(slice.offset + slice.size) + ") " + slice.layer + " (" + slice.type +
+           ")\n";
+    }
+    h += " */\n#define " + M + "_STATE_SIZE " + S + "\n\n";
+    h += "/* One episode's state. The caller keeps one per episode (the code holds none). */\n";
+    h += "typedef struct {\n  float values[" + M + "_STATE_SIZE];\n} " + nm.state_t + ";\n\n";
+    h += "/* Sets *state to the state at the start of an episode (zeros). */\n";
+    h += "void " + nm.initial_state + "(" + nm.state_t + " *state);\n\n";
+    h += "/* One step of one episode: the raw observation and the episode's state before the\n"
+         " * step (state_in; ignored and replaced by the initial state when episode_start is\n"
+         " * nonzero, i.e. the episode starts with this observation) -> the deterministic\n"
+         " * action " +
+         std::string(!act_space.is_integer() ? "(env values, clipped to the bounds)"
+                                             : "(env values, start included)") +
+         ", optionally\n * the distribution inputs (" + M + "_NUM_DIST_INPUTS floats)" +
+         (has_value ? " and the value estimate (1 float)" : "") +
+         ", and the state after\n * the step in *state_out (required; may be the same "
+         "object as state_in), to pass\n * as the next step's state_in. action, dist_inputs" +
+         (has_value ? " and value" : "") +
+         " may be NULL. Returns 0, or 1 if an\n * integer observation element is not in the "
+         "observation space (the outputs and\n * *state_out are then left untouched). */\n";
+    h += "int " + nm.step + "(const float obs[" + M + "_OBS_SIZE], const " + nm.state_t +
+         " *state_in, int episode_start,\n    " + nm.state_t + " *state_out, " + nm.action_t +
+         " *action, float *dist_inputs" + (has_value ? ", float *value" : "") + ");\n";
   } else {
-    h += "/* As " + nm.act + ", and optionally the distribution inputs (" + M +
-         "_NUM_DIST_INPUTS floats).\n * Either output pointer may be NULL. This head has no value "
-         "output. Returns as " +
-         nm.act + ". */\n";
+    h += "/* Maps one raw observation to the deterministic action " +
+         std::string(!act_space.is_integer() ? "(env values, clipped to the bounds)"
+                                             : "(env values, start included)") +
+         ".\n * Returns 0, or 1 if an integer observation element is not in the observation\n"
+         " * space (the action is then left untouched). */\n";
+    h += "int " + nm.act + "(const float obs[" + M + "_OBS_SIZE], " + nm.action_t + " action[" + M +
+         "_ACTION_SIZE]);\n\n";
+    if (has_value) {
+      h += "/* As " + nm.act + ", and optionally the distribution inputs (" + M +
+           "_NUM_DIST_INPUTS floats)\n * and the value estimate (1 float). Any output pointer may "
+           "be NULL; the value\n * network runs only when `value` is not NULL. Returns as " +
+           nm.act + ". */\n";
+    } else {
+      h +=
+          "/* As " + nm.act + ", and optionally the distribution inputs (" + M +
+          "_NUM_DIST_INPUTS floats).\n * Either output pointer may be NULL. This head has no value "
+          "output. Returns as " +
+          nm.act + ". */\n";
+    }
+    h += "int " + nm.evaluate + "(const float *obs, " + nm.action_t +
+         " *action, float *dist_inputs" + (has_value ? ", float *value" : "") + ");\n";
   }
-  h += "int " + nm.evaluate + "(const float *obs, " + nm.action_t + " *action, float *dist_inputs" +
-       (has_value ? ", float *value" : "") + ");\n";
   if (gaussian) {
     h += "\n/* The Gaussian's state-independent log standard deviations. */\n";
     h += "extern const float " + nm.log_std + "[" + M + "_ACTION_SIZE];\n";
@@ -566,6 +702,17 @@ CSource generate(const Policy& policy, const CExportOptions& options) {
   c += p.helpers();
   if (gaussian) {
     c += float_array("", nm.log_std, policy.log_std(), "policy/log_std");
+  }
+  if (recurrent) {
+    c += "void " + nm.initial_state + "(" + nm.state_t + " *state) {\n  for (int i = 0; i < " + M +
+         "_STATE_SIZE; ++i) state->values[i] = 0.0f;\n}\n\n";
+    c += "int " + nm.step + "(const float obs[" + M + "_OBS_SIZE], const " + nm.state_t +
+         " *state_in, int episode_start,\n    " + nm.state_t + " *state_out, " + nm.action_t +
+         " *action, float *dist_inputs" + (has_value ? ", float *value" : "") + ") {\n";
+    c += p.body();
+    c += "}\n";
+    out.source = c;
+    return out;
   }
   c += "int " + nm.evaluate + "(const float *obs, " + nm.action_t + " *action, float *dist_inputs" +
        (has_value ? ", float *value" : "") + ") {\n";
@@ -587,6 +734,43 @@ std::string harness_source(const Policy& policy, const Names& nm) {
   const bool has_value = policy.has_value();
   std::string s = "#include <stdio.h>\n#include <string.h>\n\n#include \"" + nm.base + ".h\"\n\n";
   s += "int main(int argc, char **argv) {\n";
+  if (policy.is_recurrent()) {
+    // Records [load, episode_start, state[S], obs[n]]: load replaces the carried state by
+    // the record's; otherwise the previous step's state_out is the state_in.
+    s += "  float rec[2 + " + M + "_STATE_SIZE + " + M + "_OBS_SIZE];\n";
+    s += "  " + nm.state_t + " state;\n";
+    s += "  " + nm.action_t + " action[" + M + "_ACTION_SIZE];\n";
+    s += "  float dist[" + M + "_NUM_DIST_INPUTS];\n";
+    if (has_value) s += "  float value[1];\n";
+    s += "  FILE *in;\n";
+    s += "  if (argc != 2) return 2;\n  in = fopen(argv[1], \"rb\");\n  if (!in) return 3;\n";
+    s += "  " + nm.initial_state + "(&state);\n";
+    s += "  while (fread(rec, sizeof(float), sizeof rec / sizeof rec[0], in) == sizeof rec / "
+         "sizeof rec[0]) {\n";
+    s += "    int i, status;\n";
+    s += "    if (rec[0] != 0.0f) memcpy(state.values, rec + 2, sizeof state.values);\n";
+    s += "    status = " + nm.step + "(rec + 2 + " + M +
+         "_STATE_SIZE, &state, rec[1] != 0.0f, &state, action, dist" +
+         (has_value ? ", value" : "") + ");\n";
+    s += "    printf(\"row %d 0 1\\n\", status);\n";
+    s += "    printf(\"action\");\n";
+    s += "    for (i = 0; i < " + M + "_ACTION_SIZE; ++i) printf(" +
+         (integer ? "\" %lld\", action[i]" : "\" %a\", (double)action[i]") + ");\n";
+    s += "    printf(\"\\ndist\");\n";
+    s += "    for (i = 0; i < " + M + "_NUM_DIST_INPUTS; ++i) printf(\" %a\", (double)dist[i]);\n";
+    if (gaussian) {
+      s += "    printf(\"\\nlog_std\");\n";
+      s += "    for (i = 0; i < " + M + "_ACTION_SIZE; ++i) printf(\" %a\", (double)" + nm.log_std +
+           "[i]);\n";
+    }
+    if (has_value) s += "    printf(\"\\nvalue %a\", (double)value[0]);\n";
+    s += "    printf(\"\\nstate\");\n";
+    s += "    for (i = 0; i < " + M +
+         "_STATE_SIZE; ++i) printf(\" %a\", (double)state.values[i]);\n";
+    s += "    printf(\"\\n\");\n";
+    s += "  }\n  fclose(in);\n  return 0;\n}\n";
+    return s;
+  }
   s += "  float obs[" + M + "_OBS_SIZE];\n";
   s += "  " + nm.action_t + " action[" + M + "_ACTION_SIZE], action2[" + M + "_ACTION_SIZE];\n";
   s += "  float dist[" + M + "_NUM_DIST_INPUTS];\n";
@@ -677,6 +861,9 @@ std::string parse_harness(const std::string& text, const Policy& policy,
     std::string err = read_floats(out.dist_inputs, nd, "dist");
     if (err.empty() && gaussian) err = read_floats(out.log_std, k, "log_std");
     if (err.empty() && policy.has_value()) err = read_floats(out.value, 1, "value");
+    if (err.empty() && policy.is_recurrent()) {
+      err = read_floats(out.state_out, policy.state_size(), "state");
+    }
     if (!err.empty()) return err;
     ++row;
   }
@@ -741,10 +928,38 @@ ExportVerification run_verification(const Policy& policy, const std::filesystem:
                 export_detail::tail(compiled.output));
   }
   const auto obs_file = tmp.path() / "obs.f32";
+  // Recurrent: the harness steps one episode at a time, so the records go episode by
+  // episode; order[k] is the observation row of the harness's k-th record.
+  std::vector<size_t> order;
   {
+    std::vector<float> records;
+    const std::vector<float>* data = &inputs.observations;
+    if (inputs.state_size > 0) {
+      const size_t n = policy.observation_size(), S = inputs.state_size;
+      for (const export_detail::RecurrentSegment& seg : inputs.segments) {
+        for (size_t e = 0; e < seg.streams; ++e) {
+          for (size_t t = 0; t < seg.steps; ++t) {
+            const size_t row = seg.first_row + t * seg.streams + e;
+            order.push_back(row);
+            records.push_back(t == 0 ? 1.0f : 0.0f);
+            records.push_back(inputs.starts[row] != 0 ? 1.0f : 0.0f);
+            const auto state =
+                inputs.initial_states.begin() + static_cast<ptrdiff_t>(seg.first_state + e * S);
+            if (t == 0) {
+              records.insert(records.end(), state, state + static_cast<ptrdiff_t>(S));
+            } else {
+              records.insert(records.end(), S, 0.0f);
+            }
+            const auto obs = inputs.observations.begin() + static_cast<ptrdiff_t>(row * n);
+            records.insert(records.end(), obs, obs + static_cast<ptrdiff_t>(n));
+          }
+        }
+      }
+      data = &records;
+    }
     std::ofstream o(obs_file, std::ios::binary);
-    o.write(reinterpret_cast<const char*>(inputs.observations.data()),
-            static_cast<std::streamsize>(inputs.observations.size() * sizeof(float)));
+    o.write(reinterpret_cast<const char*>(data->data()),
+            static_cast<std::streamsize>(data->size() * sizeof(float)));
     if (!o) throw Error("cannot write " + obs_file.string());
   }
   const export_detail::ChildResult ran =
@@ -758,8 +973,27 @@ ExportVerification run_verification(const Policy& policy, const std::filesystem:
   export_detail::PolicyOutputs got;
   const std::string err = parse_harness(ran.output, policy, got);
   if (!err.empty()) return fail("unexpected harness output: " + err);
-  export_detail::compare_outputs(policy,
-                                 export_detail::reference_outputs(policy, inputs.observations), got,
+  if (!order.empty()) {
+    if (got.batch != order.size()) return fail("the harness stopped early");
+    // Back to the observations' row order.
+    const auto unshuffle = [&](auto& values) {
+      if (values.empty()) return;
+      const size_t width = values.size() / order.size();
+      auto sorted = values;
+      for (size_t k = 0; k < order.size(); ++k) {
+        std::copy_n(values.begin() + static_cast<ptrdiff_t>(k * width), width,
+                    sorted.begin() + static_cast<ptrdiff_t>(order[k] * width));
+      }
+      values.swap(sorted);
+    };
+    unshuffle(got.int_actions);
+    unshuffle(got.float_actions);
+    unshuffle(got.dist_inputs);
+    unshuffle(got.log_std);
+    unshuffle(got.value);
+    unshuffle(got.state_out);
+  }
+  export_detail::compare_outputs(policy, export_detail::reference_outputs(policy, inputs), got,
                                  options.verification.tolerance, v);
   export_detail::write_record(v, record);
   return v;

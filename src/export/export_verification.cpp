@@ -32,22 +32,33 @@ nlohmann::json ExportVerification::to_json() const {
   for (const auto& f : files) files_json.push_back(f.string());
   nlohmann::json outputs_json = nlohmann::json::array();
   for (const auto& o : outputs) outputs_json.push_back(o.to_json());
-  return {{"format", format},
-          {"files", files_json},
-          {"status", to_string(status)},
-          {"verified", verified()},
-          {"runtime", runtime},
-          {"reason", reason},
-          {"observations",
-           {{"total", num_observations},
-            {"example", num_example_observations},
-            {"random", num_random_observations},
-            {"seed", seed}}},
-          {"tolerance", tolerance},
-          {"criterion",
-           "|exported - policy| <= tolerance * max(1, largest |policy| of the observation's output); integer actions identical"},
-          {"outputs", outputs_json},
-          {"cairn_version", CAIRN_VERSION_STRING}};
+  nlohmann::json j = {{"format", format},
+                      {"files", files_json},
+                      {"status", to_string(status)},
+                      {"verified", verified()},
+                      {"runtime", runtime},
+                      {"reason", reason},
+                      {"observations",
+                       {{"total", num_observations},
+                        {"example", num_example_observations},
+                        {"random", num_random_observations},
+                        {"seed", seed}}},
+                      {"tolerance", tolerance},
+                      {"criterion",
+                       "|exported - policy| <= tolerance * max(1, largest |policy| of the "
+                       "observation's output); integer actions identical"},
+                      {"outputs", outputs_json},
+                      {"cairn_version", CAIRN_VERSION_STRING}};
+  if (state_size > 0) {
+    j["recurrent"] = {
+        {"state_size", state_size},
+        {"sequences", num_sequences},
+        {"episode_starts", num_episode_starts},
+        {"stepping",
+         "one step per artifact call; each side feeds its own state_out back as the next "
+         "state_in; state_out compared like the other outputs"}};
+  }
+  return j;
 }
 
 std::string ExportVerification::summary() const {
@@ -57,6 +68,12 @@ std::string ExportVerification::summary() const {
                 format == "onnx" ? "ONNX" : "C", to_string(status).c_str(), num_observations,
                 num_example_observations, num_random_observations);
   s += line;
+  if (state_size > 0) {
+    std::snprintf(line, sizeof line,
+                  "  recurrent: %zu values of state, %zu sequences stepped, %zu episode starts\n",
+                  state_size, num_sequences, num_episode_starts);
+    s += line;
+  }
   if (!runtime.empty()) s += "  runtime: " + runtime + "\n";
   if (!reason.empty()) s += "  reason: " + reason + "\n";
   for (const OutputDeviation& o : outputs) {

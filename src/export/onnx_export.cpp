@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <set>
 
 #include <onnx/checker.h>
@@ -13,6 +14,7 @@
 #include "cairn/export/layer_lowering.h"
 #include "cairn/io/atomic_file.h"
 #include "cairn/nn/layers.h"
+#include "cairn/nn/recurrent_layers.h"
 #include "cairn/policy/policy.h"
 #include "export/onnx_runtime_runner.h"
 #include "export/policy_graph.h"
@@ -270,6 +272,63 @@ std::string lower_builtin(OnnxGraph& g, const GraphNode& node) {
               "cairn/export/layer_lowering.h)");
 }
 
+// --- Recurrent layers ------------------------------------------------------------------
+
+// Columns [begin, end) of a [batch, k] tensor.
+std::string slice_columns(OnnxGraph& g, const std::string& x, int64_t begin, int64_t end) {
+  const int64_t starts[] = {begin}, ends[] = {end}, axes[] = {1};
+  return g.node1("Slice", {x, g.constant("starts", std::span<const int64_t>(starts), {1}),
+                           g.constant("ends", std::span<const int64_t>(ends), {1}),
+                           g.constant("axes", std::span<const int64_t>(axes), {1})});
+}
+
+// One step of an LSTM or GRU layer (nn/recurrent_layers.h's equations, gates side by side
+// in cairn's order) as MatMul/Add/Sigmoid/Tanh/Mul/Slice nodes. `state` is the layer's
+// part of the state before the step ([batch, 2H] = [h, c] or [batch, H] = [h], already
+// reset at episode starts). Returns the output h' and appends the state after the step
+// to `state_after`.
+std::string lower_recurrent(OnnxGraph& g, const nn::RecurrentLayer<float>& layer,
+                            const std::string& state, std::vector<std::string>& state_after) {
+  const int64_t h = layer.units();
+  const std::string x_product =
+      g.node1("Add", {g.node1("MatMul", {g.input(0), g.parameter("kernel")}), g.parameter("bias")});
+  if (layer.cell() == nn::RecurrentCell::kLstm) {
+    const std::string h_prev = slice_columns(g, state, 0, h);
+    const std::string c_prev = slice_columns(g, state, h, 2 * h);
+    std::string a =
+        g.node1("Add", {x_product, g.node1("MatMul", {h_prev, g.parameter("recurrent_kernel")})});
+    a = g.node1("Add", {a, g.parameter("recurrent_bias")});
+    const std::string i_f = g.node1("Sigmoid", {slice_columns(g, a, 0, 2 * h)});
+    const std::string gate_g = g.node1("Tanh", {slice_columns(g, a, 2 * h, 3 * h)});
+    const std::string gate_o = g.node1("Sigmoid", {slice_columns(g, a, 3 * h, 4 * h)});
+    const std::string gate_i = slice_columns(g, i_f, 0, h);
+    const std::string gate_f = slice_columns(g, i_f, h, 2 * h);
+    const std::string c =
+        g.node1("Add", {g.node1("Mul", {gate_f, c_prev}), g.node1("Mul", {gate_i, gate_g})});
+    const std::string out = g.node1("Mul", {gate_o, g.node1("Tanh", {c})});
+    state_after.push_back(out);
+    state_after.push_back(c);
+    return out;
+  }
+  const std::string h_prev = state;
+  const std::string h_product =
+      g.node1("Add", {g.node1("MatMul", {h_prev, g.parameter("recurrent_kernel")}),
+                      g.parameter("recurrent_bias")});
+  const std::string rz =
+      g.node1("Sigmoid", {g.node1("Add", {slice_columns(g, x_product, 0, 2 * h),
+                                          slice_columns(g, h_product, 0, 2 * h)})});
+  const std::string r = slice_columns(g, rz, 0, h);
+  const std::string z = slice_columns(g, rz, h, 2 * h);
+  const std::string n = g.node1(
+      "Tanh", {g.node1("Add", {slice_columns(g, x_product, 2 * h, 3 * h),
+                               g.node1("Mul", {r, slice_columns(g, h_product, 2 * h, 3 * h)})})});
+  const std::string out =
+      g.node1("Add", {g.node1("Mul", {g.node1("Sub", {g.scalar("one", 1.0f), z}), n}),
+                      g.node1("Mul", {z, h_prev})});
+  state_after.push_back(out);
+  return out;
+}
+
 // --- Model assembly ------------------------------------------------------------------
 
 void add_value_info(onnx::ValueInfoProto* v, const std::string& name, int32_t elem_type,
@@ -334,11 +393,29 @@ onnx::ModelProto build_model(const Policy& policy, const OnnxExportOptions& opti
   OnnxGraph g(graph, options.opset, policy);
   for (const char* name : {"obs", "action", "dist_inputs", "log_std", "value"})
     g.reserve_name(name);
+  const auto state_size = static_cast<int64_t>(policy.state_size());
+  if (state_size > 0) {
+    for (const char* name : {"state_in", "episode_start", "state_out"}) g.reserve_name(name);
+  }
 
   // --- Inputs and outputs ---
   add_value_info(graph->add_input(), "obs", onnx::TensorProto::FLOAT, obs_size,
                  "Raw observations, one per row: " + obs_space.to_string() +
                      (obs_space.is_integer() ? " values as exact floats" : "") + ".");
+  if (state_size > 0) {
+    add_value_info(graph->add_input(), "state_in", onnx::TensorProto::FLOAT, state_size,
+                   "Each episode's state before this step (state_out of its previous step; "
+                   "zeros, or anything, at an episode start): the recurrent layers' states side "
+                   "by side in layer order, an LSTM's as [h, c].");
+    onnx::ValueInfoProto* start = graph->add_input();
+    start->set_name("episode_start");
+    start->set_doc_string(
+        "1 where the row's episode starts with this observation (its state_in is replaced by "
+        "zeros), else 0; float32, any nonzero value counts as a start.");
+    onnx::TypeProto_Tensor* t = start->mutable_type()->mutable_tensor_type();
+    t->set_elem_type(onnx::TensorProto::FLOAT);
+    t->mutable_shape()->add_dim()->set_dim_param("batch");
+  }
   std::string action_doc, dist_doc;
   switch (head) {
     case PolicyHead::kStochastic:
@@ -387,6 +464,11 @@ onnx::ModelProto build_model(const Policy& policy, const OnnxExportOptions& opti
     add_value_info(graph->add_output(), "value", onnx::TensorProto::FLOAT, 1,
                    "Value estimate V(obs).");
   }
+  if (state_size > 0) {
+    add_value_info(graph->add_output(), "state_out", onnx::TensorProto::FLOAT, state_size,
+                   "Each episode's state after this step, laid out as state_in: feed it back as "
+                   "the next step's state_in.");
+  }
 
   // --- Preprocessing ---
   g.enter("preprocessor", nullptr, {}, {});
@@ -418,6 +500,24 @@ onnx::ModelProto build_model(const Policy& policy, const OnnxExportOptions& opti
         "Clip", {z, g.scalar("clip_min", -stats->clip()), g.scalar("clip_max", stats->clip())});
   }
 
+  // --- State: reset to zeros where an episode starts ---
+  std::string state;
+  std::map<std::string, nn::StateSlice> slices;
+  std::vector<std::vector<std::string>> state_after(policy.state_layout().size());
+  if (state_size > 0) {
+    g.enter("state", nullptr, {}, {});
+    const std::string carried =
+        options.testing_ignore_state_in
+            ? g.node1("Mul", {"state_in", g.scalar("zero", 0.0f)})  // the negative test's bug
+            : std::string("state_in");
+    const int64_t axes[] = {1};
+    const std::string keep =
+        g.node1("Unsqueeze", {g.node1("Equal", {"episode_start", g.scalar("zero", 0.0f)}),
+                              g.constant("axes", std::span<const int64_t>(axes), {1})});
+    state = g.node1("Where", {keep, carried, g.scalar("zero", 0.0f)});
+    for (const nn::StateSlice& slice : policy.state_layout()) slices[slice.layer] = slice;
+  }
+
   // --- Model ---
   std::vector<std::string> node_output(pg.nodes.size());
   for (size_t i = 0; i < pg.nodes.size(); ++i) {
@@ -431,7 +531,16 @@ onnx::ModelProto build_model(const Policy& policy, const OnnxExportOptions& opti
     }
     g.enter(node.path, &node, inputs, widths);
     try {
-      if (const nn::LayerLowering* lowering = node.layer->lowering()) {
+      if (const auto* rnn = dynamic_cast<const nn::RecurrentLayer<float>*>(node.layer.get())) {
+        const auto it = slices.find(node.path);
+        if (it == slices.end()) throw Error("ONNX export: no state slice for " + node.path);
+        size_t index = 0;
+        while (policy.state_layout()[index].layer != node.path) ++index;
+        node_output[i] = lower_recurrent(
+            g, *rnn,
+            slice_columns(g, state, it->second.offset, it->second.offset + it->second.size),
+            state_after[index]);
+      } else if (const nn::LayerLowering* lowering = node.layer->lowering()) {
         std::optional<std::string> out = lowering->lower_onnx(g);
         if (!out) {
           throw Error("ONNX export: " + export_detail::describe_layer(node) +
@@ -446,6 +555,20 @@ onnx::ModelProto build_model(const Policy& policy, const OnnxExportOptions& opti
       if (what.find(node.path) != std::string::npos) throw;
       throw Error("ONNX export: " + export_detail::describe_layer(node) + ": " + what);
     }
+  }
+
+  if (state_size > 0) {
+    g.enter("state", nullptr, {}, {});
+    std::vector<std::string> parts;
+    for (const auto& layer_parts : state_after) {
+      if (layer_parts.empty())
+        throw Error("ONNX export: a recurrent layer's state is not computed");
+      parts.insert(parts.end(), layer_parts.begin(), layer_parts.end());
+    }
+    g.add_node_with_outputs(parts.size() == 1 ? "Identity" : "Concat", parts,
+                            parts.size() == 1 ? std::vector<OnnxAttribute>{}
+                                              : std::vector<OnnxAttribute>{{"axis", int64_t{1}}},
+                            {"state_out"});
   }
 
   // --- Heads ---
@@ -546,7 +669,7 @@ ExportVerification run_verification(const Policy& policy, const std::filesystem:
   ExportVerification v =
       export_detail::start_verification("onnx", {path}, inputs, options.verification);
   const export_detail::OnnxRunOutcome run =
-      export_detail::run_onnx_policy(policy, path, inputs.observations, options.runtime);
+      export_detail::run_onnx_policy(policy, path, inputs, options.runtime);
   v.runtime = run.runtime;
   switch (run.kind) {
     case export_detail::OnnxRunOutcome::Kind::kUnavailable:
@@ -558,8 +681,7 @@ ExportVerification run_verification(const Policy& policy, const std::filesystem:
       v.reason = run.message;
       break;
     case export_detail::OnnxRunOutcome::Kind::kOk:
-      export_detail::compare_outputs(policy,
-                                     export_detail::reference_outputs(policy, inputs.observations),
+      export_detail::compare_outputs(policy, export_detail::reference_outputs(policy, inputs),
                                      run.outputs, options.verification.tolerance, v);
       break;
   }

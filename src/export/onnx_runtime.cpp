@@ -172,8 +172,10 @@ bool read_values(const nlohmann::json& data, std::vector<T>& out, std::string& e
 }  // namespace
 
 OnnxRunOutcome run_onnx_policy(const Policy& policy, const std::filesystem::path& model,
-                               std::span<const float> observations,
+                               const VerificationInputs& inputs,
                                const OnnxRuntimeOptions& options) {
+  const std::vector<float>& observations = inputs.observations;
+  const bool recurrent = inputs.state_size > 0;
   OnnxRunOutcome outcome;
   const OnnxRuntimeLocation loc = locate_onnxruntime(options);
   if (!loc.available) {
@@ -186,25 +188,41 @@ OnnxRunOutcome run_onnx_policy(const Policy& policy, const std::filesystem::path
   TempDir tmp("cairn_onnx_verify_");
   const auto obs_file = tmp.path() / "obs.f32";
   const auto out_file = tmp.path() / "outputs.json";
-  {
-    std::ofstream out(obs_file, std::ios::binary);
-    out.write(reinterpret_cast<const char*>(observations.data()),
-              static_cast<std::streamsize>(observations.size() * sizeof(float)));
-    if (!out) throw Error("cannot write " + obs_file.string());
+  const auto write_floats = [](const std::filesystem::path& file, std::span<const float> values) {
+    std::ofstream out(file, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(values.data()),
+              static_cast<std::streamsize>(values.size() * sizeof(float)));
+    if (!out) throw Error("cannot write " + file.string());
+  };
+  write_floats(obs_file, observations);
+  std::vector<std::string> argv = {loc.node,
+                                   loc.runner_script.string(),
+                                   recurrent ? "steps" : "run",
+                                   "--ort",
+                                   loc.node_modules_dir.string(),
+                                   "--model",
+                                   std::filesystem::absolute(model).string(),
+                                   "--obs",
+                                   obs_file.string(),
+                                   "--obs-size",
+                                   std::to_string(policy.observation_size()),
+                                   "--out",
+                                   out_file.string()};
+  if (recurrent) {
+    // The episode-start flags as float32 0/1 (the model's input type), the states before
+    // each segment, and the segments as "streams:steps,...".
+    std::vector<float> starts(inputs.starts.begin(), inputs.starts.end());
+    write_floats(tmp.path() / "starts.f32", starts);
+    write_floats(tmp.path() / "state.f32", inputs.initial_states);
+    std::string segments;
+    for (const RecurrentSegment& seg : inputs.segments) {
+      segments += (segments.empty() ? "" : ",") + std::to_string(seg.streams) + ":" +
+                  std::to_string(seg.steps);
+    }
+    argv.insert(argv.end(), {"--starts", (tmp.path() / "starts.f32").string(), "--state",
+                             (tmp.path() / "state.f32").string(), "--state-size",
+                             std::to_string(inputs.state_size), "--segments", segments});
   }
-  const std::vector<std::string> argv = {loc.node,
-                                         loc.runner_script.string(),
-                                         "run",
-                                         "--ort",
-                                         loc.node_modules_dir.string(),
-                                         "--model",
-                                         std::filesystem::absolute(model).string(),
-                                         "--obs",
-                                         obs_file.string(),
-                                         "--obs-size",
-                                         std::to_string(policy.observation_size()),
-                                         "--out",
-                                         out_file.string()};
   const ChildResult r = run_child(argv, options.timeout_seconds, tmp.path() / "log.txt");
   if (!r.started) {
     outcome.kind = r.not_found ? OnnxRunOutcome::Kind::kUnavailable : OnnxRunOutcome::Kind::kFailed;
@@ -238,14 +256,19 @@ OnnxRunOutcome run_onnx_policy(const Policy& policy, const std::filesystem::path
   std::set<std::string> expected = {"action", "dist_inputs"};
   if (policy.has_value()) expected.insert("value");
   if (!policy.log_std().empty()) expected.insert("log_std");
+  if (recurrent) expected.insert("state_out");
   const auto names = report.value("output_names", std::vector<std::string>{});
-  const auto inputs = report.value("input_names", std::vector<std::string>{});
-  if (inputs != std::vector<std::string>{"obs"} ||
+  const auto input_names = report.value("input_names", std::vector<std::string>{});
+  const std::vector<std::string> expected_inputs =
+      recurrent ? std::vector<std::string>{"obs", "state_in", "episode_start"}
+                : std::vector<std::string>{"obs"};
+  if (input_names != expected_inputs ||
       std::set<std::string>(names.begin(), names.end()) != expected ||
       names.size() != expected.size()) {
     outcome.kind = OnnxRunOutcome::Kind::kFailed;
     outcome.message = "the model's interface is not the documented one: inputs " +
-                      nlohmann::json(inputs).dump() + ", outputs " + nlohmann::json(names).dump();
+                      nlohmann::json(input_names).dump() + ", outputs " +
+                      nlohmann::json(names).dump();
     return outcome;
   }
   PolicyOutputs& o = outcome.outputs;
@@ -260,7 +283,7 @@ OnnxRunOutcome run_onnx_policy(const Policy& policy, const std::filesystem::path
     ok = int_action ? read_values(outs["action"]["data"], o.int_actions, error)
                     : read_values(outs["action"]["data"], o.float_actions, error);
   }
-  for (const char* name : {"dist_inputs", "value", "log_std"}) {
+  for (const char* name : {"dist_inputs", "value", "log_std", "state_out"}) {
     if (!ok || !outs.contains(name)) continue;
     if (outs[name].value("type", "") != "float32") {
       error = std::string(name) + " is not float32";
@@ -269,6 +292,7 @@ OnnxRunOutcome run_onnx_policy(const Policy& policy, const std::filesystem::path
     }
     std::vector<float>& target = std::string(name) == "dist_inputs" ? o.dist_inputs
                                  : std::string(name) == "value"     ? o.value
+                                 : std::string(name) == "state_out" ? o.state_out
                                                                     : o.log_std;
     ok = read_values(outs[name]["data"], target, error);
   }

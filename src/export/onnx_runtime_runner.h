@@ -23,8 +23,9 @@ struct OnnxRunOutcome {
 // the model has exactly the input "obs" and the outputs the policy's export must have.
 // Never throws for a missing runtime or a failing run (see the outcome's kind); throws
 // cairn::Error only if temporary files cannot be created.
+// Runs the model on the verification inputs: a batch for a feed-forward policy, the
+// segments step by step (its own state_out fed back) for a recurrent one.
 OnnxRunOutcome run_onnx_policy(const Policy& policy, const std::filesystem::path& model,
-                               std::span<const float> observations,
-                               const OnnxRuntimeOptions& options);
+                               const VerificationInputs& inputs, const OnnxRuntimeOptions& options);
 
 }  // namespace cairn::export_detail

@@ -114,6 +114,54 @@ VerificationInputs verification_observations(const Policy& policy,
   }
   Rng rng(options.seed);
   const Space& space = policy.observation_space();
+  const size_t state = policy.state_size();
+  if (state > 0) {
+    in.state_size = state;
+    const auto& starts = options.example_episode_starts;
+    if (!starts.empty() && starts.size() != in.num_example) {
+      throw Error("export verification: example_episode_starts has " +
+                  std::to_string(starts.size()) + " flags for " + std::to_string(in.num_example) +
+                  " example observations");
+    }
+    if (!options.example_state_in.empty() && options.example_state_in.size() != state) {
+      throw Error("export verification: example_state_in has " +
+                  std::to_string(options.example_state_in.size()) + " values; the policy carries " +
+                  std::to_string(state) + " values of state");
+    }
+    if (in.num_example > 0) {
+      if (starts.empty()) {
+        in.starts.assign(in.num_example, 0);
+        in.starts[0] = 1;
+      } else {
+        for (uint8_t f : starts) in.starts.push_back(f != 0 ? 1 : 0);
+      }
+      in.segments.push_back({1, in.num_example, 0, 0});
+      if (options.example_state_in.empty()) {
+        in.initial_states.assign(state, 0.0f);
+      } else {
+        in.initial_states = options.example_state_in;
+      }
+    }
+    if (in.num_random > 0) {
+      const size_t streams =
+          std::max<size_t>(1, std::min(options.num_random_sequences, in.num_random));
+      const size_t steps = std::max<size_t>(1, in.num_random / streams);
+      in.num_random = streams * steps;
+      in.segments.push_back({streams, steps, in.num_example, in.initial_states.size()});
+      // Random states before step 0 (an episode already under way), then random starts.
+      for (size_t k = 0; k < streams * state; ++k) {
+        in.initial_states.push_back(static_cast<float>(rng.uniform(-1.0, 1.0)));
+      }
+      for (size_t t = 0; t < steps; ++t) {
+        for (size_t s = 0; s < streams; ++s) {
+          bool start = rng.uniform() < 0.2;
+          if (t == 0) start = s == 0;                  // one episode starts at the first step
+          if (s == 0 && t == steps / 2) start = true;  // and one in the middle
+          in.starts.push_back(start ? 1 : 0);
+        }
+      }
+    }
+  }
   std::vector<float> row(n);
   std::vector<int64_t> int_row(n);
   for (size_t k = 0; k < in.num_random; ++k) {
@@ -156,6 +204,45 @@ PolicyOutputs reference_outputs(const Policy& policy, std::span<const float> obs
   return out;
 }
 
+PolicyOutputs reference_outputs(const Policy& policy, const VerificationInputs& inputs) {
+  if (inputs.state_size == 0) return reference_outputs(policy, inputs.observations);
+  Policy p = policy;
+  PolicyOutputs out;
+  const size_t n = policy.observation_size(), k = policy.action_size(), S = inputs.state_size;
+  const bool integer = policy.action_space().is_integer();
+  Rng unused(0);
+  for (const RecurrentSegment& seg : inputs.segments) {
+    std::vector<float> state(
+        inputs.initial_states.begin() + static_cast<ptrdiff_t>(seg.first_state),
+        inputs.initial_states.begin() + static_cast<ptrdiff_t>(seg.first_state + seg.streams * S));
+    std::vector<float> next(state.size());
+    std::vector<int64_t> int_actions(integer ? seg.streams * k : 0);
+    std::vector<float> float_actions(integer ? 0 : seg.streams * k);
+    for (size_t t = 0; t < seg.steps; ++t) {
+      const size_t row = seg.first_row + t * seg.streams;
+      p.compute_actions(
+          std::span<const float>(inputs.observations).subspan(row * n, seg.streams * n), state,
+          std::span<const uint8_t>(inputs.starts).subspan(row, seg.streams), next, false, unused,
+          int_actions, float_actions);
+      out.int_actions.insert(out.int_actions.end(), int_actions.begin(), int_actions.end());
+      out.float_actions.insert(out.float_actions.end(), float_actions.begin(), float_actions.end());
+      const auto di = p.distribution_inputs().flat();
+      out.dist_inputs.insert(out.dist_inputs.end(), di.begin(), di.end());
+      if (p.has_value()) {
+        const auto v = p.value_outputs().flat();
+        out.value.insert(out.value.end(), v.begin(), v.end());
+      }
+      for (size_t b = 0; b < seg.streams && !policy.log_std().empty(); ++b) {
+        out.log_std.insert(out.log_std.end(), policy.log_std().begin(), policy.log_std().end());
+      }
+      out.state_out.insert(out.state_out.end(), next.begin(), next.end());
+      state.swap(next);
+      out.batch += seg.streams;
+    }
+  }
+  return out;
+}
+
 ExportVerification start_verification(const std::string& format,
                                       std::vector<std::filesystem::path> files,
                                       const VerificationInputs& inputs,
@@ -169,6 +256,11 @@ ExportVerification start_verification(const std::string& format,
   v.num_observations = inputs.num_example + inputs.num_random;
   v.tolerance = options.tolerance;
   v.seed = options.seed;
+  v.state_size = inputs.state_size;
+  v.num_sequences = 0;
+  for (const RecurrentSegment& seg : inputs.segments) v.num_sequences += seg.streams;
+  v.num_episode_starts =
+      static_cast<size_t>(std::count(inputs.starts.begin(), inputs.starts.end(), 1));
   return v;
 }
 
@@ -190,6 +282,10 @@ void compare_outputs(const Policy& policy, const PolicyOutputs& ref, const Polic
   }
   if (policy.has_value()) {
     v.outputs.push_back(compare("value", false, 1, ref.value, got.value, tolerance));
+  }
+  if (policy.is_recurrent()) {
+    v.outputs.push_back(
+        compare("state_out", false, policy.state_size(), ref.state_out, got.state_out, tolerance));
   }
 
   std::string reason;

@@ -21,12 +21,30 @@ struct PolicyOutputs {
   std::vector<float> dist_inputs;    // [batch x head output size]
   std::vector<float> log_std;        // stochastic Gaussian: [batch x action dim]
   std::vector<float> value;          // policies with a value output: [batch]
+  std::vector<float> state_out;      // recurrent policies: [batch x state size]
+};
+
+// A recurrent verification run: `streams` episodes stepped together for `steps` steps.
+// Its rows of VerificationInputs::observations (and starts) begin at first_row, time-major
+// (row first_row + t * streams + s is episode s at step t); its states before step 0 are
+// initial_states[first_state .. first_state + streams * state size).
+struct RecurrentSegment {
+  size_t streams = 1;
+  size_t steps = 0;
+  size_t first_row = 0;
+  size_t first_state = 0;
 };
 
 struct VerificationInputs {
   std::vector<float> observations;  // [n x observation size]
   size_t num_example = 0;
   size_t num_random = 0;
+  // Recurrent policies only (state_size > 0): one flag per observation row, the states
+  // before each segment's first step, and the segments (the example's, then the random).
+  size_t state_size = 0;
+  std::vector<uint8_t> starts;
+  std::vector<float> initial_states;
+  std::vector<RecurrentSegment> segments;
 };
 
 // The example observations followed by fresh draws from the observation space.
@@ -38,6 +56,9 @@ VerificationInputs verification_observations(const Policy& policy,
 
 // The policy's deterministic outputs (on a copy; `policy` is not touched).
 PolicyOutputs reference_outputs(const Policy& policy, std::span<const float> observations);
+// The reference for any policy: the feed-forward batch above, or, for a recurrent policy,
+// the segments stepped with Policy::compute_actions with state (its own state fed back).
+PolicyOutputs reference_outputs(const Policy& policy, const VerificationInputs& inputs);
 
 // A verification record with the run's bookkeeping filled in and status kUnverified.
 ExportVerification start_verification(const std::string& format,

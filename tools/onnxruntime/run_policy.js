@@ -14,6 +14,15 @@
 //          "outputs": {"<name>": {"type": "int64"|"float32", "dims": [batch, k],
 //                                 "data": [numbers; "nan", "inf", "-inf" as strings]}}}
 //
+//   node run_policy.js steps --ort <node_modules> --model <m.onnx> --obs <obs.f32>
+//                            --obs-size <n> --out <out.json> --starts <starts.f32>
+//                            --state <state.f32> --state-size <S> --segments <k:t,...>
+//       A recurrent policy (inputs obs, state_in, episode_start; output state_out): each
+//       segment "k:t" is k episodes stepped together for t steps, its rows of obs and
+//       starts (float32 0/1, one per row) time-major, its k states before step 0 read in
+//       turn from state.f32; each step's state_out is fed back as the next step's
+//       state_in. Writes the outputs of every step, rows concatenated, as `run` does.
+//
 //   node run_policy.js bench --ort <node_modules> --model <m.onnx> --obs <obs.f32>
 //                            --obs-size <n> [--iterations <k>]
 //       Times session.run on the first observation (batch 1, one thread) and prints
@@ -32,7 +41,7 @@ function fail(message) {
 
 function parseArgs(argv) {
   const mode = argv[0];
-  if (mode !== 'run' && mode !== 'bench') fail(`unknown mode '${mode}' (expected run or bench)`);
+  if (mode !== 'run' && mode !== 'bench' && mode !== 'steps') fail(`unknown mode '${mode}' (expected run, steps or bench)`);
   const args = { mode };
   for (let i = 1; i < argv.length; i += 2) {
     if (!argv[i].startsWith('--') || i + 1 >= argv.length) fail(`bad argument '${argv[i]}'`);
@@ -41,7 +50,12 @@ function parseArgs(argv) {
   for (const key of ['ort', 'model', 'obs', 'obs-size']) {
     if (args[key] === undefined) fail(`missing --${key}`);
   }
-  if (mode === 'run' && args.out === undefined) fail('missing --out');
+  if (mode !== 'bench' && args.out === undefined) fail('missing --out');
+  if (mode === 'steps') {
+    for (const key of ['starts', 'state', 'state-size', 'segments']) {
+      if (args[key] === undefined) fail(`missing --${key}`);
+    }
+  }
   return args;
 }
 
@@ -114,6 +128,50 @@ async function run(args) {
   fs.writeFileSync(args.out, JSON.stringify(report));
 }
 
+async function steps(args) {
+  const { ort, runtime } = loadRuntime(args.ort);
+  const obsSize = Number(args['obs-size']);
+  const stateSize = Number(args['state-size']);
+  const obs = readObservations(args.obs, obsSize);
+  const starts = readObservations(args.starts, 1);
+  const states = readObservations(args.state, stateSize);
+  const session = await ort.InferenceSession.create(args.model, {
+    executionProviders: ['cpu'],
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+  });
+  const outputs = {};
+  let row = 0;
+  let stateRow = 0;
+  for (const segment of args.segments.split(',')) {
+    const [k, t] = segment.split(':').map(Number);
+    let state = states.slice(stateRow * stateSize, (stateRow + k) * stateSize);
+    stateRow += k;
+    for (let step = 0; step < t; ++step, row += k) {
+      const feeds = {
+        obs: new ort.Tensor('float32', obs.slice(row * obsSize, (row + k) * obsSize), [k, obsSize]),
+        state_in: new ort.Tensor('float32', state, [k, stateSize]),
+        episode_start: new ort.Tensor('float32', starts.slice(row, row + k), [k]),
+      };
+      const result = await session.run(feeds);
+      for (const name of session.outputNames) {
+        const out = result[name];
+        if (outputs[name] === undefined) {
+          outputs[name] = { type: out.type, dims: [0, out.dims[1]], data: [] };
+        }
+        if (out.dims[0] !== k) fail(`output ${name} has ${out.dims[0]} rows for a batch of ${k}`);
+        outputs[name].dims[0] += out.dims[0];
+        for (const v of out.data) outputs[name].data.push(toJsonNumber(v));
+      }
+      if (result.state_out === undefined) fail('the model has no output state_out');
+      state = Float32Array.from(result.state_out.data);
+    }
+  }
+  if (row * obsSize !== obs.length) fail(`the segments cover ${row} rows of ${obs.length / obsSize}`);
+  const report = { runtime, input_names: session.inputNames, output_names: session.outputNames, outputs };
+  fs.writeFileSync(args.out, JSON.stringify(report));
+}
+
 async function bench(args) {
   const { ort, runtime } = loadRuntime(args.ort);
   const obsSize = Number(args['obs-size']);
@@ -140,4 +198,4 @@ async function bench(args) {
 }
 
 const args = parseArgs(process.argv.slice(2));
-(args.mode === 'run' ? run(args) : bench(args)).catch((e) => fail(e && e.stack ? e.stack : String(e)));
+(args.mode === 'run' ? run(args) : args.mode === 'steps' ? steps(args) : bench(args)).catch((e) => fail(e && e.stack ? e.stack : String(e)));

@@ -24,6 +24,20 @@
 //   // Gaussian policies only: the state-independent log standard deviations.
 //   extern const float cairn_policy_log_std[CAIRN_POLICY_ACTION_SIZE];
 //
+// A recurrent policy (Policy::is_recurrent()) gets a step function instead of act and
+// evaluate, the caller keeping each episode's state (S = Policy::state_size(), the
+// recurrent layers' states side by side in layer order, an LSTM's as [h, c]):
+//
+//   #define CAIRN_POLICY_STATE_SIZE 32
+//   typedef struct { float values[CAIRN_POLICY_STATE_SIZE]; } cairn_policy_state;
+//   void cairn_policy_initial_state(cairn_policy_state *state);   // zeros
+//   // One step: state_in is replaced by zeros when episode_start is nonzero; state_out
+//   // (required, may alias state_in) receives the state after the step.
+//   int cairn_policy_step(const float obs[CAIRN_POLICY_OBS_SIZE],
+//                         const cairn_policy_state *state_in, int episode_start,
+//                         cairn_policy_state *state_out, cairn_policy_action_t *action,
+//                         float *dist_inputs, float *value);
+//
 // The computation is the policy's: flatten (one-hot for integer observation spaces),
 // normalise with the saved float32 statistics and clip, every layer of the model
 // (built-ins natively, custom layers through their LayerLowering), then the action

@@ -19,12 +19,24 @@
 //                and log-stds, the TD3 actor's output, Q-values), within the tolerance
 //   log_std      stochastic Gaussian only, within the tolerance
 //   value        policies with a value output (the stochastic head), within the tolerance
+//   state_out    recurrent policies: the state after the step, within the tolerance
 // "Within the tolerance" is norm-wise per observation: |exported - policy| <= tolerance *
 // max(1, largest |policy| among that observation's values of the output) (absolute for
 // small outputs, relative to the row's scale for large ones: rounding in another
 // summation order scales with the magnitudes summed, so a value that cancels to near zero
 // beside large ones gets its row's bound); non-finite values must match exactly (same
 // infinity, or both NaN).
+//
+// Recurrent policies (Policy::is_recurrent()): the artifact computes one step with the
+// state as explicit input and output, so the proof runs sequences. The example
+// observations are one episode's consecutive steps (example_episode_starts flags the rows
+// where an episode starts, example_state_in is the state before the first row, as in a
+// recurrent policy's recorded example), and the random observations are stepped as
+// num_random_sequences episodes side by side (a batch per step; the first step starts
+// from random states, later steps start new episodes at random rows, at least one in the
+// middle). Each step's state_in is the state_out of the previous step as computed by the
+// same side (the artifact feeds its own state back, the policy its own), and every step's
+// outputs and state_out are compared with Policy::compute_actions with state.
 //
 // Status: kVerified when everything agreed; kFailed when an output differed or the
 // artifact could not be run although the runtime exists (the exporters then throw
@@ -56,6 +68,16 @@ struct VerificationOptions {
   uint64_t seed = 0;
   // See the file comment. Must be >= 0.
   double tolerance = 1e-5;
+  // Recurrent policies only (ignored otherwise; see the file comment). One flag per
+  // example observation (nonzero: an episode starts at that row), or empty: only the
+  // first row starts.
+  std::vector<uint8_t> example_episode_starts;
+  // The state before the first example row (Policy::state_size() values), or empty: the
+  // initial state.
+  std::vector<float> example_state_in;
+  // The random observations are stepped as this many episodes side by side (at least 1;
+  // the random observations are rounded down to a multiple of it, at least one step).
+  size_t num_random_sequences = 4;
 };
 
 enum class VerificationStatus { kVerified, kFailed, kUnverified };
@@ -65,7 +87,7 @@ std::string to_string(VerificationStatus status);
 
 // How one output of the exported artifact compared with the policy.
 struct OutputDeviation {
-  std::string name;                // "action", "dist_inputs", "log_std", "value"
+  std::string name;                // "action", "dist_inputs", "log_std", "value", "state_out"
   bool exact = false;              // compared for identity (integer actions)
   size_t values = 0;               // elements compared (observations x columns)
   size_t mismatches = 0;           // elements outside the tolerance (or not identical)
@@ -91,6 +113,12 @@ struct ExportVerification {
   double tolerance = 0.0;
   uint64_t seed = 0;
   std::vector<OutputDeviation> outputs;
+  // Recurrent policies: values of state per episode (0: feed-forward, and the record has
+  // no "recurrent" entry), the sequences run (the example's and the random episodes) and
+  // the episode starts among the steps.
+  size_t state_size = 0;
+  size_t num_sequences = 0;
+  size_t num_episode_starts = 0;
   std::filesystem::path record;  // the JSON file written beside the export
 
   bool verified() const { return status == VerificationStatus::kVerified; }

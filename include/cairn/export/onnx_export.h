@@ -22,6 +22,19 @@
 //                       state-independent log-std, repeated per row)
 //   output value        float32 [batch, 1]
 //
+// A recurrent policy (Policy::is_recurrent()) exports ONE step of a batch of episodes,
+// the state being explicit inputs and outputs (S = Policy::state_size(): the recurrent
+// layers' states side by side in Model::state_layout() order, an LSTM's as [h, c]):
+//   input  state_in       float32 [batch, S]  each episode's state before this step (the
+//                         state_out of its previous step; Policy::initial_state() zeros
+//                         at the first)
+//   input  episode_start  float32 [batch]     1 (any nonzero) where the episode starts
+//                         with this observation: its state is reset to zeros first, as
+//                         Policy::compute_actions with episode_starts does; else 0
+//   output state_out      float32 [batch, S]  each episode's state after this step
+// The cells are lowered as MatMul/Add/Sigmoid/Tanh/Mul/Slice nodes following cairn's
+// equations and gate order (nn/recurrent_layers.h), not ONNX's LSTM/GRU operators.
+//
 // Initializers: every model parameter under its cairn name ("pi/dense_0/kernel", same
 // shape, float32 bit for bit), "policy/log_std", "preprocessor/obs_mean" and
 // "preprocessor/obs_std" (the float32 values the policy normalises with).
@@ -59,6 +72,9 @@ struct OnnxExportOptions {
   // Throw cairn::Error (after recording) when ONNX Runtime is not available, instead
   // of returning an unverified result.
   bool require_verification = false;
+  // Testing only: export a recurrent policy's graph with state_in ignored (multiplied by
+  // zero), the bug the verification must catch. Never set it otherwise.
+  bool testing_ignore_state_in = false;
 };
 
 // Writes the ONNX model to `path` (atomically; the folder must exist), verifies it in
