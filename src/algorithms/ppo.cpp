@@ -29,13 +29,21 @@ using Clock = std::chrono::steady_clock;
 enum Stream : uint64_t { kModelInit = 0, kActions = 1, kShuffle = 2 };
 
 nn::ModelSpec model_spec_for(const PPOConfig& c, const Space& obs, const Space& act) {
-  if (c.model.is_object()) return nn::ModelSpec::from_json(c.model);
-  nn::ActorCriticOptions options;
-  options.hidden.assign(c.hidden_sizes.begin(), c.hidden_sizes.end());
-  options.activation = nn::Activation::from_name(c.activation, "PPO config 'activation'");
-  const size_t dist_inputs = ActionDistribution<float>::for_action_space(act).num_inputs();
-  return nn::ppo_actor_critic(static_cast<nn::Index>(obs.flat_dim()),
-                              static_cast<nn::Index>(dist_inputs), options);
+  nn::ModelSpec spec;
+  if (c.model.is_object()) {
+    spec = nn::ModelSpec::from_json(c.model);
+  } else {
+    nn::ActorCriticOptions options;
+    options.hidden.assign(c.hidden_sizes.begin(), c.hidden_sizes.end());
+    options.activation = nn::Activation::from_name(c.activation, "PPO config 'activation'");
+    const size_t dist_inputs = ActionDistribution<float>::for_action_space(act).num_inputs();
+    spec = nn::ppo_actor_critic(static_cast<nn::Index>(obs.flat_dim()),
+                                static_cast<nn::Index>(dist_inputs), options);
+  }
+  if (const std::optional<nn::MemoryOptions> memory = c.memory_options()) {
+    spec = nn::with_memory(spec, *memory);
+  }
+  return spec;
 }
 
 // Whether every parameter gradient of the model is a sum over samples in the engine's fixed
@@ -94,13 +102,15 @@ PPO::PPO(const PPOConfig& config)
   policy_ = std::make_unique<Policy>(obs_space, act_space, spec, policy_options,
                                      Rng::stream(config_.seed, kModelInit).next_u64());
   if (policy_->is_recurrent()) {
-    // Training on sequence chunks (truncated BPTT) is not built yet; a clear refusal now
-    // instead of an error from the first rollout step.
-    std::string layers;
-    for (const nn::StateSlice& s : policy_->state_layout())
-      layers += (layers.empty() ? "" : ", ") + s.layer + " (" + s.type + ")";
-    throw Error("PPO config: 'model' has recurrent layers (" + layers +
-                "); PPO does not train recurrent models yet (docs/recurrent.md)");
+    // Memory: rollouts carry each environment's state; the update trains on whole
+    // sequences of max_seq_len steps (check_sequences: they tile the rollout).
+    check_sequences(config_);
+    state_size_ = policy_->state_size();
+    sequence_length_ = static_cast<size_t>(config_.max_seq_len);
+    policy_state_.assign(num_envs_ * state_size_, 0.0f);
+    episode_start_.assign(num_envs_, 1);
+    final_states_.resize(num_envs_ * state_size_);
+    final_starts_.assign(num_envs_, 0);
   }
   policy_->reserve(std::max(batch_ / static_cast<size_t>(config_.num_minibatches), num_envs_));
 
@@ -120,8 +130,8 @@ PPO::PPO(const PPOConfig& config)
   feature_size_ = policy_->feature_size();
   action_dim_ = policy_->distribution().action_dim();
   const bool discrete = policy_->distribution().is_discrete();
-  rollout_ = std::make_unique<RolloutBuffer>(
-      RolloutSizes{num_steps_, num_envs_, feature_size_, action_dim_, discrete});
+  rollout_ = std::make_unique<RolloutBuffer>(RolloutSizes{
+      num_steps_, num_envs_, feature_size_, action_dim_, discrete, state_size_, sequence_length_});
   env_int_actions_.resize(act_space.is_integer() ? num_envs_ * act_space.size() : 0);
   env_float_actions_.resize(act_space.is_integer() ? 0 : num_envs_ * act_space.size());
   next_values_.resize(num_envs_);
@@ -134,14 +144,16 @@ PPO::PPO(const PPOConfig& config)
   }
 
   const size_t mb = static_cast<size_t>(config_.minibatch_size());
-  order_.resize(batch_);
+  // The update shuffles rows, or whole sequences for a recurrent policy.
+  order_.resize(sequence_length_ > 0 ? rollout_->num_sequences() : batch_);
   std::iota(order_.begin(), order_.end(), size_t{0});
   minibatch_ = std::make_unique<RolloutMinibatch>(rollout_->sizes(), mb);
   mb_log_probs_.resize(mb);
   mb_entropy_.resize(mb);
   mb_d_log_prob_.resize(mb);
   mb_d_entropy_.resize(mb);
-  if (comm.size() > 1) {
+  // A recurrent policy acts on every environment on every rank (its state is replicated).
+  if (comm.size() > 1 && sequence_length_ == 0) {
     const size_t inputs_width = policy_->distribution().num_inputs();
     acting_rows_ = std::make_unique<distributed::RowGather>(comm, num_envs_, inputs_width + 1);
     acting_inputs_.resize(num_envs_ * inputs_width);
@@ -210,6 +222,18 @@ void PPO::check_memory(const nn::ModelSpec& spec) const {
 // action stream stays the same on every rank.
 std::span<const float> PPO::act(std::span<const float> features, std::span<float> values) {
   Policy& pi = *policy_;
+  if (sequence_length_ > 0) {
+    // One step of every environment's sequence: the state the rollout carries in, and out.
+    pi.forward(features,
+               {1,
+                nn::MatrixSpan<const float>(policy_state_.data(), static_cast<nn::Index>(num_envs_),
+                                            static_cast<nn::Index>(state_size_)),
+                episode_start_});
+    const std::span<const float> state_out = pi.model().state_out().flat();
+    std::copy(state_out.begin(), state_out.end(), policy_state_.begin());
+    for (size_t e = 0; e < num_envs_; ++e) values[e] = pi.value_outputs().data[e];
+    return pi.distribution_inputs().flat();
+  }
   if (!acting_rows_) {
     pi.forward(features);
     for (size_t e = 0; e < num_envs_; ++e) values[e] = pi.value_outputs().data[e];
@@ -248,6 +272,14 @@ void PPO::collect_rollouts(TrainResult& result) {
     // Observation preprocessing: the statistics see each observation before it is used,
     // as Gymnasium's NormalizeObservation does.
     pi.update_observation_statistics(envs_->observations());
+    if (sequence_length_ > 0) {
+      // Where a sequence starts, the state it starts from; every row's episode-start flag.
+      if (t % sequence_length_ == 0) {
+        std::copy(policy_state_.begin(), policy_state_.end(),
+                  buf.sequence_states(t / sequence_length_).begin());
+      }
+      std::copy(episode_start_.begin(), episode_start_.end(), buf.episode_starts(t).begin());
+    }
     const std::span<float> feats = buf.features(t);
     pi.preprocess(envs_->observations(), feats);
     const std::span<const float> inputs = act(feats, values);
@@ -295,6 +327,12 @@ void PPO::collect_rollouts(TrainResult& result) {
       }
       if (truncated[e] && !terminated[e]) truncated_envs_.push_back(e);
     }
+    // The next observation of an environment whose episode ended starts a new episode.
+    if (sequence_length_ > 0) {
+      for (size_t e = 0; e < num_envs_; ++e) {
+        episode_start_[e] = (terminated[e] != 0 || truncated[e] != 0) ? 1 : 0;
+      }
+    }
     // A time limit is not a terminal state: bootstrap from V(final observation).
     if (!truncated_envs_.empty()) {
       const size_t k = truncated_envs_.size();
@@ -304,7 +342,23 @@ void PPO::collect_rollouts(TrainResult& result) {
         pi.preprocess(final_obs.subspan(e * obs_size, obs_size),
                       std::span<float>(final_features_).subspan(j * feature_size_, feature_size_));
       }
-      pi.forward(std::span<const float>(final_features_).first(k * feature_size_));
+      const std::span<const float> final_features =
+          std::span<const float>(final_features_).first(k * feature_size_);
+      if (sequence_length_ > 0) {
+        // V(final observation) with the memory of the episode that saw it.
+        for (size_t j = 0; j < k; ++j) {
+          std::copy_n(
+              policy_state_.begin() + static_cast<std::ptrdiff_t>(truncated_envs_[j] * state_size_),
+              state_size_, final_states_.begin() + static_cast<std::ptrdiff_t>(j * state_size_));
+        }
+        pi.forward(final_features,
+                   {1,
+                    nn::MatrixSpan<const float>(final_states_.data(), static_cast<nn::Index>(k),
+                                                static_cast<nn::Index>(state_size_)),
+                    std::span<const uint8_t>(final_starts_).first(k)});
+      } else {
+        pi.forward(final_features);
+      }
       for (size_t j = 0; j < k; ++j)
         buf.final_values(t)[truncated_envs_[j]] = pi.value_outputs().data[j];
     }
@@ -315,7 +369,18 @@ void PPO::collect_rollouts(TrainResult& result) {
   count_steps(static_cast<int64_t>(batch_));
 
   // V(s_T) for the last observations, then GAE(lambda) advantages and returns.
-  pi.values(envs_->observations(), next_values_);
+  if (sequence_length_ > 0) {
+    const std::span<float> feats(final_features_.data(), num_envs_ * feature_size_);
+    pi.preprocess(envs_->observations(), feats);
+    pi.forward(feats,
+               {1,
+                nn::MatrixSpan<const float>(policy_state_.data(), static_cast<nn::Index>(num_envs_),
+                                            static_cast<nn::Index>(state_size_)),
+                episode_start_});
+    for (size_t e = 0; e < num_envs_; ++e) next_values_[e] = pi.value_outputs().data[e];
+  } else {
+    pi.values(envs_->observations(), next_values_);
+  }
   compute_gae(
       {num_steps_, num_envs_, rollout_->rewards(), rollout_->values(), rollout_->terminated(),
        rollout_->truncated(), rollout_->final_values(), next_values_,
@@ -365,7 +430,19 @@ PPOLossTerms PPO::whole_gradient(size_t m, double clip_coef) {
   Policy& pi = *policy_;
   const ActionDistribution<float>& dist = pi.distribution();
   const RolloutMinibatch& mb = *minibatch_;
-  pi.forward(std::span<const float>(mb.features).first(m * feature_size_));
+  const std::span<const float> features =
+      std::span<const float>(mb.features).first(m * feature_size_);
+  if (sequence_length_ > 0) {
+    // Whole sequences, time-major, from the states the rollout started them with
+    // (backpropagation through time within each sequence).
+    pi.forward(features, {static_cast<nn::Index>(sequence_length_),
+                          nn::MatrixSpan<const float>(mb.initial_states.data(),
+                                                      static_cast<nn::Index>(mb.sequences),
+                                                      static_cast<nn::Index>(state_size_)),
+                          std::span<const uint8_t>(mb.starts).first(m)});
+  } else {
+    pi.forward(features);
+  }
   const std::span<const float> inputs = pi.distribution_inputs().flat();
   const std::span<const float> values(pi.value_outputs().data, m);
   const std::span<float> new_logp(mb_log_probs_.data(), m), entropy(mb_entropy_.data(), m);
@@ -488,9 +565,13 @@ PPOLossTerms PPO::split_gradient(size_t m, double clip_coef) {
 
 // One gradient step on the minibatch `indices`. Returns its approximate KL.
 double PPO::minibatch_step(std::span<const size_t> indices, double clip_coef, LossSums& sums) {
-  const size_t m = indices.size();
   RolloutMinibatch& mb = *minibatch_;
-  rollout_->gather(indices, mb);
+  if (sequence_length_ > 0) {
+    rollout_->gather_sequences(indices, mb);  // `indices` are sequences
+  } else {
+    rollout_->gather(indices, mb);
+  }
+  const size_t m = mb.rows;
 
   // Advantage normalisation, per minibatch (unbiased std, as torch.Tensor.std()).
   if (config_.normalize_advantages && m > 1) {
@@ -559,7 +640,9 @@ void PPO::update(TrainResult& result) {
   if (log_std_optimizer_) log_std_optimizer_->set_learning_rate(lr);
   result.learning_rate = lr;
 
-  const size_t mb = static_cast<size_t>(config_.minibatch_size());
+  // Rows per minibatch, or whole sequences per minibatch for a recurrent policy.
+  const size_t units = order_.size();
+  const size_t mb = units / static_cast<size_t>(config_.num_minibatches);
   // Every metric, in a fixed order, before any is measured.
   Metrics& metrics = result.metrics;
   for (const char* name : {"policy_loss", "value_loss", "entropy", "approx_kl", "clip_fraction",
@@ -574,10 +657,10 @@ void PPO::update(TrainResult& result) {
   for (int64_t epoch = 0; epoch < config_.num_epochs; ++epoch) {
     epoch_ = epoch;
     // Fisher-Yates shuffle with the run's own generator.
-    for (size_t i = batch_ - 1; i > 0; --i) std::swap(order_[i], order_[shuffle_rng_.below(i + 1)]);
+    for (size_t i = units - 1; i > 0; --i) std::swap(order_[i], order_[shuffle_rng_.below(i + 1)]);
     epoch_sums = LossSums();
     double kl_sum = 0;
-    for (size_t start = 0; start < batch_; start += mb) {
+    for (size_t start = 0; start < units; start += mb) {
       kl_sum += minibatch_step(std::span<const size_t>(order_).subspan(start, mb),
                                config_.clip_coef, epoch_sums);
     }

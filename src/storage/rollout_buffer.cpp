@@ -14,7 +14,9 @@ RolloutMinibatch::RolloutMinibatch(const RolloutSizes& sizes, size_t capacity)
       log_probs(capacity),
       values(capacity),
       advantages(capacity),
-      returns(capacity) {}
+      returns(capacity),
+      starts(sizes.sequence_length > 0 ? capacity : 0),
+      initial_states(sizes.sequence_length > 0 ? capacity * sizes.state_size : 0) {}
 
 RolloutBuffer::RolloutBuffer(const RolloutSizes& sizes) : sizes_(sizes) {
   if (sizes.num_steps == 0 || sizes.num_envs == 0 || sizes.feature_size == 0 ||
@@ -35,6 +37,42 @@ RolloutBuffer::RolloutBuffer(const RolloutSizes& sizes) : sizes_(sizes) {
   truncated_.resize(batch_);
   advantages_.resize(batch_);
   returns_.resize(batch_);
+  if (sizes.sequence_length > 0) {
+    if (sizes.num_steps % sizes.sequence_length != 0) {
+      throw Error("RolloutBuffer: the sequence length " + std::to_string(sizes.sequence_length) +
+                  " does not divide num_steps " + std::to_string(sizes.num_steps));
+    }
+    episode_starts_.assign(batch_, 0);
+    sequence_states_.assign(num_sequences() * sizes.state_size, 0.0f);
+    sequence_rows_.resize(batch_);
+  }
+}
+
+void RolloutBuffer::gather_sequences(std::span<const size_t> sequences, RolloutMinibatch& out) {
+  const size_t count = sequences.size(), length = sizes_.sequence_length;
+  if (length == 0) throw Error("RolloutBuffer::gather_sequences: the buffer keeps no sequences");
+  const size_t rows = count * length, n = sizes_.num_envs, s = sizes_.state_size;
+  if (out.starts.size() < rows || out.initial_states.size() < count * s) {
+    throw Error("RolloutBuffer::gather_sequences: the minibatch holds " +
+                std::to_string(out.starts.size()) + " rows, asked for " + std::to_string(rows));
+  }
+  for (size_t j = 0; j < count; ++j) {
+    const size_t q = sequences[j];
+    if (q >= num_sequences()) {
+      throw Error("RolloutBuffer::gather_sequences: sequence " + std::to_string(q) + " of " +
+                  std::to_string(num_sequences()));
+    }
+    const size_t chunk = q / n, env = q % n;
+    for (size_t i = 0; i < length; ++i) {
+      const size_t row = (chunk * length + i) * n + env;
+      sequence_rows_[i * count + j] = row;
+      out.starts[i * count + j] = episode_starts_[row];
+    }
+    std::copy_n(sequence_states_.data() + (chunk * n + env) * s, s,
+                out.initial_states.data() + j * s);
+  }
+  gather(std::span<const size_t>(sequence_rows_).first(rows), out);
+  out.sequences = count;
 }
 
 void RolloutBuffer::gather(std::span<const size_t> indices, RolloutMinibatch& out) const {

@@ -88,7 +88,10 @@ namespace {
 TEST(PPOConfig, ShippedConfigFilesEqualThePresets) {
   // SimpleCorridor's preset lives with the example, which registers it.
   corridor::register_simple_corridor();
-  const std::vector<std::string> envs = preset_env_ids("ppo");  // every tuned preset
+  // Every shipped preset: the built-in ones and SimpleCorridor's (not the presets other tests
+  // register for environments of their own, which have no file).
+  std::vector<std::string> envs{"SimpleCorridor-v0"};
+  for (const auto& [env, config] : ppo_builtin_presets()) envs.push_back(env);
   EXPECT_GE(envs.size(), 5u);
   for (const std::string& env : envs) {
     ASSERT_TRUE(has_ppo_preset(env));
@@ -129,16 +132,35 @@ TEST(PPOConfig, OverridesAreParsedStrictlyAndQuotedShort) {
 namespace cairn {
 namespace {
 
-TEST(PPOConfig, ARecurrentModelIsRefusedAtConstructionNamingItsLayers) {
+TEST(PPOConfig, MemoryAndSequenceSettingsAreCheckedNamingTheKey) {
   PPOConfig c;
   c.env_id = "StatelessCartPole-v1";
   c.num_envs = 2;
   c.num_steps = 8;
   c.num_minibatches = 2;
+  c.max_seq_len = 4;
+  c.memory = {{"cell", "gru"}, {"units", 4}};
+  EXPECT_NO_THROW(c.validate());
+  EXPECT_EQ(PPOConfig::from_json(c.to_json()), c);
+  EXPECT_EQ(c.memory_options()->cell, "gru");
+  EXPECT_ERROR_CONTAINS(PPOConfig::from_json({{"memory", {{"cell", "rnn"}}}}),
+                        "'memory.cell' must be \"lstm\" or \"gru\"");
+  EXPECT_ERROR_CONTAINS(PPOConfig::from_json({{"memory", {{"unit", 4}}}}),
+                        "unknown key 'memory.unit'");
+  EXPECT_ERROR_CONTAINS(PPOConfig::from_json({{"memory", 3}}), "memory");
+  c.max_seq_len = 3;
+  EXPECT_ERROR_CONTAINS(c.validate(), "'max_seq_len' (3) must divide 'num_steps' (8)");
+  c.max_seq_len = 8;
+  c.num_minibatches = 4;
+  EXPECT_ERROR_CONTAINS(c.validate(), "number of sequences num_envs * num_steps / max_seq_len (2)");
+  // The same split is required of a model spec with recurrent layers, at construction.
+  PPOConfig spec_config = c;
+  spec_config.memory = nullptr;
   nn::MemoryOptions memory;
   memory.units = 4;
-  c.model = nn::with_memory(nn::ppo_actor_critic(2, 2), memory).to_json();
-  EXPECT_ERROR_CONTAINS(PPO ppo(c), "recurrent layers (memory/lstm_0 (lstm))");
+  spec_config.model = nn::with_memory(nn::ppo_actor_critic(2, 2), memory).to_json();
+  EXPECT_NO_THROW(spec_config.validate());
+  EXPECT_ERROR_CONTAINS(PPO ppo(spec_config), "must divide the number of sequences");
 }
 
 }  // namespace

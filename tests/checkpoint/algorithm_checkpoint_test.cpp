@@ -79,6 +79,34 @@ TEST(AlgorithmCheckpoint, ResumesPendulumWithNormalisationBitIdentically) {
   expect_bit_identical_resume(c);
 }
 
+// Memory: each environment's recurrent state and episode-start flag carry across iterations
+// and are part of the checkpoint ("memory/state", "memory/episode_start"), so a resumed
+// recurrent run continues bit for bit.
+TEST(AlgorithmCheckpoint, ResumesRecurrentStatelessCartPoleBitIdentically) {
+  PPOConfig c = ppo_preset("StatelessCartPole-v1");
+  ASSERT_FALSE(c.memory.is_null());
+  c.seed = 13;
+  expect_bit_identical_resume(c);
+}
+
+TEST(AlgorithmCheckpoint, ResumesGruPendulumBitIdentically) {
+  PPOConfig c = ppo_preset("Pendulum-v1");
+  c.memory = {{"cell", "gru"}, {"units", 16}};
+  c.num_steps = 64;
+  c.max_seq_len = 16;
+  c.num_minibatches = 4;
+  c.seed = 14;
+  expect_bit_identical_resume(c);
+  PPO ppo(c);
+  ppo.train();
+  ScratchDir dir;
+  ppo.save_checkpoint(dir / "c");
+  const TensorDict state = state_of(dir / "c");
+  EXPECT_EQ(state.at("memory/state").shape(),
+            (std::vector<int64_t>{c.num_envs, static_cast<int64_t>(ppo.policy().state_size())}));
+  EXPECT_EQ(state.at("memory/episode_start").shape(), (std::vector<int64_t>{c.num_envs}));
+}
+
 // MuJoCo: the environments' complete simulation state (the solver's warm start and the
 // quantities the last mj_step derived, MujocoEnv::get_state) is in the checkpoint, so a
 // resumed run on HalfCheetah, with contacts, continues bit for bit.

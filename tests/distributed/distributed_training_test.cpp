@@ -94,10 +94,12 @@ TEST(DistributedTraining, WeightsAreTheSameBitsOn1And2And4Ranks) {
   // ranks) and Pendulum (Gaussian actions with a learned log-std, reward normalisation,
   // truncated episodes bootstrapped; minibatches of 160 samples: blocks of 64, 64 and 32,
   // shared unevenly), 4 environments, a checkpoint after every iteration. On 2 and 4 ranks
-  // each minibatch's gradient is split across the ranks by blocks.
+  // each minibatch's gradient is split across the ranks by blocks. StatelessCartPole's preset
+  // is recurrent (two LSTMs): its state is carried on every rank and its update is replicated.
   const std::vector<std::pair<std::string, std::string>> runs = {
       {"CartPole-v1", "--set num_steps=64 --set num_minibatches=1"},
-      {"Pendulum-v1", "--set num_steps=80 --set num_minibatches=2"}};
+      {"Pendulum-v1", "--set num_steps=80 --set num_minibatches=2"},
+      {"StatelessCartPole-v1", "--set num_steps=32 --set num_minibatches=2"}};
   for (const auto& [env, sizes] : runs) {
     const std::string common = "--env " + env + " --seed 5 --set num_envs=4 " + sizes +
                                " --stop-iters 3 --checkpoint-every 1 --eval-episodes 0 --quiet ";

@@ -143,7 +143,16 @@ class PPO : public Algorithm {
   std::vector<float> final_features_;  // for bootstrapping truncated episodes
   std::vector<size_t> truncated_envs_;
 
-  // The shuffled row order of an epoch, and per-minibatch outputs of the update.
+  // Memory (a recurrent policy): each environment's state and whether its next step starts
+  // an episode, carried across steps and iterations (saved in checkpoints); scratch for the
+  // bootstrap values of truncated episodes.
+  size_t state_size_ = 0, sequence_length_ = 0;  // 0: feed-forward
+  std::vector<float> policy_state_;              // [num_envs x state_size]
+  std::vector<uint8_t> episode_start_;           // [num_envs]
+  std::vector<float> final_states_;
+  std::vector<uint8_t> final_starts_;  // zeros
+
+  // The shuffled row (or sequence) order of an epoch, and per-minibatch outputs of the update.
   std::vector<size_t> order_;
   std::vector<float> mb_log_probs_, mb_entropy_, mb_d_log_prob_, mb_d_entropy_;
 

@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cairn/algorithms/config_fields.h"
+#include "cairn/nn/model_zoo.h"
 
 namespace cairn {
 
@@ -49,7 +50,16 @@ struct PPOConfig : AlgorithmConfig {
   double max_grad_norm = 0.5;
   // Policy
   nlohmann::json model = "default";  // "default" (hidden_sizes, activation) or a model spec
-  double log_std_init = 0.0;         // Gaussian policies
+  // Memory (docs/recurrent.md): null, or {"cell": "lstm"|"gru", "units": n, "encoder": [sizes],
+  // "shared": bool} to wrap the model with a recurrent core (nn::with_memory; every key
+  // optional, MemoryOptions' defaults). A model with recurrent layers (this, or lstm/gru
+  // layers in "model") is trained on sequences of max_seq_len steps (truncated
+  // backpropagation through time; the state at each sequence's start is the one the rollout
+  // carried), and its minibatches are whole sequences: max_seq_len must divide num_steps, and
+  // num_minibatches the number of sequences num_envs * num_steps / max_seq_len.
+  nlohmann::json memory = nullptr;
+  int64_t max_seq_len = 16;
+  double log_std_init = 0.0;  // Gaussian policies
   // Training rewards divided by the running std of the discounted return, then clipped
   // (Stable-Baselines3's VecNormalize). Affects learning only, never the policy.
   bool normalize_rewards = false;
@@ -57,6 +67,9 @@ struct PPOConfig : AlgorithmConfig {
   // Valid once validate() passed (the product is then bounded by kMaxBatchSize).
   int64_t batch_size() const { return num_envs * num_steps; }
   int64_t minibatch_size() const { return batch_size() / num_minibatches; }
+  // The memory option as nn::MemoryOptions (throws cairn::Error naming the key); nullopt
+  // when "memory" is null.
+  std::optional<nn::MemoryOptions> memory_options() const;
 
   // Throws cairn::Error naming the first invalid field, including sizes beyond the
   // limits above (the model's parameter count included, for the default model and for
@@ -73,6 +86,10 @@ struct PPOConfig : AlgorithmConfig {
 
   bool operator==(const PPOConfig&) const = default;
 };
+
+// The sequence split of a recurrent model's rollout (see "memory"): throws cairn::Error
+// unless max_seq_len divides num_steps and num_minibatches the number of sequences.
+void check_sequences(const PPOConfig& config);
 
 // The tuned configuration of a task with a PPO preset (built in: CartPole-v1, Acrobot-v1,
 // Pendulum-v1; environments' authors register more, presets.h), else with env_id set a

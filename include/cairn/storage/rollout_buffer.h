@@ -8,6 +8,12 @@
 // of the final observation where an episode was truncated, and, once the algorithm has
 // computed them (GAE), the advantages and returns. Minibatches are gathered from it by row.
 //
+// For a recurrent policy (sequence_length > 0) it also keeps each row's episode-start flag
+// and, for every environment, the policy's state at the start of each sequence of
+// sequence_length steps (steps k * sequence_length ... (k + 1) * sequence_length - 1 of one
+// environment: sequence k * num_envs + e). Minibatches of whole sequences are then gathered
+// time-major (gather_sequences), as nn::Model::forward with a SequenceInput takes them.
+//
 // Allocation: the constructor allocates everything; nothing else allocates. Thread safety:
 // not thread-safe; views are valid for the buffer's lifetime.
 #pragma once
@@ -23,8 +29,10 @@ struct RolloutSizes {
   size_t num_steps = 0;
   size_t num_envs = 0;
   size_t feature_size = 0;
-  size_t action_dim = 0;  // per transition: categories per discrete sub-space or Box elements
-  bool discrete = false;  // actions stored as indices (else as floats)
+  size_t action_dim = 0;       // per transition: categories per discrete sub-space or Box elements
+  bool discrete = false;       // actions stored as indices (else as floats)
+  size_t state_size = 0;       // recurrent policies: values of state per environment
+  size_t sequence_length = 0;  // recurrent policies: steps per sequence (divides num_steps)
 };
 
 // One minibatch, gathered from rows of the buffer (sized for `rows` rows at most).
@@ -38,6 +46,10 @@ struct RolloutMinibatch {
   std::vector<float> values;            // old V(s)
   std::vector<float> advantages;
   std::vector<float> returns;
+  // gather_sequences only: the rows' episode-start flags and each sequence's first state.
+  size_t sequences = 0;               // sequences gathered by the last gather_sequences()
+  std::vector<uint8_t> starts;        // [rows]
+  std::vector<float> initial_states;  // [sequences x state_size]
 };
 
 class RolloutBuffer {
@@ -77,6 +89,22 @@ class RolloutBuffer {
   // rows, else cairn::Error), in order.
   void gather(std::span<const size_t> indices, RolloutMinibatch& out) const;
 
+  // Recurrent policies: the episode-start flags of step t's num_envs rows, and the states at
+  // the start of sequence chunk k (k < num_steps / sequence_length) [num_envs x state_size].
+  std::span<uint8_t> episode_starts(size_t t) { return row_span(episode_starts_, t, 1); }
+  std::span<float> sequence_states(size_t k) {
+    const size_t n = sizes_.num_envs * sizes_.state_size;
+    return std::span<float>(sequence_states_).subspan(k * n, n);
+  }
+  size_t num_sequences() const {
+    return sizes_.sequence_length == 0 ? 0 : batch_ / sizes_.sequence_length;
+  }
+  // Gathers whole sequences (each < num_sequences()) time-major: row i * S + j of `out` is
+  // step i of sequences[j] (S = sequences.size()), with its start flag, and each sequence's
+  // first state in out.initial_states. Throws cairn::Error if the buffer keeps no sequences
+  // or `out` is too small. Does not allocate.
+  void gather_sequences(std::span<const size_t> sequences, RolloutMinibatch& out);
+
  private:
   // The num_envs rows of step t, each `width` wide; empty for an unused array (the action
   // array of the other kind).
@@ -91,7 +119,9 @@ class RolloutBuffer {
   size_t batch_ = 0;
   std::vector<float> features_, raw_actions_, log_probs_, values_, rewards_, final_values_;
   std::vector<int64_t> action_indices_;
-  std::vector<uint8_t> terminated_, truncated_;
+  std::vector<uint8_t> terminated_, truncated_, episode_starts_;
+  std::vector<float> sequence_states_;
+  std::vector<size_t> sequence_rows_;  // gather_sequences' scratch
   std::vector<float> advantages_, returns_;
 };
 
