@@ -6,12 +6,21 @@
 //           StatelessCartPole-shaped (Box(2) -> 2 actions), the memory core (64 units) shared
 //           by a 64x64 tanh policy and value network (nn::with_memory); the feed-forward
 //           64x64 policy beside it for scale.
+//   C:      the policy's C export (export_c, proven against the policy), compiled with
+//           -O3 -march=native and loaded with dlopen: <p>_step(obs, state_in, 0, state_out,
+//           action, NULL, NULL), the state carried in the caller's struct.
 //   train:  Model forward over 16 sequences of 32 steps, then backward with parameter
 //           gradients (BPTT through the 32 steps), the same model.
+#include <dlfcn.h>
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <string>
 
 #include "bench_report.h"
+#include "cairn/export/c_export.h"
 #include "cairn/nn/model_zoo.h"
 #include "cairn/policy/policy.h"
 
@@ -32,6 +41,40 @@ cairn::Policy make_policy(const std::string& cell) {
                        cairn::PolicyOptions(), 1);
 }
 
+// The exported C step's median latency, or a note saying why it could not be measured.
+std::string time_c_step(cairn::Policy& policy, const float* obs, const std::string& cell) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("cairn_recurrent_bench_" + std::to_string(::getpid()) + "_" + cell);
+  std::filesystem::create_directories(dir);
+  const cairn::ExportVerification v = cairn::export_c(policy, dir, cairn::CExportOptions());
+  const auto so = dir / "policy.so";
+  const std::string cmd = "cc -std=c99 -O3 -march=native -fPIC -shared -o " + so.string() + " " +
+                          (dir / "cairn_policy.c").string() + " -lm";
+  std::string result;
+  if (std::system(cmd.c_str()) != 0) {
+    result = "compile failed";
+  } else if (void* lib = ::dlopen(so.c_str(), RTLD_NOW | RTLD_LOCAL); lib == nullptr) {
+    result = std::string("dlopen failed: ") + ::dlerror();
+  } else {
+    using Step = int (*)(const float*, const void*, int, void*, long long*, float*, float*);
+    const auto step = reinterpret_cast<Step>(::dlsym(lib, "cairn_policy_step"));
+    if (step == nullptr) {
+      result = "no cairn_policy_step";
+    } else {
+      std::vector<float> state(policy.state_size(), 0.0f);
+      long long action = 0;
+      const double ns = cairn::bench::median_ns([&] {
+        step(obs, state.data(), 0, state.data(), &action, nullptr, nullptr);
+        cairn::bench::do_not_optimize(action);
+      });
+      result = cairn::bench::format_duration(ns) + " (C export " + cairn::to_string(v.status) + ")";
+    }
+    ::dlclose(lib);
+  }
+  std::filesystem::remove_all(dir);
+  return result;
+}
+
 }  // namespace
 
 int main() {
@@ -50,6 +93,10 @@ int main() {
                    cell.empty() ? "64x64 tanh pi and vf"
                                 : "input -> " + cell + "(64) -> 64x64 tanh pi and vf; state " +
                                       std::to_string(policy.state_size()) + " floats"});
+    if (!cell.empty()) {
+      table.add_row({"exported C step, batch 1: " + cell + " 64", time_c_step(policy, obs, cell),
+                     "cc -O3 -march=native, dlopen'ed; the state in the caller's struct"});
+    }
   }
   const Index steps = 32, sequences = 16;
   for (const std::string cell : {"lstm", "gru"}) {

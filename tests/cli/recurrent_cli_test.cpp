@@ -49,5 +49,29 @@ TEST(RecurrentCli, EvalCarriesTheStateThroughEachEpisode) {
   EXPECT_DOUBLE_EQ(j.at("mean_return").get<double>(), total / episodes) << r.out;
 }
 
+// The whole workflow on a recurrent preset: train (two LSTMs), resume, eval, render (the same
+// deterministic episodes as eval), export to C, proven.
+TEST(RecurrentCli, TrainResumeEvalRenderAndExportARecurrentRun) {
+  testing_io::ScratchDir dir;
+  const std::string run = (dir / "run").string();
+  testing_cli::CliRun r = testing_cli::run_cli("train --env StatelessCartPole-v1 --out " + run +
+                                               " --stop-iters 2 --eval-episodes 0 --quiet --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  r = testing_cli::run_cli("train --resume " + run +
+                           " --stop-iters 3 --eval-episodes 0 --quiet --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const testing_cli::CliRun eval = testing_cli::run_cli("eval " + run + " --episodes 2 --json");
+  ASSERT_EQ(eval.exit_code, 0) << eval.out;
+  r = testing_cli::run_cli("render " + run + " --out " + (dir / "a.gif").string() +
+                           " --episodes 2 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["mean_return"],
+            nlohmann::json::parse(eval.out)["mean_return"]);
+  r = testing_cli::run_cli("export " + run + " --format c --out " + (dir / "c").string() +
+                           " --json");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find("verified"), std::string::npos) << r.out;
+}
+
 }  // namespace
 }  // namespace cairn
