@@ -732,6 +732,19 @@ std::string harness_source(const Policy& policy, const Names& nm) {
   const bool integer = policy.action_space().is_integer();
   const bool gaussian = !policy.log_std().empty();
   const bool has_value = policy.has_value();
+  // One row's outputs, after its "row" line (both harnesses print them alike).
+  std::string print_outputs = "    printf(\"action\");\n";
+  print_outputs += "    for (i = 0; i < " + M + "_ACTION_SIZE; ++i) printf(" +
+                   (integer ? "\" %lld\", action[i]" : "\" %a\", (double)action[i]") + ");\n";
+  print_outputs += "    printf(\"\\ndist\");\n";
+  print_outputs +=
+      "    for (i = 0; i < " + M + "_NUM_DIST_INPUTS; ++i) printf(\" %a\", (double)dist[i]);\n";
+  if (gaussian) {
+    print_outputs += "    printf(\"\\nlog_std\");\n";
+    print_outputs += "    for (i = 0; i < " + M + "_ACTION_SIZE; ++i) printf(\" %a\", (double)" +
+                     nm.log_std + "[i]);\n";
+  }
+  if (has_value) print_outputs += "    printf(\"\\nvalue %a\", (double)value[0]);\n";
   std::string s = "#include <stdio.h>\n#include <string.h>\n\n#include \"" + nm.base + ".h\"\n\n";
   s += "int main(int argc, char **argv) {\n";
   if (policy.is_recurrent()) {
@@ -753,17 +766,7 @@ std::string harness_source(const Policy& policy, const Names& nm) {
          "_STATE_SIZE, &state, rec[1] != 0.0f, &state, action, dist" +
          (has_value ? ", value" : "") + ");\n";
     s += "    printf(\"row %d 0 1\\n\", status);\n";
-    s += "    printf(\"action\");\n";
-    s += "    for (i = 0; i < " + M + "_ACTION_SIZE; ++i) printf(" +
-         (integer ? "\" %lld\", action[i]" : "\" %a\", (double)action[i]") + ");\n";
-    s += "    printf(\"\\ndist\");\n";
-    s += "    for (i = 0; i < " + M + "_NUM_DIST_INPUTS; ++i) printf(\" %a\", (double)dist[i]);\n";
-    if (gaussian) {
-      s += "    printf(\"\\nlog_std\");\n";
-      s += "    for (i = 0; i < " + M + "_ACTION_SIZE; ++i) printf(\" %a\", (double)" + nm.log_std +
-           "[i]);\n";
-    }
-    if (has_value) s += "    printf(\"\\nvalue %a\", (double)value[0]);\n";
+    s += print_outputs;
     s += "    printf(\"\\nstate\");\n";
     s += "    for (i = 0; i < " + M +
          "_STATE_SIZE; ++i) printf(\" %a\", (double)state.values[i]);\n";
@@ -785,17 +788,7 @@ std::string harness_source(const Policy& policy, const Names& nm) {
   s += "    const int status2 = " + nm.act + "(obs, action2);\n";
   s += "    printf(\"row %d %d %d\\n\", status, status2, memcmp(action, action2, sizeof action) == "
        "0);\n";
-  s += "    printf(\"action\");\n";
-  s += "    for (i = 0; i < " + M + "_ACTION_SIZE; ++i) printf(" +
-       (integer ? "\" %lld\", action[i]" : "\" %a\", (double)action[i]") + ");\n";
-  s += "    printf(\"\\ndist\");\n";
-  s += "    for (i = 0; i < " + M + "_NUM_DIST_INPUTS; ++i) printf(\" %a\", (double)dist[i]);\n";
-  if (gaussian) {
-    s += "    printf(\"\\nlog_std\");\n";
-    s += "    for (i = 0; i < " + M + "_ACTION_SIZE; ++i) printf(\" %a\", (double)" + nm.log_std +
-         "[i]);\n";
-  }
-  if (has_value) s += "    printf(\"\\nvalue %a\", (double)value[0]);\n";
+  s += print_outputs;
   s += "    printf(\"\\n\");\n";
   s += "  }\n  fclose(in);\n  return 0;\n}\n";
   return s;
