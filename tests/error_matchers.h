@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "cairn/error.h"
 
@@ -18,6 +19,22 @@ inline std::string error_of(const std::function<void()>& f) {
     return e.what();
   }
   return "(no error)";
+}
+
+// Expects `f` to throw a cairn::Error whose message contains every string in `parts`.
+inline void expect_error_containing_all(const std::function<void()>& f,
+                                        const std::vector<std::string>& parts) {
+  try {
+    f();
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    for (const std::string& part : parts) {
+      EXPECT_NE(message.find(part), std::string::npos)
+          << "message \"" << message << "\" lacks \"" << part << "\"";
+    }
+    return;
+  }
+  ADD_FAILURE() << "no cairn::Error thrown (expected one mentioning \"" << parts.front() << "\")";
 }
 
 }  // namespace cairn::testing

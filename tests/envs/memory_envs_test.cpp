@@ -6,6 +6,8 @@
 // Helpers carry a memory_ prefix: test files are compiled eight to a translation unit.
 #include <gtest/gtest.h>
 
+#include "error_matchers.h"
+
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -24,22 +26,6 @@
 
 namespace cairn {
 namespace {
-
-// Runs `f`, expecting a cairn::Error whose message contains every string in `parts`.
-template <typename F>
-void memory_expect_error(F&& f, const std::vector<std::string>& parts) {
-  try {
-    f();
-  } catch (const Error& e) {
-    const std::string message = e.what();
-    for (const std::string& part : parts) {
-      EXPECT_NE(message.find(part), std::string::npos)
-          << "message \"" << message << "\" lacks \"" << part << "\"";
-    }
-    return;
-  }
-  ADD_FAILURE() << "no cairn::Error thrown (expected one mentioning \"" << parts.front() << "\")";
-}
 
 uint32_t memory_bits(float f) {
   return std::bit_cast<uint32_t>(f);
@@ -178,16 +164,20 @@ TEST(StatelessCartPole, SetStateAsCartPole) {
   EXPECT_EQ(env.get_state(), (std::vector<double>{2.5, 1.0, 0.0, 0.0}));
   const Transition t = env.step(int64_t{1});
   EXPECT_TRUE(t.terminated);
-  memory_expect_error([&] { env.set_state(std::vector<double>{0.0, 0.0}); }, {"4"});
+  testing::expect_error_containing_all(
+      [&] {
+        env.set_state(std::vector<double>{0.0, 0.0});
+      },
+      {"4"});
 }
 
 TEST(StatelessCartPole, RefusesUnknownOptions) {
-  memory_expect_error(
+  testing::expect_error_containing_all(
       [] {
         make("StatelessCartPole-v1", {{"delay", 3}});
       },
       {"delay", "StatelessCartPole-v1"});
-  memory_expect_error(
+  testing::expect_error_containing_all(
       [] {
         make("StatelessCartPole-v1", {{"sutton_barto_reward", 1}});
       },
@@ -266,7 +256,7 @@ TEST(MemoryCue, ShowsTheCueOnceAndRewardsOnlyTheRightAnswerAtTheEnd) {
       EXPECT_FALSE(last.truncated);
       EXPECT_EQ(steps, delay + 1);
       EXPECT_FALSE(env->episode_active());
-      memory_expect_error([&] { env->step(int64_t{0}); }, {"reset"});
+      testing::expect_error_containing_all([&] { env->step(int64_t{0}); }, {"reset"});
     }
   }
 }
@@ -332,18 +322,58 @@ TEST(MemoryCue, AMemorylessPolicyScoresChanceAndMemoryScoresOne) {
 }
 
 TEST(MemoryCue, RefusesBadOptionsNamingThem) {
-  memory_expect_error([] { make("MemoryCue-v0", {{"delay", 0}}); }, {"'delay'", "got 0"});
-  memory_expect_error([] { make("MemoryCue-v0", {{"delay", -3}}); }, {"'delay'", "-3"});
-  memory_expect_error([] { make("MemoryCue-v0", {{"delay", 2000000}}); }, {"'delay'"});
-  memory_expect_error([] { make("MemoryCue-v0", {{"delay", 2.5}}); }, {"'delay'", "integer"});
-  memory_expect_error([] { make("MemoryCue-v0", {{"delay", "8"}}); }, {"'delay'", "integer"});
-  memory_expect_error([] { make("MemoryCue-v0", {{"num_cues", 1}}); }, {"'num_cues'", "got 1"});
-  memory_expect_error([] { make("MemoryCue-v0", {{"num_cues", 0}}); }, {"'num_cues'"});
-  memory_expect_error([] { make("MemoryCue-v0", {{"num_cues", 5000}}); }, {"'num_cues'"});
-  memory_expect_error([] { make("MemoryCue-v0", {{"num_cues", true}}); }, {"'num_cues'"});
-  memory_expect_error([] { make("MemoryCue-v0", {{"dealy", 3}}); }, {"dealy", "MemoryCue-v0"});
-  memory_expect_error([] { MemoryCue m(0, 2); }, {"'delay'"});
-  memory_expect_error([] { MemoryCue m(8, 1); }, {"'num_cues'"});
+  testing::expect_error_containing_all(
+      [] {
+        make("MemoryCue-v0", {{"delay", 0}});
+      },
+      {"'delay'", "got 0"});
+  testing::expect_error_containing_all(
+      [] {
+        make("MemoryCue-v0", {{"delay", -3}});
+      },
+      {"'delay'", "-3"});
+  testing::expect_error_containing_all(
+      [] {
+        make("MemoryCue-v0", {{"delay", 2000000}});
+      },
+      {"'delay'"});
+  testing::expect_error_containing_all(
+      [] {
+        make("MemoryCue-v0", {{"delay", 2.5}});
+      },
+      {"'delay'", "integer"});
+  testing::expect_error_containing_all(
+      [] {
+        make("MemoryCue-v0", {{"delay", "8"}});
+      },
+      {"'delay'", "integer"});
+  testing::expect_error_containing_all(
+      [] {
+        make("MemoryCue-v0", {{"num_cues", 1}});
+      },
+      {"'num_cues'", "got 1"});
+  testing::expect_error_containing_all(
+      [] {
+        make("MemoryCue-v0", {{"num_cues", 0}});
+      },
+      {"'num_cues'"});
+  testing::expect_error_containing_all(
+      [] {
+        make("MemoryCue-v0", {{"num_cues", 5000}});
+      },
+      {"'num_cues'"});
+  testing::expect_error_containing_all(
+      [] {
+        make("MemoryCue-v0", {{"num_cues", true}});
+      },
+      {"'num_cues'"});
+  testing::expect_error_containing_all(
+      [] {
+        make("MemoryCue-v0", {{"dealy", 3}});
+      },
+      {"dealy", "MemoryCue-v0"});
+  testing::expect_error_containing_all([] { MemoryCue m(0, 2); }, {"'delay'"});
+  testing::expect_error_containing_all([] { MemoryCue m(8, 1); }, {"'num_cues'"});
 }
 
 TEST(MemoryCue, StateRoundTripsAndBadStatesAreRefused) {
@@ -368,11 +398,27 @@ TEST(MemoryCue, StateRoundTripsAndBadStatesAreRefused) {
   EXPECT_EQ(a.reward, 1.0);
   EXPECT_EQ(b.reward, 1.0);
   EXPECT_TRUE(b.terminated);
-  memory_expect_error([&] { other.set_state(std::vector<double>{3.0, 0.0}); }, {"'cue'", "3"});
-  memory_expect_error([&] { other.set_state(std::vector<double>{-1.0, 0.0}); }, {"'cue'"});
-  memory_expect_error([&] { other.set_state(std::vector<double>{0.5, 0.0}); }, {"'cue'"});
-  memory_expect_error([&] { other.set_state(std::vector<double>{0.0, 6.0}); }, {"'steps'"});
-  memory_expect_error([&] { other.set_state(std::vector<double>{0.0}); }, {"2"});
+  testing::expect_error_containing_all(
+      [&] {
+        other.set_state(std::vector<double>{3.0, 0.0});
+      },
+      {"'cue'", "3"});
+  testing::expect_error_containing_all(
+      [&] {
+        other.set_state(std::vector<double>{-1.0, 0.0});
+      },
+      {"'cue'"});
+  testing::expect_error_containing_all(
+      [&] {
+        other.set_state(std::vector<double>{0.5, 0.0});
+      },
+      {"'cue'"});
+  testing::expect_error_containing_all(
+      [&] {
+        other.set_state(std::vector<double>{0.0, 6.0});
+      },
+      {"'steps'"});
+  testing::expect_error_containing_all([&] { other.set_state(std::vector<double>{0.0}); }, {"2"});
 }
 
 }  // namespace
