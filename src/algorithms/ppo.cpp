@@ -105,12 +105,8 @@ PPO::PPO(const PPOConfig& config)
     // Memory: rollouts carry each environment's state; the update trains on whole
     // sequences of max_seq_len steps (check_sequences: they tile the rollout).
     check_sequences(config_);
-    state_size_ = policy_->state_size();
-    sequence_length_ = static_cast<size_t>(config_.max_seq_len);
-    policy_state_.assign(num_envs_ * state_size_, 0.0f);
-    episode_start_.assign(num_envs_, 1);
-    final_states_.resize(num_envs_ * state_size_);
-    final_starts_.assign(num_envs_, 0);
+    memory_ = std::make_unique<RolloutMemory>(num_envs_, policy_->state_size(),
+                                              static_cast<size_t>(config_.max_seq_len));
   }
   policy_->reserve(std::max(batch_ / static_cast<size_t>(config_.num_minibatches), num_envs_));
 
@@ -130,8 +126,9 @@ PPO::PPO(const PPOConfig& config)
   feature_size_ = policy_->feature_size();
   action_dim_ = policy_->distribution().action_dim();
   const bool discrete = policy_->distribution().is_discrete();
-  rollout_ = std::make_unique<RolloutBuffer>(RolloutSizes{
-      num_steps_, num_envs_, feature_size_, action_dim_, discrete, state_size_, sequence_length_});
+  rollout_ = std::make_unique<RolloutBuffer>(
+      RolloutSizes{num_steps_, num_envs_, feature_size_, action_dim_, discrete,
+                   memory_ ? memory_->state_size() : 0, memory_ ? memory_->sequence_length() : 0});
   env_int_actions_.resize(act_space.is_integer() ? num_envs_ * act_space.size() : 0);
   env_float_actions_.resize(act_space.is_integer() ? 0 : num_envs_ * act_space.size());
   next_values_.resize(num_envs_);
@@ -145,7 +142,7 @@ PPO::PPO(const PPOConfig& config)
 
   const size_t mb = static_cast<size_t>(config_.minibatch_size());
   // The update shuffles rows, or whole sequences for a recurrent policy.
-  order_.resize(sequence_length_ > 0 ? rollout_->num_sequences() : batch_);
+  order_.resize(memory_ ? rollout_->num_sequences() : batch_);
   std::iota(order_.begin(), order_.end(), size_t{0});
   minibatch_ = std::make_unique<RolloutMinibatch>(rollout_->sizes(), mb);
   mb_log_probs_.resize(mb);
@@ -153,7 +150,7 @@ PPO::PPO(const PPOConfig& config)
   mb_d_log_prob_.resize(mb);
   mb_d_entropy_.resize(mb);
   // A recurrent policy acts on every environment on every rank (its state is replicated).
-  if (comm.size() > 1 && sequence_length_ == 0) {
+  if (comm.size() > 1 && !memory_) {
     const size_t inputs_width = policy_->distribution().num_inputs();
     acting_rows_ = std::make_unique<distributed::RowGather>(comm, num_envs_, inputs_width + 1);
     acting_inputs_.resize(num_envs_ * inputs_width);
@@ -222,15 +219,10 @@ void PPO::check_memory(const nn::ModelSpec& spec) const {
 // action stream stays the same on every rank.
 std::span<const float> PPO::act(std::span<const float> features, std::span<float> values) {
   Policy& pi = *policy_;
-  if (sequence_length_ > 0) {
+  if (memory_) {
     // One step of every environment's sequence: the state the rollout carries in, and out.
-    pi.forward(features,
-               {1,
-                nn::MatrixSpan<const float>(policy_state_.data(), static_cast<nn::Index>(num_envs_),
-                                            static_cast<nn::Index>(state_size_)),
-                episode_start_});
-    const std::span<const float> state_out = pi.model().state_out().flat();
-    std::copy(state_out.begin(), state_out.end(), policy_state_.begin());
+    pi.forward(features, memory_->step_input());
+    memory_->take_state(pi.model());
     for (size_t e = 0; e < num_envs_; ++e) values[e] = pi.value_outputs().data[e];
     return pi.distribution_inputs().flat();
   }
@@ -272,14 +264,8 @@ void PPO::collect_rollouts(TrainResult& result) {
     // Observation preprocessing: the statistics see each observation before it is used,
     // as Gymnasium's NormalizeObservation does.
     pi.update_observation_statistics(envs_->observations());
-    if (sequence_length_ > 0) {
-      // Where a sequence starts, the state it starts from; every row's episode-start flag.
-      if (t % sequence_length_ == 0) {
-        std::copy(policy_state_.begin(), policy_state_.end(),
-                  buf.sequence_states(t / sequence_length_).begin());
-      }
-      std::copy(episode_start_.begin(), episode_start_.end(), buf.episode_starts(t).begin());
-    }
+    // Where a sequence starts, the state it starts from; every row's episode-start flag.
+    if (memory_) memory_->record(buf, t);
     const std::span<float> feats = buf.features(t);
     pi.preprocess(envs_->observations(), feats);
     const std::span<const float> inputs = act(feats, values);
@@ -328,11 +314,7 @@ void PPO::collect_rollouts(TrainResult& result) {
       if (truncated[e] && !terminated[e]) truncated_envs_.push_back(e);
     }
     // The next observation of an environment whose episode ended starts a new episode.
-    if (sequence_length_ > 0) {
-      for (size_t e = 0; e < num_envs_; ++e) {
-        episode_start_[e] = (terminated[e] != 0 || truncated[e] != 0) ? 1 : 0;
-      }
-    }
+    if (memory_) memory_->episodes_ended(terminated, truncated);
     // A time limit is not a terminal state: bootstrap from V(final observation).
     if (!truncated_envs_.empty()) {
       const size_t k = truncated_envs_.size();
@@ -344,18 +326,9 @@ void PPO::collect_rollouts(TrainResult& result) {
       }
       const std::span<const float> final_features =
           std::span<const float>(final_features_).first(k * feature_size_);
-      if (sequence_length_ > 0) {
+      if (memory_) {
         // V(final observation) with the memory of the episode that saw it.
-        for (size_t j = 0; j < k; ++j) {
-          std::copy_n(
-              policy_state_.begin() + static_cast<std::ptrdiff_t>(truncated_envs_[j] * state_size_),
-              state_size_, final_states_.begin() + static_cast<std::ptrdiff_t>(j * state_size_));
-        }
-        pi.forward(final_features,
-                   {1,
-                    nn::MatrixSpan<const float>(final_states_.data(), static_cast<nn::Index>(k),
-                                                static_cast<nn::Index>(state_size_)),
-                    std::span<const uint8_t>(final_starts_).first(k)});
+        pi.forward(final_features, memory_->bootstrap_input(truncated_envs_));
       } else {
         pi.forward(final_features);
       }
@@ -369,14 +342,10 @@ void PPO::collect_rollouts(TrainResult& result) {
   count_steps(static_cast<int64_t>(batch_));
 
   // V(s_T) for the last observations, then GAE(lambda) advantages and returns.
-  if (sequence_length_ > 0) {
+  if (memory_) {
     const std::span<float> feats(final_features_.data(), num_envs_ * feature_size_);
     pi.preprocess(envs_->observations(), feats);
-    pi.forward(feats,
-               {1,
-                nn::MatrixSpan<const float>(policy_state_.data(), static_cast<nn::Index>(num_envs_),
-                                            static_cast<nn::Index>(state_size_)),
-                episode_start_});
+    pi.forward(feats, memory_->step_input());
     for (size_t e = 0; e < num_envs_; ++e) next_values_[e] = pi.value_outputs().data[e];
   } else {
     pi.values(envs_->observations(), next_values_);
@@ -432,13 +401,13 @@ PPOLossTerms PPO::whole_gradient(size_t m, double clip_coef) {
   const RolloutMinibatch& mb = *minibatch_;
   const std::span<const float> features =
       std::span<const float>(mb.features).first(m * feature_size_);
-  if (sequence_length_ > 0) {
+  if (memory_) {
     // Whole sequences, time-major, from the states the rollout started them with
     // (backpropagation through time within each sequence).
-    pi.forward(features, {static_cast<nn::Index>(sequence_length_),
-                          nn::MatrixSpan<const float>(mb.initial_states.data(),
-                                                      static_cast<nn::Index>(mb.sequences),
-                                                      static_cast<nn::Index>(state_size_)),
+    pi.forward(features, {static_cast<nn::Index>(memory_->sequence_length()),
+                          nn::MatrixSpan<const float>(
+                              mb.initial_states.data(), static_cast<nn::Index>(mb.sequences),
+                              static_cast<nn::Index>(memory_->state_size())),
                           std::span<const uint8_t>(mb.starts).first(m)});
   } else {
     pi.forward(features);
@@ -566,7 +535,7 @@ PPOLossTerms PPO::split_gradient(size_t m, double clip_coef) {
 // One gradient step on the minibatch `indices`. Returns its approximate KL.
 double PPO::minibatch_step(std::span<const size_t> indices, double clip_coef, LossSums& sums) {
   RolloutMinibatch& mb = *minibatch_;
-  if (sequence_length_ > 0) {
+  if (memory_) {
     rollout_->gather_sequences(indices, mb);  // `indices` are sequences
   } else {
     rollout_->gather(indices, mb);

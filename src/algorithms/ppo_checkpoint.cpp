@@ -14,10 +14,6 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-// A recurrent policy's state per environment and the episode-start flags of the next step.
-constexpr const char* kMemoryState = "memory/state";
-constexpr const char* kMemoryEpisodeStart = "memory/episode_start";
-
 // Everything restore_state reads, checked without building anything.
 void check_ppo_state(const TensorDict& in, const json& config_json) {
   const PPOConfig config = PPOConfig::from_json(config_json);
@@ -31,14 +27,7 @@ void check_ppo_state(const TensorDict& in, const json& config_json) {
     in.expect("reward_normalizer/discounted_returns", DType::f64, {config.num_envs});
   }
   // A recurrent policy's rollout memory (its width is the model's, checked on restore).
-  if (in.contains(kMemoryState) || in.contains(kMemoryEpisodeStart)) {
-    const Tensor& state = in.at(kMemoryState);
-    if (state.dtype() != DType::f32 || state.shape().size() != 2 ||
-        state.shape()[0] != config.num_envs) {
-      throw Error(std::string("tensor '") + kMemoryState + "' must be F32 [num_envs, state_size]");
-    }
-    in.expect(kMemoryEpisodeStart, DType::i64, {config.num_envs});
-  }
+  RolloutMemory::check(in, config.num_envs);
 }
 
 }  // namespace
@@ -57,12 +46,7 @@ void PPO::save_state(TensorDict& out) const {
         "reward_normalizer/discounted_returns",
         Tensor::f64(discounted_returns_, {static_cast<int64_t>(discounted_returns_.size())}));
   }
-  if (sequence_length_ > 0) {
-    const auto envs = static_cast<int64_t>(num_envs_);
-    out.insert(kMemoryState, Tensor::f32(policy_state_, {envs, static_cast<int64_t>(state_size_)}));
-    const std::vector<int64_t> starts(episode_start_.begin(), episode_start_.end());
-    out.insert(kMemoryEpisodeStart, Tensor::i64(starts, {envs}));
-  }
+  if (memory_) memory_->save(out);
 }
 
 void PPO::restore_state(const TensorDict& in) {
@@ -81,20 +65,7 @@ void PPO::restore_state(const TensorDict& in) {
               {static_cast<int64_t>(discounted_returns_.size())})
         .copy_to(std::span<double>(discounted_returns_));
   }
-  if (sequence_length_ > 0) {
-    const auto envs = static_cast<int64_t>(num_envs_);
-    in.expect(kMemoryState, DType::f32, {envs, static_cast<int64_t>(state_size_)})
-        .copy_to(std::span<float>(policy_state_));
-    const std::vector<int64_t> starts =
-        in.expect(kMemoryEpisodeStart, DType::i64, {envs}).to_vector<int64_t>();
-    for (size_t e = 0; e < num_envs_; ++e) {
-      if (starts[e] != 0 && starts[e] != 1) {
-        throw Error(std::string("tensor '") + kMemoryEpisodeStart + "' element " +
-                    std::to_string(e) + " is " + std::to_string(starts[e]) + ", not 0 or 1");
-      }
-      episode_start_[e] = static_cast<uint8_t>(starts[e]);
-    }
-  }
+  if (memory_) memory_->restore(in);
 }
 
 void PPO::restore_policy(std::unique_ptr<Policy> policy, const std::string& source) {

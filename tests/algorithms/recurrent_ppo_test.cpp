@@ -7,7 +7,9 @@
 #include <numeric>
 
 #include "cairn/algorithms/ppo.h"
+#include "cairn/algorithms/rollout_memory.h"
 #include "cairn/storage/rollout_buffer.h"
+#include "error_matchers.h"
 #include "support/learning_run.h"
 
 namespace cairn {
@@ -94,6 +96,36 @@ TEST(RecurrentPPO, TheFirstMinibatchRecomputesTheRolloutExactly) {
       EXPECT_EQ(r.metrics.at("clip_fraction"), 0.0) << cell << " iteration " << i;
     }
   }
+}
+
+TEST(RolloutMemory, CarriesStatesAndStartsAndRestoresOnlyWhatItSaved) {
+  RolloutMemory memory(3, 2, 4);
+  // Every environment starts an episode from the zero state.
+  const nn::SequenceInput<float> first = memory.step_input();
+  EXPECT_EQ(std::vector<uint8_t>(first.starts.begin(), first.starts.end()),
+            (std::vector<uint8_t>{1, 1, 1}));
+  EXPECT_TRUE(first.state.map().isZero(0.0));
+  const std::vector<uint8_t> terminated{0, 1, 0}, truncated{0, 0, 1};
+  memory.episodes_ended(terminated, truncated);
+  EXPECT_EQ(
+      std::vector<uint8_t>(memory.step_input().starts.begin(), memory.step_input().starts.end()),
+      (std::vector<uint8_t>{0, 1, 1}));
+  TensorDict saved;
+  memory.save(saved);
+  RolloutMemory restored(3, 2, 4);
+  restored.restore(saved);
+  EXPECT_EQ(std::vector<uint8_t>(restored.step_input().starts.begin(),
+                                 restored.step_input().starts.end()),
+            (std::vector<uint8_t>{0, 1, 1}));
+  EXPECT_NO_THROW(RolloutMemory::check(saved, 3));
+  EXPECT_ERROR_CONTAINS(RolloutMemory::check(saved, 4), "memory/state");
+  TensorDict bad;
+  bad.insert("memory/state", saved.at("memory/state"));
+  const std::vector<int64_t> flags{0, 2, 1};
+  bad.insert("memory/episode_start", Tensor::i64(flags, {3}));
+  EXPECT_ERROR_CONTAINS(restored.restore(bad), "'memory/episode_start' element 1 is 2");
+  RolloutMemory wider(3, 5, 4);
+  EXPECT_ERROR_CONTAINS(wider.restore(saved), "memory/state");
 }
 
 }  // namespace

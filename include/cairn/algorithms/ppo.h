@@ -41,6 +41,7 @@
 #include "cairn/algorithms/algorithm_registry.h"
 #include "cairn/algorithms/ppo_config.h"
 #include "cairn/algorithms/ppo_loss.h"
+#include "cairn/algorithms/rollout_memory.h"
 #include "cairn/distributed/block_gradients.h"
 #include "cairn/distributed/row_gather.h"
 #include "cairn/env/vector_env.h"
@@ -143,14 +144,8 @@ class PPO : public Algorithm {
   std::vector<float> final_features_;  // for bootstrapping truncated episodes
   std::vector<size_t> truncated_envs_;
 
-  // Memory (a recurrent policy): each environment's state and whether its next step starts
-  // an episode, carried across steps and iterations (saved in checkpoints); scratch for the
-  // bootstrap values of truncated episodes.
-  size_t state_size_ = 0, sequence_length_ = 0;  // 0: feed-forward
-  std::vector<float> policy_state_;              // [num_envs x state_size]
-  std::vector<uint8_t> episode_start_;           // [num_envs]
-  std::vector<float> final_states_;
-  std::vector<uint8_t> final_starts_;  // zeros
+  // A recurrent policy's memory through the rollouts (null for a feed-forward policy).
+  std::unique_ptr<RolloutMemory> memory_;
 
   // The shuffled row (or sequence) order of an epoch, and per-minibatch outputs of the update.
   std::vector<size_t> order_;
