@@ -417,13 +417,10 @@ CSource generate(const Policy& policy, const CExportOptions& options) {
   }
   const size_t state_size = policy.state_size();
   const bool recurrent = state_size > 0;
-  std::map<std::string, int64_t> state_offset;  // recurrent layer path -> offset in the state
   if (recurrent) {
     for (const char* reserved : {"state", "next_state", "state_in", "state_out", "episode_start"}) {
       p.fresh(reserved);
     }
-    for (const nn::StateSlice& slice : policy.state_layout())
-      state_offset[slice.layer] = slice.offset;
     const std::string S = std::to_string(state_size);
     p.line("/* The state before the step (zeros at an episode start), and after it. */");
     p.line("float state[" + S + "], next_state[" + S + "];");
@@ -495,9 +492,8 @@ CSource generate(const Policy& policy, const CExportOptions& options) {
     p.open("{ /* " + node.path + ": " + summary + " */");
     try {
       if (const auto* rnn = dynamic_cast<const nn::RecurrentLayer<float>*>(node.layer.get())) {
-        const auto it = state_offset.find(node.path);
-        if (it == state_offset.end()) throw Error("C export: no state slice for " + node.path);
-        lower_recurrent(p, writer, *rnn, it->second);
+        const size_t index = export_detail::state_slice_index(policy, node);
+        lower_recurrent(p, writer, *rnn, policy.state_layout()[index].offset);
       } else if (const nn::LayerLowering* lowering = node.layer->lowering()) {
         if (!lowering->lower_c(writer)) {
           throw Error("C export: " + export_detail::describe_layer(node) +

@@ -2,7 +2,6 @@
 
 #include <cmath>
 #include <cstring>
-#include <map>
 #include <set>
 
 #include <onnx/checker.h>
@@ -502,7 +501,6 @@ onnx::ModelProto build_model(const Policy& policy, const OnnxExportOptions& opti
 
   // --- State: reset to zeros where an episode starts ---
   std::string state;
-  std::map<std::string, nn::StateSlice> slices;
   std::vector<std::vector<std::string>> state_after(policy.state_layout().size());
   if (state_size > 0) {
     g.enter("state", nullptr, {}, {});
@@ -515,7 +513,6 @@ onnx::ModelProto build_model(const Policy& policy, const OnnxExportOptions& opti
         g.node1("Unsqueeze", {g.node1("Equal", {"episode_start", g.scalar("zero", 0.0f)}),
                               g.constant("axes", std::span<const int64_t>(axes), {1})});
     state = g.node1("Where", {keep, carried, g.scalar("zero", 0.0f)});
-    for (const nn::StateSlice& slice : policy.state_layout()) slices[slice.layer] = slice;
   }
 
   // --- Model ---
@@ -532,13 +529,10 @@ onnx::ModelProto build_model(const Policy& policy, const OnnxExportOptions& opti
     g.enter(node.path, &node, inputs, widths);
     try {
       if (const auto* rnn = dynamic_cast<const nn::RecurrentLayer<float>*>(node.layer.get())) {
-        const auto it = slices.find(node.path);
-        if (it == slices.end()) throw Error("ONNX export: no state slice for " + node.path);
-        size_t index = 0;
-        while (policy.state_layout()[index].layer != node.path) ++index;
+        const size_t index = export_detail::state_slice_index(policy, node);
+        const nn::StateSlice& slice = policy.state_layout()[index];
         node_output[i] = lower_recurrent(
-            g, *rnn,
-            slice_columns(g, state, it->second.offset, it->second.offset + it->second.size),
+            g, *rnn, slice_columns(g, state, slice.offset, slice.offset + slice.size),
             state_after[index]);
       } else if (const nn::LayerLowering* lowering = node.layer->lowering()) {
         std::optional<std::string> out = lowering->lower_onnx(g);

@@ -85,6 +85,14 @@ PolicyGraph build_policy_graph(const Policy& policy) {
   return g;
 }
 
+size_t state_slice_index(const Policy& policy, const GraphNode& node) {
+  const std::vector<nn::StateSlice>& layout = policy.state_layout();
+  for (size_t i = 0; i < layout.size(); ++i) {
+    if (layout[i].layer == node.path) return i;
+  }
+  throw Error("export: " + describe_layer(node) + " carries no state in the policy's model");
+}
+
 std::string describe_layer(const GraphNode& node) {
   return "layer \"" + node.path + "\" (type \"" + node.layer->type() + "\", parameters \"" +
          node.path + "/...\")";

@@ -38,6 +38,10 @@ struct PolicyGraph {
 // Throws cairn::Error if the spec cannot be built (it always can for a policy's model).
 PolicyGraph build_policy_graph(const Policy& policy);
 
+// The index in policy.state_layout() of the recurrent layer at `node` (its part of the state).
+// Throws cairn::Error if the layer carries no state.
+size_t state_slice_index(const Policy& policy, const GraphNode& node);
+
 // `layer "pi/dense_0" (type "dense")`, for error messages.
 std::string describe_layer(const GraphNode& node);
 
