@@ -18,9 +18,11 @@ profile="${1:-build}"
 # (xvfb, xauth, libgl1-mesa-dri), and ffmpeg for MP4 videos.
 # OpenMPI (libopenmpi-dev for the build, openmpi-bin for mpirun) runs distributed training
 # (docs/distributed.md); cairn builds without it and says so when asked to run distributed.
+# The Python module (docs/python.md) is built with pybind11 for Debian's Python, with NumPy.
 build_packages=(g++ cmake ninja-build libeigen3-dev nlohmann-json3-dev
   libonnx-dev libprotobuf-dev protobuf-compiler libmujoco-dev libqhull-dev
-  libglfw3-dev xvfb xauth libgl1-mesa-dri ffmpeg libopenmpi-dev openmpi-bin)
+  libglfw3-dev xvfb xauth libgl1-mesa-dri ffmpeg libopenmpi-dev openmpi-bin
+  pybind11-dev python3-dev python3-numpy)
 # python3-pil: the render tests decode cairn's GIF and PNG files with PIL.
 test_packages=(libgtest-dev clang libclang-rt-14-dev python3-numpy python3-torch
                librsvg2-bin  # rsvg-convert: the PNG branch of cairn plot (optional at run time)

@@ -6,7 +6,8 @@ set_tests_properties(InstallPackage.InstallsAndTheExamplesBuildAgainstIt PROPERT
   FIXTURES_SETUP cairn_install)
 set_tests_properties(Install.AnOutsideProjectBuildsAndRunsAgainstTheInstalledPackage
   Install.TheInstalledProgramRunsAWholeWorkflowWithAPluginBuiltOutsideTheTree
-  Install.TheInstalledProgramFindsOnnxRuntimeInItsPrefix PROPERTIES
+  Install.TheInstalledProgramFindsOnnxRuntimeInItsPrefix
+  Install.ThePythonPackageImportsFromTheInstallation PROPERTIES
   FIXTURES_REQUIRED cairn_install)
 # They share that prefix, and TheInstalledProgramFindsOnnxRuntimeInItsPrefix adds and removes
 # share/cairn/onnxruntime/node_modules in it: run them one at a time (under `ctest -j` the

@@ -5,12 +5,9 @@
 #include <cerrno>
 #include <cstring>
 
-#include "cairn/checkpoint/checkpoint_format.h"
-#include "cairn/checkpoint/policy_checkpoint.h"
 #include "cairn/error.h"
 #include "cairn/export/c_export.h"
 #include "cairn/export/onnx_export.h"
-#include "cairn/io/safetensors.h"
 #include "cairn/policy/policy.h"
 
 namespace cairn::cli {
@@ -39,17 +36,9 @@ void create_output_folder(const fs::path& folder) {
 ExportVerification export_policy_files(const Policy& policy, const fs::path& policy_folder,
                                        const std::string& format, const fs::path& out,
                                        const ExportSettings& settings) {
-  VerificationOptions verification;
-  verification.example_observations = read_example_observations(policy_folder);
+  VerificationOptions verification =
+      recorded_example_verification(policy_folder, policy.is_recurrent());
   verification.num_random_observations = settings.random_observations;
-  if (policy.is_recurrent()) {
-    // A recurrent policy's example is one sequence: its episode starts and first state.
-    const TensorDict example = read_safetensors(policy_folder / kPolicyExampleFile);
-    for (const int64_t f : example.values<int64_t>("episode_start")) {
-      verification.example_episode_starts.push_back(f != 0 ? 1 : 0);
-    }
-    verification.example_state_in = example.values<float>("state_in");
-  }
   if (format == "onnx") {
     OnnxExportOptions o;
     o.opset = settings.opset;

@@ -2,7 +2,25 @@
 
 #include <cstdio>
 
+#include "cairn/checkpoint/checkpoint_format.h"
+#include "cairn/checkpoint/policy_checkpoint.h"
+#include "cairn/io/safetensors.h"
+
 namespace cairn {
+
+VerificationOptions recorded_example_verification(const std::filesystem::path& policy_folder,
+                                                  bool recurrent) {
+  VerificationOptions verification;
+  verification.example_observations = read_example_observations(policy_folder);
+  if (recurrent) {
+    const TensorDict example = read_safetensors(policy_folder / kPolicyExampleFile);
+    for (const int64_t f : example.values<int64_t>("episode_start")) {
+      verification.example_episode_starts.push_back(f != 0 ? 1 : 0);
+    }
+    verification.example_state_in = example.values<float>("state_in");
+  }
+  return verification;
+}
 
 std::string to_string(VerificationStatus status) {
   switch (status) {

@@ -203,5 +203,29 @@ TEST_F(Install, TheInstalledProgramFindsOnnxRuntimeInItsPrefix) {
   fs::remove(share / "node_modules");
 }
 
+// The Python package lands where Debian's Python looks under the prefix
+// (lib/python3.X/dist-packages) and imports from there with its compiled module. A build
+// without the module (the sanitizer build) installs no package.
+TEST_F(Install, ThePythonPackageImportsFromTheInstallation) {
+  fs::path package;
+  for (const fs::directory_entry& e : fs::recursive_directory_iterator(prefix() / "lib")) {
+    if (e.path().filename() == "__init__.py" && e.path().parent_path().filename() == "cairn") {
+      package = e.path().parent_path();
+    }
+  }
+  if (!CAIRN_HAS_PYTHON_MODULE) {
+    EXPECT_TRUE(package.empty()) << "a build without the Python module installed " << package;
+    return;
+  }
+  ASSERT_FALSE(package.empty()) << "no Python package cairn installed under " << prefix();
+  EXPECT_EQ(package.parent_path().filename(), "dist-packages");
+  const CliRun r = run_shell("cd / && PYTHONPATH=" + package.parent_path().string() +
+                             " /usr/bin/python3 -c 'import cairn; print(cairn.__file__, "
+                             "cairn.PPO.algorithm, \"ppo\" in cairn.algorithm_names())' 2>&1");
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_NE(r.out.find(package.string()), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("ppo True"), std::string::npos) << r.out;
+}
+
 }  // namespace
 }  // namespace cairn

@@ -80,6 +80,13 @@ struct VerificationOptions {
   size_t num_random_sequences = 4;
 };
 
+// The proof a policy folder asks of an export of its policy: its recorded example (for a
+// recurrent policy, the example's sequence: its episode starts and first state) first, then
+// the default number of fresh observations. Throws cairn::Error naming the file when the
+// example cannot be read.
+VerificationOptions recorded_example_verification(const std::filesystem::path& policy_folder,
+                                                  bool recurrent);
+
 enum class VerificationStatus { kVerified, kFailed, kUnverified };
 
 // "verified", "failed", "unverified".
