@@ -166,6 +166,15 @@ class PythonEnvironments(unittest.TestCase):
         record = policy.export_onnx(os.path.join(scratch_dir(self), "p.onnx"))
         self.assertEqual(record["status"], "verified", record)
 
+    def test_python_environments_step_on_several_threads_to_the_same_bits(self):
+        runs = []
+        for threads in (1, 2):
+            algo = cairn.PPO({"num_envs": 4, "num_steps": 64, "num_env_threads": threads,
+                              "seed": 9}, env=NumpyCartPole())
+            algo.learn(stop={"iterations": 3})
+            runs.append(weights_of(algo))
+        self.assertTrue(same_weights(*runs))
+
     def test_box_actions_reach_the_environment_as_float32_arrays(self):
         seen = []
 
