@@ -36,34 +36,38 @@ std::vector<float> Env::reset(std::optional<uint64_t> seed) {
   return obs;
 }
 
-void Env::validate_action(ActionRef action) const {
-  if (action_space_.is_integer()) {
+void validate_action(const Space& space, ActionRef action, bool clips_box_actions,
+                     const std::string& who) {
+  if (space.is_integer()) {
     if (!action.continuous.empty()) {
-      throw Error("Env::step: a float action was given, but the action space is " +
-                  action_space_.to_string());
+      throw Error(who + ": a float action was given, but the action space is " + space.to_string());
     }
-    const std::string why = action_space_.explain_not_contained(action.discrete);
-    if (!why.empty()) throw Error("Env::step: invalid action: " + why);
+    const std::string why = space.explain_not_contained(action.discrete);
+    if (!why.empty()) throw Error(who + ": invalid action: " + why);
     return;
   }
   if (!action.discrete.empty()) {
-    throw Error("Env::step: an integer action was given, but the action space is " +
-                action_space_.to_string());
+    throw Error(who + ": an integer action was given, but the action space is " +
+                space.to_string());
   }
-  if (action.continuous.size() != action_space_.size()) {
-    throw Error("Env::step: invalid action: it has " + std::to_string(action.continuous.size()) +
-                " elements but the action space " + action_space_.to_string() + " needs " +
-                std::to_string(action_space_.size()));
+  if (action.continuous.size() != space.size()) {
+    throw Error(who + ": invalid action: it has " + std::to_string(action.continuous.size()) +
+                " elements but the action space " + space.to_string() + " needs " +
+                std::to_string(space.size()));
   }
   for (size_t i = 0; i < action.continuous.size(); ++i) {
     if (!std::isfinite(action.continuous[i])) {
-      throw Error("Env::step: invalid action: element " + std::to_string(i) + " is not finite");
+      throw Error(who + ": invalid action: element " + std::to_string(i) + " is not finite");
     }
   }
-  if (!clips_box_actions()) {
-    const std::string why = action_space_.explain_not_contained(action.continuous);
-    if (!why.empty()) throw Error("Env::step: invalid action: " + why);
+  if (!clips_box_actions) {
+    const std::string why = space.explain_not_contained(action.continuous);
+    if (!why.empty()) throw Error(who + ": invalid action: " + why);
   }
+}
+
+void Env::validate_action(ActionRef action) const {
+  cairn::validate_action(action_space_, action, clips_box_actions(), "Env::step");
 }
 
 StepResult Env::step(ActionRef action, std::span<float> obs) {

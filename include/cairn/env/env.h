@@ -48,6 +48,12 @@ struct ActionRef {
   std::span<const float> continuous;  // Box
 };
 
+// Checks an action against `space` as Env::step does (kind, length, integer range, finite
+// Box elements, and Box bounds unless `clips_box_actions`); throws cairn::Error starting with
+// `who` ("Env::step", "agent 'car_1'") and naming the problem otherwise.
+void validate_action(const Space& space, ActionRef action, bool clips_box_actions,
+                     const std::string& who);
+
 struct StepResult {
   double reward = 0.0;
   bool terminated = false;  // the MDP reached a terminal state: do not bootstrap

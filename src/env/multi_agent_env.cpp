@@ -1,0 +1,223 @@
+#include "cairn/env/multi_agent_env.h"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <set>
+#include <utility>
+
+#include "cairn/error.h"
+
+namespace cairn {
+
+void MultiAgentActions::resize(size_t num_possible_agents) {
+  given_.assign(num_possible_agents, 0);
+  discrete_.resize(num_possible_agents);
+  continuous_.resize(num_possible_agents);
+}
+
+void MultiAgentActions::clear() {
+  std::fill(given_.begin(), given_.end(), uint8_t{0});
+}
+
+void MultiAgentActions::set(size_t agent, int64_t action) {
+  set(agent, std::span<const int64_t>(&action, 1));
+}
+
+void MultiAgentActions::set(size_t agent, std::span<const int64_t> action) {
+  discrete_.at(agent).assign(action.begin(), action.end());
+  continuous_[agent].clear();
+  given_[agent] = 1;
+}
+
+void MultiAgentActions::set(size_t agent, std::span<const float> action) {
+  continuous_.at(agent).assign(action.begin(), action.end());
+  discrete_[agent].clear();
+  given_[agent] = 1;
+}
+
+ActionRef MultiAgentActions::get(size_t agent) const {
+  return ActionRef{discrete_.at(agent), continuous_.at(agent)};
+}
+
+MultiAgentEnv::MultiAgentEnv(std::vector<std::string> possible_agents,
+                             std::vector<Space> observation_spaces,
+                             std::vector<Space> action_spaces)
+    : possible_agents_(std::move(possible_agents)),
+      observation_spaces_(std::move(observation_spaces)),
+      action_spaces_(std::move(action_spaces)) {
+  if (possible_agents_.empty()) throw Error("MultiAgentEnv: there must be at least one agent");
+  std::set<std::string> seen;
+  for (const std::string& id : possible_agents_) {
+    if (id.empty()) throw Error("MultiAgentEnv: an agent id is empty");
+    if (!seen.insert(id).second) throw Error("MultiAgentEnv: agent id '" + id + "' is repeated");
+  }
+  if (observation_spaces_.size() != possible_agents_.size() ||
+      action_spaces_.size() != possible_agents_.size()) {
+    throw Error("MultiAgentEnv: " + std::to_string(possible_agents_.size()) + " agents need as " +
+                "many observation and action spaces, got " +
+                std::to_string(observation_spaces_.size()) + " and " +
+                std::to_string(action_spaces_.size()));
+  }
+  live_flags_.assign(possible_agents_.size(), 0);
+  live_.reserve(possible_agents_.size());
+}
+
+size_t MultiAgentEnv::agent_index(std::string_view id) const {
+  for (size_t i = 0; i < possible_agents_.size(); ++i) {
+    if (possible_agents_[i] == id) return i;
+  }
+  std::string known;
+  for (const std::string& a : possible_agents_) known += (known.empty() ? "" : ", ") + a;
+  throw Error(name_ + ": no agent '" + std::string(id) + "' (the agents are " + known + ")");
+}
+
+MultiAgentStep MultiAgentEnv::make_step_buffers() const {
+  const size_t n = possible_agents_.size();
+  MultiAgentStep out;
+  out.observations.resize(n);
+  for (size_t i = 0; i < n; ++i) out.observations[i].assign(observation_spaces_[i].size(), 0.0f);
+  out.has_observation.assign(n, 0);
+  out.rewards.assign(n, 0.0);
+  out.acted.assign(n, 0);
+  out.terminated.assign(n, 0);
+  out.truncated.assign(n, 0);
+  return out;
+}
+
+void MultiAgentEnv::set_live(size_t agent, bool live) {
+  live_flags_.at(agent) = live ? 1 : 0;
+}
+
+void MultiAgentEnv::refresh_live() {
+  live_.clear();
+  for (size_t i = 0; i < live_flags_.size(); ++i) {
+    if (live_flags_[i] != 0) live_.push_back(i);
+  }
+}
+
+void MultiAgentEnv::check_buffers(const MultiAgentStep& out, const char* method) const {
+  const size_t n = possible_agents_.size();
+  bool fits = out.observations.size() == n && out.has_observation.size() == n &&
+              out.rewards.size() == n && out.acted.size() == n && out.terminated.size() == n &&
+              out.truncated.size() == n;
+  for (size_t i = 0; fits && i < n; ++i) {
+    fits = out.observations[i].size() == observation_spaces_[i].size();
+  }
+  if (!fits) {
+    throw Error(name_ + "." + method +
+                ": the result buffers were not made for this environment (use "
+                "make_step_buffers())");
+  }
+}
+
+void MultiAgentEnv::check_observations(const MultiAgentStep& out, const char* method) const {
+  for (size_t i = 0; i < possible_agents_.size(); ++i) {
+    const bool expected = live_flags_[i] != 0 || out.acted[i] != 0;
+    if (out.has_observation[i] != 0 && !expected) {
+      throw Error(name_ + "." + method + ": wrote an observation for agent '" +
+                  possible_agents_[i] + "', which neither acted nor is live");
+    }
+    if (expected && out.has_observation[i] == 0) {
+      throw Error(name_ + "." + method + ": agent '" + possible_agents_[i] +
+                  (live_flags_[i] != 0 ? "' is live" : "' acted") + " but has no observation");
+    }
+    if (out.has_observation[i] == 0) continue;
+    const Space& space = observation_spaces_[i];
+    const std::vector<float>& obs = out.observations[i];
+    for (size_t k = 0; k < obs.size(); ++k) {
+      if (std::isnan(obs[k])) {
+        throw Error(name_ + "." + method + ": agent '" + possible_agents_[i] +
+                    "' observation element " + std::to_string(k) + " is nan");
+      }
+    }
+    std::string why;
+    if (space.is_box()) {
+      why = space.explain_not_contained(obs);
+    } else {
+      std::vector<int64_t> values(obs.size());
+      for (size_t k = 0; k < obs.size(); ++k) {
+        const float v = obs[k];
+        if (v != std::floor(v)) {
+          why = "element " + std::to_string(k) + " (" + std::to_string(v) + ") is not an integer";
+          break;
+        }
+        values[k] = static_cast<int64_t>(v);
+      }
+      if (why.empty()) why = space.explain_not_contained(values);
+    }
+    if (!why.empty()) {
+      throw Error(name_ + "." + method + ": agent '" + possible_agents_[i] +
+                  "' observation is outside its space " + space.to_string() + ": " + why);
+    }
+  }
+}
+
+void MultiAgentEnv::reset(MultiAgentStep& out, std::optional<uint64_t> seed) {
+  check_buffers(out, "reset");
+  if (seed) {
+    np_random_ = Rng(*seed);
+    seeded_ = true;
+  } else if (!seeded_) {
+    std::random_device device;
+    np_random_ = Rng((static_cast<uint64_t>(device()) << 32) | device());
+    seeded_ = true;
+  }
+  std::fill(live_flags_.begin(), live_flags_.end(), uint8_t{0});
+  std::fill(out.has_observation.begin(), out.has_observation.end(), uint8_t{0});
+  std::fill(out.acted.begin(), out.acted.end(), uint8_t{0});
+  std::fill(out.terminated.begin(), out.terminated.end(), uint8_t{0});
+  std::fill(out.truncated.begin(), out.truncated.end(), uint8_t{0});
+  std::fill(out.rewards.begin(), out.rewards.end(), 0.0);
+  do_reset(seed, out);
+  refresh_live();
+  if (live_.empty()) throw Error(name_ + ".reset: no agent is live after the reset");
+  check_observations(out, "reset");
+  started_ = true;
+}
+
+void MultiAgentEnv::step(const MultiAgentActions& actions, MultiAgentStep& out) {
+  if (live_.empty()) {
+    throw Error(name_ + (started_ ? ".step: the episode is over (no agent is live); call "
+                                    "reset() before step()"
+                                  : ".step: step() called before reset()"));
+  }
+  check_buffers(out, "step");
+  if (actions.size() != possible_agents_.size()) {
+    throw Error(name_ +
+                ".step: the actions were not made for this environment (use "
+                "make_actions())");
+  }
+  for (size_t i = 0; i < possible_agents_.size(); ++i) {
+    if (live_flags_[i] != 0 && !actions.has(i)) {
+      throw Error(name_ + ".step: no action for the live agent '" + possible_agents_[i] + "'");
+    }
+    if (live_flags_[i] == 0 && actions.has(i)) {
+      throw Error(name_ + ".step: an action for agent '" + possible_agents_[i] +
+                  "', which is not live");
+    }
+    if (live_flags_[i] != 0) {
+      validate_action(action_spaces_[i], actions.get(i), false,
+                      name_ + ".step: agent '" + possible_agents_[i] + "'");
+    }
+  }
+  for (size_t i = 0; i < possible_agents_.size(); ++i) {
+    out.acted[i] = live_flags_[i];
+    out.has_observation[i] = 0;
+    out.rewards[i] = 0.0;
+    out.terminated[i] = 0;
+    out.truncated[i] = 0;
+  }
+  do_step(actions, out);
+  for (size_t i = 0; i < possible_agents_.size(); ++i) {
+    if (out.acted[i] != 0 && (out.terminated[i] != 0 || out.truncated[i] != 0) &&
+        live_flags_[i] != 0) {
+      // An agent whose part ended leaves, whatever the environment says.
+      live_flags_[i] = 0;
+    }
+  }
+  refresh_live();
+  check_observations(out, "step");
+}
+
+}  // namespace cairn
