@@ -41,12 +41,12 @@ Config small(Config c, uint64_t seed) {
 
 using Factory = std::function<std::unique_ptr<OffPolicyActorCritic>(uint64_t seed)>;
 
-struct Case {
+struct ActorCriticCase {
   const char* name;
   Factory make;
 };
 
-std::vector<Case> cases() {
+std::vector<ActorCriticCase> actor_critic_cases() {
   return {{"sac", [](uint64_t s) { return std::make_unique<SAC>(small(SACConfig(), s)); }},
           {"td3", [](uint64_t s) { return std::make_unique<TD3>(small(TD3Config(), s)); }}};
 }
@@ -84,7 +84,7 @@ void expect_same_metrics(const TrainResult& a, const TrainResult& b, const char*
 }
 
 TEST(OffPolicy, SameSeedGivesBitIdenticalRuns) {
-  for (const Case& c : cases()) {
+  for (const ActorCriticCase& c : actor_critic_cases()) {
     auto a = c.make(5), b = c.make(5);
     for (int i = 0; i < 3; ++i) expect_same_metrics(a->train(), b->train(), c.name);
     expect_same_state(*a, *b, c.name);
@@ -97,7 +97,7 @@ TEST(OffPolicy, SameSeedGivesBitIdenticalRuns) {
 }
 
 TEST(OffPolicy, IterationsCountStepsLearningStartsAndMetrics) {
-  for (const Case& c : cases()) {
+  for (const ActorCriticCase& c : actor_critic_cases()) {
     auto algo = c.make(1);
     const TrainResult first = algo->train();
     EXPECT_EQ(first.timesteps, 200) << c.name;
@@ -143,7 +143,7 @@ TEST(OffPolicy, PoliciesHaveTheirHeadsAndActWithinTheBounds) {
 }
 
 TEST(OffPolicy, ResumeIsBitIdenticalIncludingTheReplayBuffer) {
-  for (const Case& c : cases()) {
+  for (const ActorCriticCase& c : actor_critic_cases()) {
     ScratchDir dir;
     auto a = c.make(9);
     a->train();
@@ -177,7 +177,7 @@ TEST(OffPolicy, WithoutTheReplayBufferTheCheckpointSaysItIsIncomplete) {
 }
 
 TEST(OffPolicy, PolicyFolderRestoresAloneBitExactly) {
-  for (const Case& c : cases()) {
+  for (const ActorCriticCase& c : actor_critic_cases()) {
     ScratchDir dir;
     auto a = c.make(4);
     a->train();

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "cairn/checkpoint/policy_checkpoint.h"
+#include "cairn/error.h"
 #include "cairn/export/c_export.h"
 #include "cairn/export/onnx_export.h"
 #include "cairn/io/safetensors.h"
