@@ -163,6 +163,22 @@ VerificationOptions verification_of(PolicyHandle& handle, size_t random_observat
   return v;
 }
 
+// Runs `run(options)` (an exporter) with the GIL released, proven as verification_of says;
+// returns the verification record.
+template <typename Options, typename Run>
+py::object proven_export(PolicyHandle& handle, Options options, size_t random_observations,
+                         bool require_verified, Run&& run) {
+  options.source_checkpoint = handle.folder().string();
+  options.verification = verification_of(handle, random_observations);
+  options.require_verification = require_verified;
+  nlohmann::json record;
+  {
+    py::gil_scoped_release release;
+    record = run(options).to_json();
+  }
+  return to_python(record);
+}
+
 std::string describe(PolicyHandle& handle) {
   const Policy& p = handle.policy();
   std::string text = "<cairn.Policy " + to_string(p.head()) + " " +
@@ -270,15 +286,10 @@ load_policy).)")
              bool require_verified) {
             OnnxExportOptions o;
             o.opset = opset;
-            o.source_checkpoint = h.folder().string();
-            o.verification = verification_of(h, random_observations);
-            o.require_verification = require_verified;
-            nlohmann::json record;
-            {
-              py::gil_scoped_release release;
-              record = export_onnx(h.policy(), path, o).to_json();
-            }
-            return to_python(record);
+            return proven_export(h, o, random_observations, require_verified,
+                                 [&](const OnnxExportOptions& options) {
+                                   return export_onnx(h.policy(), path, options);
+                                 });
           },
           py::arg("path"), py::arg("opset") = 17, py::arg("random_observations") = 64,
           py::arg("require_verified") = false,
@@ -290,16 +301,11 @@ load_policy).)")
              size_t random_observations, bool require_verified) {
             CExportOptions o;
             o.base_name = name;
-            o.source_checkpoint = h.folder().string();
-            o.verification = verification_of(h, random_observations);
-            o.require_verification = require_verified;
-            nlohmann::json record;
-            {
-              py::gil_scoped_release release;
-              fs::create_directories(folder);
-              record = export_c(h.policy(), folder, o).to_json();
-            }
-            return to_python(record);
+            return proven_export(h, o, random_observations, require_verified,
+                                 [&](const CExportOptions& options) {
+                                   fs::create_directories(folder);
+                                   return export_c(h.policy(), folder, options);
+                                 });
           },
           py::arg("folder"), py::arg("name") = "cairn_policy", py::arg("random_observations") = 64,
           py::arg("require_verified") = false,

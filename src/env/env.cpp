@@ -16,15 +16,7 @@ void Env::reset(std::span<float> obs, std::optional<uint64_t> seed) {
                 " elements but the observation space " + observation_space_.to_string() +
                 " needs " + std::to_string(observation_space_.size()));
   }
-  if (seed) {
-    np_random_ = Rng(*seed);
-    seeded_ = true;
-  } else if (!seeded_) {
-    // Gymnasium seeds an unseeded environment from OS entropy.
-    std::random_device device;
-    np_random_ = Rng((static_cast<uint64_t>(device()) << 32) | device());
-    seeded_ = true;
-  }
+  seed_at_reset(np_random_, seeded_, seed);
   active_ = false;
   do_reset(seed, obs);
   active_ = true;
@@ -34,6 +26,17 @@ std::vector<float> Env::reset(std::optional<uint64_t> seed) {
   std::vector<float> obs(observation_space_.size());
   reset(std::span<float>(obs), seed);
   return obs;
+}
+
+void seed_at_reset(Rng& np_random, bool& seeded, std::optional<uint64_t> seed) {
+  if (seed) {
+    np_random = Rng(*seed);
+    seeded = true;
+  } else if (!seeded) {
+    std::random_device device;
+    np_random = Rng((static_cast<uint64_t>(device()) << 32) | device());
+    seeded = true;
+  }
 }
 
 void validate_action(const Space& space, ActionRef action, bool clips_box_actions,

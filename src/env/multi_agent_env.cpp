@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <random>
 #include <set>
 #include <utility>
 
@@ -155,14 +154,7 @@ void MultiAgentEnv::check_observations(const MultiAgentStep& out, const char* me
 
 void MultiAgentEnv::reset(MultiAgentStep& out, std::optional<uint64_t> seed) {
   check_buffers(out, "reset");
-  if (seed) {
-    np_random_ = Rng(*seed);
-    seeded_ = true;
-  } else if (!seeded_) {
-    std::random_device device;
-    np_random_ = Rng((static_cast<uint64_t>(device()) << 32) | device());
-    seeded_ = true;
-  }
+  seed_at_reset(np_random_, seeded_, seed);
   std::fill(live_flags_.begin(), live_flags_.end(), uint8_t{0});
   std::fill(out.has_observation.begin(), out.has_observation.end(), uint8_t{0});
   std::fill(out.acted.begin(), out.acted.end(), uint8_t{0});

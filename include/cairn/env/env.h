@@ -54,6 +54,12 @@ struct ActionRef {
 void validate_action(const Space& space, ActionRef action, bool clips_box_actions,
                      const std::string& who);
 
+// Gymnasium's seeding of an environment's generator at reset: re-seeds `np_random` as
+// np.random.default_rng(seed) when `seed` is set; otherwise, the first time (`seeded` false),
+// from std::random_device, as Gymnasium seeds from OS entropy; otherwise leaves it to
+// continue. Sets `seeded`.
+void seed_at_reset(Rng& np_random, bool& seeded, std::optional<uint64_t> seed);
+
 struct StepResult {
   double reward = 0.0;
   bool terminated = false;  // the MDP reached a terminal state: do not bootstrap
