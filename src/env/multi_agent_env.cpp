@@ -88,6 +88,11 @@ void MultiAgentEnv::set_live(size_t agent, bool live) {
   live_flags_.at(agent) = live ? 1 : 0;
 }
 
+void MultiAgentEnv::end_episode() {
+  std::fill(live_flags_.begin(), live_flags_.end(), uint8_t{0});
+  live_.clear();
+}
+
 void MultiAgentEnv::refresh_live() {
   live_.clear();
   for (size_t i = 0; i < live_flags_.size(); ++i) {
@@ -137,8 +142,10 @@ void MultiAgentEnv::check_observations(const MultiAgentStep& out, const char* me
       std::vector<int64_t> values(obs.size());
       for (size_t k = 0; k < obs.size(); ++k) {
         const float v = obs[k];
-        if (v != std::floor(v)) {
-          why = "element " + std::to_string(k) + " (" + std::to_string(v) + ") is not an integer";
+        // Range first: converting a float beyond int64's range (or infinite) is undefined.
+        if (!std::isfinite(v) || std::fabs(v) > 9.0e15f || v != std::floor(v)) {
+          why = "element " + std::to_string(k) + " (" + std::to_string(v) +
+                ") is not an integer the space can hold";
           break;
         }
         values[k] = static_cast<int64_t>(v);
@@ -161,11 +168,16 @@ void MultiAgentEnv::reset(MultiAgentStep& out, std::optional<uint64_t> seed) {
   std::fill(out.terminated.begin(), out.terminated.end(), uint8_t{0});
   std::fill(out.truncated.begin(), out.truncated.end(), uint8_t{0});
   std::fill(out.rewards.begin(), out.rewards.end(), 0.0);
-  do_reset(seed, out);
-  refresh_live();
-  if (live_.empty()) throw Error(name_ + ".reset: no agent is live after the reset");
-  check_observations(out, "reset");
   started_ = true;
+  try {
+    do_reset(seed, out);
+    refresh_live();
+    if (live_.empty()) throw Error(name_ + ".reset: no agent is live after the reset");
+    check_observations(out, "reset");
+  } catch (...) {
+    end_episode();  // a refused reset starts nothing: the next call must be reset()
+    throw;
+  }
 }
 
 void MultiAgentEnv::step(const MultiAgentActions& actions, MultiAgentStep& out) {
@@ -200,16 +212,27 @@ void MultiAgentEnv::step(const MultiAgentActions& actions, MultiAgentStep& out) 
     out.terminated[i] = 0;
     out.truncated[i] = 0;
   }
-  do_step(actions, out);
-  for (size_t i = 0; i < possible_agents_.size(); ++i) {
-    if (out.acted[i] != 0 && (out.terminated[i] != 0 || out.truncated[i] != 0) &&
-        live_flags_[i] != 0) {
+  try {
+    do_step(actions, out);
+    for (size_t i = 0; i < possible_agents_.size(); ++i) {
+      const bool ended = out.terminated[i] != 0 || out.truncated[i] != 0;
+      if (out.acted[i] == 0 && (ended || out.rewards[i] != 0.0)) {
+        throw Error(name_ + ".step: agent '" + possible_agents_[i] +
+                    "' did not act but was given a reward or an end");
+      }
+      if (out.acted[i] != 0 && live_flags_[i] == 0 && !ended) {
+        throw Error(name_ + ".step: agent '" + possible_agents_[i] +
+                    "' left without terminating or being truncated");
+      }
       // An agent whose part ended leaves, whatever the environment says.
-      live_flags_[i] = 0;
+      if (out.acted[i] != 0 && ended) live_flags_[i] = 0;
     }
+    refresh_live();
+    check_observations(out, "step");
+  } catch (...) {
+    end_episode();  // after a refused step the episode cannot go on: reset() must follow
+    throw;
   }
-  refresh_live();
-  check_observations(out, "step");
 }
 
 }  // namespace cairn

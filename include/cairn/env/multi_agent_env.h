@@ -23,7 +23,10 @@
 //     checks single-agent actions (kind, length, range, finiteness);
 //   - an observation the environment writes outside its agent's space (an integer observation
 //     outside its range, a Box element outside finite bounds or a NaN) throws naming the
-//     environment, the agent and the element.
+//     environment, the agent and the element; so do an agent that leaves without terminating
+//     or being truncated and one given a reward or an end without having acted. After such a
+//     refusal (or an exception from the environment) in reset() or step(), no agent is live:
+//     the next call must be reset().
 // Subclasses implement do_reset() and do_step() and never see invalid input.
 //
 // Seeding follows Env: reset(seed) re-seeds np_random() as np.random.default_rng(seed); reset()
@@ -138,6 +141,7 @@ class MultiAgentEnv {
   void check_buffers(const MultiAgentStep& out, const char* method) const;
   void check_observations(const MultiAgentStep& out, const char* method) const;
   void refresh_live();
+  void end_episode();
 
   std::vector<std::string> possible_agents_;
   std::vector<Space> observation_spaces_, action_spaces_;

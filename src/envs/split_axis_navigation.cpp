@@ -1,0 +1,67 @@
+#include "cairn/envs/split_axis_navigation.h"
+
+#include <algorithm>
+#include <string>
+
+#include "cairn/error.h"
+
+namespace cairn {
+namespace {
+
+int64_t checked_option(const char* name, int64_t value, int64_t low, int64_t high) {
+  if (value < low || value > high) {
+    throw Error(std::string("SplitAxisNavigation: option '") + name + "' must be an integer from " +
+                std::to_string(low) + " to " + std::to_string(high) + ", got " +
+                std::to_string(value));
+  }
+  return value;
+}
+
+}  // namespace
+
+SplitAxisNavigation::SplitAxisNavigation(int64_t size, int64_t max_steps)
+    : MultiAgentEnv({"x", "y"}, {Space::box(-1.0f, 1.0f, {1}), Space::box(-1.0f, 1.0f, {1})},
+                    {Space::discrete(3), Space::discrete(3)}),
+      size_(checked_option("size", size, 2, kMaxSize)),
+      max_steps_(checked_option("max_steps", max_steps, 1, kMaxMaxSteps)) {}
+
+void SplitAxisNavigation::write_observations(MultiAgentStep& out) const {
+  const double scale = static_cast<double>(size_ - 1);
+  for (size_t axis = 0; axis < 2; ++axis) {
+    const double offset = static_cast<double>(target_[axis] - marker_[axis]);
+    out.observations[axis][0] = static_cast<float>(offset / scale);
+    out.has_observation[axis] = 1;
+  }
+}
+
+void SplitAxisNavigation::do_reset(std::optional<uint64_t>, MultiAgentStep& out) {
+  const uint64_t n = static_cast<uint64_t>(size_);
+  Rng& rng = np_random();
+  // Separate statements: the order of the draws is part of the contract.
+  marker_[0] = static_cast<int64_t>(rng.below(n));
+  marker_[1] = static_cast<int64_t>(rng.below(n));
+  target_[0] = static_cast<int64_t>(rng.below(n));
+  target_[1] = static_cast<int64_t>(rng.below(n));
+  steps_ = 0;
+  set_live(0, true);
+  set_live(1, true);
+  write_observations(out);
+}
+
+void SplitAxisNavigation::do_step(const MultiAgentActions& actions, MultiAgentStep& out) {
+  for (size_t axis = 0; axis < 2; ++axis) {
+    const int64_t move = actions.get(axis).discrete[0] - 1;
+    marker_[axis] = std::clamp<int64_t>(marker_[axis] + move, 0, size_ - 1);
+  }
+  ++steps_;
+  const bool scored = marker_ == target_;
+  const bool out_of_time = !scored && steps_ >= max_steps_;
+  for (size_t axis = 0; axis < 2; ++axis) {
+    out.rewards[axis] = scored ? kGoalReward : kStepReward;
+    out.terminated[axis] = scored ? 1 : 0;
+    out.truncated[axis] = out_of_time ? 1 : 0;
+  }
+  write_observations(out);
+}
+
+}  // namespace cairn
