@@ -35,8 +35,7 @@ void check_ppo_state(const TensorDict& in, const json& config_json) {
 void PPO::save_state(TensorDict& out) const {
   save_rng_state(action_rng_, "rng/actions", out);
   save_rng_state(shuffle_rng_, "rng/shuffle", out);
-  save_optimizer_state(*model_optimizer_, "optimizer/model/", out);
-  if (log_std_optimizer_) save_optimizer_state(*log_std_optimizer_, "optimizer/log_std/", out);
+  learner_->save_state("optimizer/", out);
   if (return_stats_) {
     out.insert("reward_normalizer/mean", Tensor::f64(return_stats_->mean(), {1}));
     out.insert("reward_normalizer/var", Tensor::f64(return_stats_->var(), {1}));
@@ -52,8 +51,7 @@ void PPO::save_state(TensorDict& out) const {
 void PPO::restore_state(const TensorDict& in) {
   restore_rng_state(action_rng_, "rng/actions", in);
   restore_rng_state(shuffle_rng_, "rng/shuffle", in);
-  restore_optimizer_state(*model_optimizer_, "optimizer/model/", in);
-  if (log_std_optimizer_) restore_optimizer_state(*log_std_optimizer_, "optimizer/log_std/", in);
+  learner_->restore_state("optimizer/", in);
   if (return_stats_) {
     double mean = 0, var = 0, count = 0;
     in.expect("reward_normalizer/mean", DType::f64, {1}).copy_to(std::span<double>(&mean, 1));

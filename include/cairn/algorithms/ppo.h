@@ -40,12 +40,10 @@
 #include "cairn/algorithms/algorithm.h"
 #include "cairn/algorithms/algorithm_registry.h"
 #include "cairn/algorithms/ppo_config.h"
-#include "cairn/algorithms/ppo_loss.h"
+#include "cairn/algorithms/ppo_learner.h"
 #include "cairn/algorithms/rollout_memory.h"
-#include "cairn/distributed/block_gradients.h"
 #include "cairn/distributed/row_gather.h"
 #include "cairn/env/vector_env.h"
-#include "cairn/nn/adam.h"
 #include "cairn/policy/policy.h"
 #include "cairn/storage/rollout_buffer.h"
 
@@ -104,18 +102,10 @@ class PPO : public Algorithm {
   std::vector<float> example_observations() const override;
 
  private:
-  struct LossSums {
-    double policy_loss = 0, value_loss = 0, entropy = 0, approx_kl = 0, clip_fraction = 0;
-  };
   void collect_rollouts(TrainResult& result);
   std::span<const float> act(std::span<const float> features, std::span<float> values);
   void scale_rewards(std::span<float> rewards);
   void update(TrainResult& result);
-  double minibatch_step(std::span<const size_t> indices, double clip_coef, LossSums& sums);
-  // The loss of the gathered minibatch of m samples and its gradient (model and log-std):
-  // by one process, or split across ranks by blocks of samples (block_gradients_).
-  PPOLossTerms whole_gradient(size_t m, double clip_coef);
-  PPOLossTerms split_gradient(size_t m, double clip_coef);
   void check_memory(const nn::ModelSpec& spec) const;
   template <typename Action>
   void step_envs(std::span<const Action> actions, size_t t);
@@ -123,20 +113,14 @@ class PPO : public Algorithm {
   PPOConfig config_;
   std::unique_ptr<VectorEnv> envs_;
   std::unique_ptr<Policy> policy_;
-  std::unique_ptr<nn::Adam<float>> model_optimizer_, log_std_optimizer_;
-  std::vector<nn::TensorInfo> log_std_layout_;
-  std::vector<float> log_std_grad_;
   Rng action_rng_, shuffle_rng_;
   std::unique_ptr<RunningMeanStd> return_stats_;  // normalize_rewards
   std::vector<double> discounted_returns_;        // per environment
   std::vector<float> return_scratch_;
 
-  int64_t epoch_ = 0, skipped_minibatches_ = 0;  // of the update in progress
-
-  // Rollout storage (time-major) and the minibatch gathered from it.
+  // Rollout storage (time-major).
   size_t num_envs_ = 0, num_steps_ = 0, batch_ = 0, feature_size_ = 0, action_dim_ = 0;
   std::unique_ptr<RolloutBuffer> rollout_;
-  std::unique_ptr<RolloutMinibatch> minibatch_;
   // Per-environment scratch of collection.
   std::vector<int64_t> env_int_actions_;
   std::vector<float> env_float_actions_;
@@ -147,18 +131,11 @@ class PPO : public Algorithm {
   // A recurrent policy's memory through the rollouts (null for a feed-forward policy).
   std::unique_ptr<RolloutMemory> memory_;
 
-  // The shuffled row (or sequence) order of an epoch, and per-minibatch outputs of the update.
-  std::vector<size_t> order_;
-  std::vector<float> mb_log_probs_, mb_entropy_, mb_d_log_prob_, mb_d_entropy_;
+  // The update (optimisers and their scratch), and the samples it draws minibatches from:
+  // every row, or every whole sequence of a recurrent policy.
+  std::unique_ptr<PPOLearner> learner_;
+  std::vector<size_t> all_units_;
 
-  // Distributed, with a model whose parameter gradients are block sums (dense layers,
-  // activations, concatenations): each rank computes the gradient of its blocks of the
-  // minibatch, and every rank adds all blocks' gradients in block order (DD-PPO's split,
-  // exact). Otherwise (one process, or other layers) every rank computes the whole gradient.
-  std::unique_ptr<distributed::BlockGradients> block_gradients_;
-  std::vector<float> mb_values_, mb_d_values_;  // the minibatch's values and d loss / d value
-  std::vector<float> own_rows_, all_rows_;      // (log-prob, entropy, value) per sample
-  std::vector<float> gradient_sum_;
   // Distributed: each rank runs the policy on its own environments during the rollout; the
   // rows (distribution inputs and value) are gathered into acting_inputs_ and the values.
   std::unique_ptr<distributed::RowGather> acting_rows_;
