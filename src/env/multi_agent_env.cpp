@@ -88,6 +88,35 @@ void MultiAgentEnv::set_live(size_t agent, bool live) {
   live_flags_.at(agent) = live ? 1 : 0;
 }
 
+bool MultiAgentEnv::has_state() const {
+  return false;
+}
+
+void MultiAgentEnv::save_state(TensorDict&, const std::string&) const {
+  throw Error(name_ + ".save_state: this environment does not expose its state");
+}
+
+void MultiAgentEnv::restore_state(const TensorDict&, const std::string&) {
+  throw Error(name_ + ".restore_state: this environment does not expose its state");
+}
+
+void MultiAgentEnv::restore_live_agents(std::span<const uint8_t> live) {
+  if (live.size() != possible_agents_.size()) {
+    throw Error(name_ + ".restore_live_agents: " + std::to_string(live.size()) + " flags for " +
+                std::to_string(possible_agents_.size()) + " agents");
+  }
+  for (size_t i = 0; i < live.size(); ++i) {
+    if (live[i] > 1) {
+      throw Error(name_ + ".restore_live_agents: the flag of agent '" + possible_agents_[i] +
+                  "' is " + std::to_string(live[i]) + ", not 0 or 1");
+    }
+  }
+  std::copy(live.begin(), live.end(), live_flags_.begin());
+  refresh_live();
+  seeded_ = true;
+  started_ = true;
+}
+
 void MultiAgentEnv::end_episode() {
   std::fill(live_flags_.begin(), live_flags_.end(), uint8_t{0});
   live_.clear();

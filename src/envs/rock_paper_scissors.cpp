@@ -65,4 +65,24 @@ void RockPaperScissors::do_step(const MultiAgentActions& actions, MultiAgentStep
   }
 }
 
+void RockPaperScissors::save_state(TensorDict& out, const std::string& prefix) const {
+  out.insert(prefix + "rounds", Tensor::i64(std::vector<int64_t>{rounds_}, {1}));
+  out.insert(prefix + "rounds_played", Tensor::i64(std::vector<int64_t>{rounds_played_}, {1}));
+}
+
+void RockPaperScissors::restore_state(const TensorDict& in, const std::string& prefix) {
+  const int64_t rounds = in.expect(prefix + "rounds", DType::i64, {1}).to_vector<int64_t>()[0];
+  const int64_t played =
+      in.expect(prefix + "rounds_played", DType::i64, {1}).to_vector<int64_t>()[0];
+  if (rounds != rounds_) {
+    throw Error(in.source() + ": tensor '" + prefix + "rounds' holds " + std::to_string(rounds) +
+                ", but this environment plays " + std::to_string(rounds_) + " rounds");
+  }
+  if (played < 0 || played > rounds_) {
+    throw Error(in.source() + ": tensor '" + prefix + "rounds_played' holds " +
+                std::to_string(played) + ", outside [0, " + std::to_string(rounds_) + "]");
+  }
+  rounds_played_ = played;
+}
+
 }  // namespace cairn

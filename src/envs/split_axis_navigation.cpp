@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <vector>
 
 #include "cairn/error.h"
 
@@ -62,6 +63,43 @@ void SplitAxisNavigation::do_step(const MultiAgentActions& actions, MultiAgentSt
     out.truncated[axis] = out_of_time ? 1 : 0;
   }
   write_observations(out);
+}
+
+void SplitAxisNavigation::save_state(TensorDict& out, const std::string& prefix) const {
+  out.insert(prefix + "options", Tensor::i64(std::vector<int64_t>{size_, max_steps_}, {2}));
+  out.insert(prefix + "marker", Tensor::i64(marker_, {2}));
+  out.insert(prefix + "target", Tensor::i64(target_, {2}));
+  out.insert(prefix + "steps", Tensor::i64(std::vector<int64_t>{steps_}, {1}));
+}
+
+void SplitAxisNavigation::restore_state(const TensorDict& in, const std::string& prefix) {
+  const std::vector<int64_t> options =
+      in.expect(prefix + "options", DType::i64, {2}).to_vector<int64_t>();
+  const std::vector<int64_t> marker =
+      in.expect(prefix + "marker", DType::i64, {2}).to_vector<int64_t>();
+  const std::vector<int64_t> target =
+      in.expect(prefix + "target", DType::i64, {2}).to_vector<int64_t>();
+  const int64_t steps = in.expect(prefix + "steps", DType::i64, {1}).to_vector<int64_t>()[0];
+  const std::string where = in.source() + ": tensor '" + prefix;
+  if (options[0] != size_ || options[1] != max_steps_) {
+    throw Error(where + "options' holds size " + std::to_string(options[0]) + " and max_steps " +
+                std::to_string(options[1]) + ", but this environment has " + std::to_string(size_) +
+                " and " + std::to_string(max_steps_));
+  }
+  for (size_t axis = 0; axis < 2; ++axis) {
+    if (marker[axis] < 0 || marker[axis] >= size_ || target[axis] < 0 || target[axis] >= size_) {
+      throw Error(where + (marker[axis] < 0 || marker[axis] >= size_ ? "marker" : "target") +
+                  "' is off the " + std::to_string(size_) + " x " + std::to_string(size_) +
+                  " grid");
+    }
+  }
+  if (steps < 0 || steps > max_steps_) {
+    throw Error(where + "steps' holds " + std::to_string(steps) + ", outside [0, " +
+                std::to_string(max_steps_) + "]");
+  }
+  std::copy(marker.begin(), marker.end(), marker_.begin());
+  std::copy(target.begin(), target.end(), target_.begin());
+  steps_ = steps;
 }
 
 }  // namespace cairn

@@ -32,6 +32,12 @@
 // Seeding follows Env: reset(seed) re-seeds np_random() as np.random.default_rng(seed); reset()
 // without a seed continues the generator (the first one draws a seed from std::random_device).
 //
+// Checkpoints: an environment that has_state() saves its own episode state with save_state()
+// and restores it with restore_state(); the base class's part (np_random() and the live
+// agents) is saved by the caller (MultiAgentVectorEnv does) and restored with
+// np_random().set_state() and restore_live_agents(), after which step() continues the episode
+// exactly as the saved environment's would.
+//
 // Not thread-safe; use one per thread.
 #pragma once
 
@@ -43,6 +49,7 @@
 #include <vector>
 
 #include "cairn/env/env.h"
+#include "cairn/io/safetensors.h"
 #include "cairn/random/random.h"
 #include "cairn/space/space.h"
 
@@ -121,6 +128,27 @@ class MultiAgentEnv {
 
   // The environment's generator (Gymnasium's np_random).
   Rng& np_random() { return np_random_; }
+  const Rng& np_random() const { return np_random_; }
+
+  // True if the environment implements save_state() and restore_state(). Default: false.
+  virtual bool has_state() const;
+  // Adds the environment's own episode state (not np_random() and not the live agents, which
+  // the base class keeps) to `out` as tensors named prefix + "...". Throws cairn::Error if
+  // !has_state() (the default implementation always throws, saying the environment does not
+  // expose its state) or a name is already in `out`.
+  virtual void save_state(TensorDict& out, const std::string& prefix) const;
+  // Restores save_state()'s tensors into an environment built with the same options. Throws
+  // cairn::Error naming the tensor for a missing one, one whose dtype or shape does not fit,
+  // or a value this environment cannot hold; the default implementation always throws, as
+  // save_state(). Does not change the live agents: restore_live_agents() follows.
+  virtual void restore_state(const TensorDict& in, const std::string& prefix);
+  // Marks the agents with live[i] != 0 live and the episode as started, without reset() (the
+  // generator counts as seeded), for restoring a checkpoint after restore_state() and
+  // np_random().set_state(): step() then requires actions for exactly these agents, and with
+  // none live it refuses as after an episode's end. Throws cairn::Error if live.size() !=
+  // num_possible_agents() or an element is neither 0 nor 1 (nothing is changed then).
+  void restore_live_agents(std::span<const uint8_t> live);
+
   // For messages: "MultiAgentCartPole-v0" once the registry has named it, else "MultiAgentEnv".
   const std::string& name() const { return name_; }
   void set_name(std::string name) { name_ = std::move(name); }

@@ -17,6 +17,20 @@
 // Episode statistics: each copy's episode return per agent and its length (steps of the
 // copy); finished_episodes() lists the episodes that ended in the last step, in copy order.
 //
+// Checkpoints: save_state() captures everything the next step() depends on and
+// restore_state() puts it into copies built from the same id and options, so that a training
+// run resumes bit-identically (as VectorEnv's do for single-agent environments). Tensors, for
+// n copies of environments with A possible agents whose observations have O values in all
+// (the sum of the observation spaces' sizes), each named prefix + :
+//   "np_random"             U64 [n, 6]  each copy's generator (RngState::to_words())
+//   "live"                  U8  [n, A]  each copy's live agents (1 live, 0 not)
+//   "observations"          F32 [n, O]  observations(k), agent after agent (the rows of agents
+//                                       that are not live hold what they held before)
+//   "episode_return"        F64 [n, A]  the running episode's return per agent
+//   "agent_episode_length"  I64 [n, A]  the running episode's steps per agent
+//   "episode_length"        I64 [n]     the running episode's steps of the copy
+//   "copy_<k>/..."                      copy k's own state (MultiAgentEnv::save_state)
+//
 // One thread steps every copy: multi-agent environments are stepped as cheaply as their
 // agents' environments (IndependentAgents' CartPoles run at a single CartPole's speed per
 // agent). Not thread-safe; reset() and step() do not allocate once sized (for environments
@@ -32,6 +46,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cairn/env/multi_agent_env.h"
+#include "cairn/io/safetensors.h"
 
 namespace cairn {
 
@@ -70,6 +85,25 @@ class MultiAgentVectorEnv {
   const MultiAgentStep& observations(size_t k) const { return next_.at(k); }
   bool episode_ended(size_t k) const { return ended_.at(k) != 0; }
   std::span<const MultiAgentEpisodeRecord> finished_episodes() const { return finished_; }
+
+  // True if every copy can save its state (MultiAgentEnv::has_state()).
+  bool can_save_state() const;
+  // Everything the next step() depends on, as tensors named prefix + "..." (listed in the
+  // file comment): each copy's environment state (MultiAgentEnv::save_state), its np_random()
+  // generator, its live agents, the observations to act on next (observations(k)) and the
+  // running episode statistics. Throws cairn::Error if !can_save_state(), reset() was never
+  // called, or a name is already in `out`.
+  void save_state(TensorDict& out, const std::string& prefix) const;
+  // Restores save_state()'s tensors into copies built from the same id and options: the next
+  // step() continues exactly as the saved vector environment's would (same results,
+  // observations, statistics and auto-resets). Until then observations(k) is the saved one,
+  // step_result(k) is as after reset() (cleared flags, observations(k)'s values),
+  // episode_ended(k) is false and finished_episodes() is empty. Throws cairn::Error naming
+  // the tensor for a missing tensor, one whose dtype/shape does not fit these copies, or a
+  // value they cannot hold (a live flag other than 0 or 1, a negative length, an invalid
+  // generator state, a copy's own refusal); after a throw the vector environment must be
+  // reset() or restored again.
+  void restore_state(const TensorDict& in, const std::string& prefix);
 
  private:
   void start_statistics(size_t k);

@@ -21,11 +21,15 @@
 // opponents are policies, not environment variants. "RockPaperScissors-v0" in the registry
 // has no reward threshold: what a player can win depends on its opponent.
 //
+// State (has_state() is true): tensors named prefix + "rounds" (I64 [1], the option, checked
+// on restore) and "rounds_played" (I64 [1]); the last moves are in the observations.
+//
 // Thread safety: as MultiAgentEnv. step() and reset() do not allocate.
 #pragma once
 
 #include <cstdint>
 #include <optional>
+#include <string>
 
 #include "cairn/env/multi_agent_env.h"
 
@@ -47,6 +51,13 @@ class RockPaperScissors final : public MultiAgentEnv {
   // The reward of a player who plays `mine` against `theirs`: +1, -1 or 0. Both moves must
   // be in [0, 3).
   static double payoff(int64_t mine, int64_t theirs);
+
+  bool has_state() const override { return true; }
+  // Adds "rounds" and "rounds_played". Throws cairn::Error if a name is already in `out`.
+  void save_state(TensorDict& out, const std::string& prefix) const override;
+  // Throws cairn::Error naming the tensor for a missing one, one whose dtype or shape does not
+  // fit, "rounds" other than this environment's, or "rounds_played" outside [0, rounds].
+  void restore_state(const TensorDict& in, const std::string& prefix) override;
 
  protected:
   void do_reset(std::optional<uint64_t> seed, MultiAgentStep& out) override;

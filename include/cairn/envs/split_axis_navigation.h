@@ -33,12 +33,17 @@
 // 20 steps, in about 79% of episodes).
 // "SplitAxisNavigation-v0" in the registry has the reward threshold 0.9 (per agent).
 //
+// State (has_state() is true): tensors named prefix + "options" (I64 [2]: size and
+// max_steps, checked on restore), "marker" and "target" (I64 [2]: x and y) and "steps"
+// (I64 [1]).
+//
 // Thread safety: as MultiAgentEnv. step() and reset() do not allocate.
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <string>
 
 #include "cairn/env/multi_agent_env.h"
 
@@ -63,6 +68,15 @@ class SplitAxisNavigation final : public MultiAgentEnv {
   std::array<int64_t, 2> marker() const { return marker_; }
   std::array<int64_t, 2> target() const { return target_; }
   int64_t steps() const { return steps_; }
+
+  bool has_state() const override { return true; }
+  // Adds "options", "marker", "target" and "steps". Throws cairn::Error if a name is already
+  // in `out`.
+  void save_state(TensorDict& out, const std::string& prefix) const override;
+  // Throws cairn::Error naming the tensor for a missing one, one whose dtype or shape does not
+  // fit, "options" other than this environment's, a marker or target off the grid, or
+  // "steps" outside [0, max_steps].
+  void restore_state(const TensorDict& in, const std::string& prefix) override;
 
  protected:
   void do_reset(std::optional<uint64_t> seed, MultiAgentStep& out) override;
