@@ -5,9 +5,12 @@
 #include <numeric>
 
 #include "arguments.h"
+#include "cairn/algorithms/multi_agent_evaluation.h"
+#include "cairn/algorithms/policy_mapping.h"
 #include "cairn/checkpoint/checkpoint_format.h"
 #include "cairn/checkpoint/policy_checkpoint.h"
 #include "cairn/env/env_registry.h"
+#include "cairn/env/multi_agent_registry.h"
 #include "cairn/error.h"
 #include "checkpoint_target.h"
 #include "commands.h"
@@ -31,6 +34,74 @@ const std::vector<FlagSpec> kEvalFlags = {
     {"help", false, "", "show this help"},
 };
 
+// A policy of a multi-agent checkpoint plays its agents with the checkpoint's other policies
+// playing theirs, as the config's mapping says; every policy is restored alone from its
+// folder (no algorithm is built).
+int eval_multi_agent(const CheckpointTarget& target, const std::string& env_id,
+                     const json& env_options, const std::string& policy_id,
+                     const PolicyRestoreReport& report, int64_t episodes, uint64_t seed,
+                     bool explore, bool as_json) {
+  if (!target.config || !target.config->contains("policy_mapping") ||
+      !target.config->contains("policies")) {
+    throw Error(env_id +
+                " is a multi-agent environment: evaluate a policy of a multi-agent "
+                "checkpoint (its config maps agents to policies), not a standalone policy folder");
+  }
+  const json& config = *target.config;
+  // The checkpoint folder (PATH may be one of its policy folders).
+  const std::filesystem::path checkpoint =
+      target.algorithm ? target.path : target.path.parent_path().parent_path();
+  std::vector<std::string> ids;
+  for (const auto& [id, unused] : config["policies"].items()) ids.push_back(id);
+  const PolicyMapping mapping =
+      PolicyMapping::from_json(config["policy_mapping"], ids, "checkpoint config 'policy_mapping'");
+  std::vector<std::unique_ptr<Policy>> owned;
+  std::vector<std::pair<std::string, Policy*>> policies;
+  for (const std::string& id : ids) {
+    PolicyRestoreOptions options;
+    options.policy_id = id;
+    owned.push_back(load_policy(checkpoint, options));
+    policies.emplace_back(id, owned.back().get());
+  }
+  const MultiAgentEvaluation eval =
+      evaluate_multi_agent(env_id, env_options, mapping, policies, episodes, !explore, seed);
+  const auto mine = std::find_if(eval.policies.begin(), eval.policies.end(),
+                                 [&](const auto& p) { return p.first == policy_id; });
+  const EvaluationResult& r = mine->second;
+  json agents = json::array();
+  for (const auto& [id, unused] : config["policy_mapping"].items()) {
+    if (config["policy_mapping"][id] == policy_id) agents.push_back(id);
+  }
+  const json out = {{"path", checkpoint.string()},
+                    {"policy", policy_id},
+                    {"agents", agents},
+                    {"env", env_id},
+                    {"episodes", episodes},
+                    {"deterministic", !explore},
+                    {"mean_return", r.mean_return},
+                    {"std_return", r.std_return},
+                    {"min_return", r.min_return},
+                    {"max_return", r.max_return},
+                    {"mean_length", r.mean_length},
+                    {"episode_mean_return", eval.episodes.mean_return},
+                    {"example_bit_identical", report.bit_identical}};
+  if (as_json) {
+    std::printf("%s\n", out.dump().c_str());
+    return 0;
+  }
+  std::printf("policy '%s' restored alone from %s (checksums verified, example %s), playing %s\n",
+              policy_id.c_str(), report.folder.c_str(),
+              report.bit_identical ? "reproduced bit for bit" : "reproduced within tolerance",
+              agents.dump().c_str());
+  std::printf(
+      "%s: %lld %s episodes with the checkpoint's other policies; policy '%s' mean return "
+      "per agent %.2f +- %.2f (min %.2f, max %.2f); episode return (all agents) %.2f\n",
+      env_id.c_str(), static_cast<long long>(episodes), explore ? "exploring" : "deterministic",
+      policy_id.c_str(), r.mean_return, r.std_return, r.min_return, r.max_return,
+      eval.episodes.mean_return);
+  return 0;
+}
+
 }  // namespace
 
 int run_eval(int argc, char** argv, int first) {
@@ -41,7 +112,9 @@ int run_eval(int argc, char** argv, int first) {
             "cairn eval PATH [--policy ID] [--episodes N] [--seed N] [--env ID] [--explore] "
             "[--json]",
             "Restores a policy alone (from an algorithm checkpoint, a run folder or a policy\n"
-            "folder) and evaluates it on its environment.",
+            "folder) and evaluates it on its environment. A policy of a multi-agent checkpoint\n"
+            "plays its agents while the checkpoint's other policies, each restored alone, play\n"
+            "theirs (the config's mapping).",
             kEvalFlags)
             .c_str(),
         stdout);
@@ -60,6 +133,11 @@ int run_eval(int argc, char** argv, int first) {
   const int64_t episodes = args.integer_or("episodes", 100, 1, 100000000);
   const uint64_t seed = static_cast<uint64_t>(args.integer_or("seed", 0, 0, INT64_MAX));
   const bool explore = args.has("explore");
+  if (is_multi_agent_env(env_id)) {
+    const std::string id = target.algorithm ? options.policy_id : target.path.filename().string();
+    return eval_multi_agent(target, env_id, env_options, id, report, episodes, seed, explore,
+                            args.has("json"));
+  }
   auto env = make(env_id, env_options);
   check_policy_fits(*env, env_id, *policy);
   Rng rng = Rng::stream(seed, 7);

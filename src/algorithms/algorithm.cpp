@@ -108,19 +108,20 @@ double EpisodeStatistics::mean_length() const {
   return mean_of_first(lengths_, count_);
 }
 
-void EpisodeStatistics::save(TensorDict& out) const {
-  out.insert("recent_returns", Tensor::f64(returns_, {static_cast<int64_t>(kEpisodes)}));
-  out.insert("recent_lengths", Tensor::f64(lengths_, {static_cast<int64_t>(kEpisodes)}));
+void EpisodeStatistics::save(TensorDict& out, const std::string& prefix) const {
+  out.insert(prefix + "recent_returns", Tensor::f64(returns_, {static_cast<int64_t>(kEpisodes)}));
+  out.insert(prefix + "recent_lengths", Tensor::f64(lengths_, {static_cast<int64_t>(kEpisodes)}));
 }
 
-void EpisodeStatistics::restore(const TensorDict& in, int64_t next, int64_t count) {
+void EpisodeStatistics::restore(const TensorDict& in, int64_t next, int64_t count,
+                                const std::string& prefix) {
   if (next < 0 || next >= static_cast<int64_t>(kEpisodes) || count < 0 ||
       count > static_cast<int64_t>(kEpisodes)) {
     throw Error(in.source() + ": tensor 'counters' holds an invalid episode ring position");
   }
   const std::vector<int64_t> ring = {static_cast<int64_t>(kEpisodes)};
-  in.expect("recent_returns", DType::f64, ring).copy_to(std::span<double>(returns_));
-  in.expect("recent_lengths", DType::f64, ring).copy_to(std::span<double>(lengths_));
+  in.expect(prefix + "recent_returns", DType::f64, ring).copy_to(std::span<double>(returns_));
+  in.expect(prefix + "recent_lengths", DType::f64, ring).copy_to(std::span<double>(lengths_));
   next_ = static_cast<size_t>(next);
   count_ = static_cast<size_t>(count);
 }

@@ -85,7 +85,12 @@ void check_frame_state(const TensorDict& in, const json& config, const json& man
   if (!saved.is_boolean()) {
     throw Error(manifest_name + ": field 'environment_state_saved' must be true or false");
   }
-  if (saved.get<bool>() != in.contains("envs/physical_state")) {
+  bool has_environment_state = in.contains("envs/physical_state");
+  for (const auto& [name, unused] : in) {
+    (void)unused;
+    has_environment_state = has_environment_state || name.rfind("multi_agent_envs/", 0) == 0;
+  }
+  if (saved.get<bool>() != has_environment_state) {
     throw Error(manifest_name + ": field 'environment_state_saved' is " + saved.dump() + " but " +
                 in.source() + (saved.get<bool>() ? " has no" : " has") + " environment state");
   }
@@ -111,6 +116,7 @@ struct CheckedCheckpoint {
   json manifest;
   const AlgorithmInfo* info = nullptr;
   json config;
+  std::vector<std::string> policy_ids;
   std::vector<std::byte> state_bytes;
 };
 
@@ -143,14 +149,17 @@ CheckedCheckpoint check_checkpoint(const fs::path& given) {
   out.info = &algorithm_info(algorithm.get<std::string>());
   if (!manifest["files"].contains(kAlgorithmStateFile))
     throw Error(name + ": does not list '" + std::string(kAlgorithmStateFile) + "'");
-  if (read_policy_ids(manifest, name) != std::vector<std::string>{kDefaultPolicyId}) {
-    throw Error(name + ": field 'policy_ids' must be [\"" + std::string(kDefaultPolicyId) +
-                "\"] (a " + out.info->label + " checkpoint holds one policy)");
-  }
   try {
     out.config = out.info->normalize_config(require_field(manifest, "config", name));
   } catch (const Error& e) {
     throw Error(name + ": field 'config': " + e.what());
+  }
+  out.policy_ids = out.info->policy_ids ? out.info->policy_ids(out.config)
+                                        : std::vector<std::string>{kDefaultPolicyId};
+  if (read_policy_ids(manifest, name) != out.policy_ids) {
+    throw Error(name + ": field 'policy_ids' must be " + json(out.policy_ids).dump() + " (the " +
+                out.info->label + " config's policies), got " +
+                json_excerpt(manifest["policy_ids"]));
   }
   out.state_bytes = std::move(kept[kAlgorithmStateFile]);
   const TensorDict state =
@@ -162,10 +171,36 @@ CheckedCheckpoint check_checkpoint(const fs::path& given) {
 
 }  // namespace
 
+std::vector<std::string> Algorithm::policy_ids() const {
+  return {kDefaultPolicyId};
+}
+
+Policy& Algorithm::named_policy(const std::string& id) {
+  if (id != kDefaultPolicyId) {
+    throw Error(label_ + ": no policy '" + id + "' (its policies: " + kDefaultPolicyId + ")");
+  }
+  return policy();
+}
+
+std::vector<float> Algorithm::policy_example_observations(const std::string&) const {
+  return example_observations();
+}
+
+void Algorithm::restore_named_policy(const std::string& id, std::unique_ptr<Policy> restored,
+                                     const std::string& source) {
+  named_policy(id);  // the id exists
+  restore_policy(std::move(restored), source);
+}
+
 void Algorithm::save_checkpoint(const fs::path& dir, bool overwrite) {
-  if (const std::string bad = policy().non_finite_weights(); !bad.empty()) {
-    throw Error(label_ + "::save_checkpoint: refusing to write " + dir.string() +
-                ": the policy's weights are not finite (" + bad + ")");
+  const std::vector<std::string> ids = policy_ids();
+  for (const std::string& id : ids) {
+    if (const std::string bad = named_policy(id).non_finite_weights(); !bad.empty()) {
+      throw Error(label_ + "::save_checkpoint: refusing to write " + dir.string() +
+                  (ids.size() == 1 ? std::string(": the policy's weights are")
+                                   : ": the weights of policy '" + id + "' are") +
+                  " not finite (" + bad + ")");
+    }
   }
   // The state first: distributed, gathering the environments' state is collective, and
   // every rank takes part; only rank 0 writes.
@@ -183,9 +218,11 @@ void Algorithm::save_checkpoint(const fs::path& dir, bool overwrite) {
   write_directory_atomically(
       dir,
       [&](const fs::path& staging) {
-        const fs::path policy_dir = staging / kPoliciesFolder / kDefaultPolicyId;
-        fs::create_directories(policy_dir);
-        write_policy_files(policy(), policy_dir, example_observations());
+        for (const std::string& id : ids) {
+          const fs::path policy_dir = staging / kPoliciesFolder / id;
+          fs::create_directories(policy_dir);
+          write_policy_files(named_policy(id), policy_dir, policy_example_observations(id));
+        }
         write_safetensors(staging / kAlgorithmStateFile, state);
         json files = json::object();
         for (const fs::directory_entry& e : fs::recursive_directory_iterator(staging)) {
@@ -204,8 +241,8 @@ void Algorithm::save_checkpoint(const fs::path& dir, bool overwrite) {
                                  {"train_seconds", train_seconds_}}},
                                {"last_result", last_result_.to_json()},
                                {"complete", checkpoint_is_complete()},
-                               {"environment_state_saved", envs && envs->can_save_state()},
-                               {"policy_ids", {kDefaultPolicyId}},
+                               {"environment_state_saved", environment_state_saved()},
+                               {"policy_ids", ids},
                                {"files", files}};
         write_file_atomically(staging / kCheckpointManifestFile, manifest.dump(2) + "\n");
       },
@@ -259,9 +296,12 @@ std::unique_ptr<Algorithm> restore_algorithm(const fs::path& given, json* manife
   const CheckedCheckpoint checked = check_checkpoint(given);
   const fs::path& path = checked.path;
   std::unique_ptr<Algorithm> algorithm = checked.info->create(checked.config);
-  PolicyRestoreOptions options;
-  options.policy_id = kDefaultPolicyId;
-  algorithm->restore_policy(load_policy(path, options), path.string());
+  for (const std::string& id : checked.policy_ids) {
+    PolicyRestoreOptions options;
+    options.policy_id = id;
+    algorithm->restore_named_policy(id, load_policy(path, options),
+                                    (path / kPoliciesFolder / id).string());
+  }
   algorithm->restore_checkpoint_state(
       parse_safetensors(checked.state_bytes, (path / kAlgorithmStateFile).string()),
       checked.manifest.value("last_result", json::object()));

@@ -28,7 +28,9 @@ using Clock = std::chrono::steady_clock;
 // Seeds of the independent random streams of a run, all derived from config.seed.
 enum Stream : uint64_t { kModelInit = 0, kActions = 1, kShuffle = 2 };
 
-nn::ModelSpec model_spec_for(const PPOConfig& c, const Space& obs, const Space& act) {
+}  // namespace
+
+nn::ModelSpec ppo_model_spec(const PPOConfig& c, const Space& obs, const Space& act) {
   nn::ModelSpec spec;
   if (c.model.is_object()) {
     spec = nn::ModelSpec::from_json(c.model);
@@ -46,7 +48,13 @@ nn::ModelSpec model_spec_for(const PPOConfig& c, const Space& obs, const Space& 
   return spec;
 }
 
-}  // namespace
+PolicyOptions ppo_policy_options(const PPOConfig& config) {
+  PolicyOptions options;
+  options.normalize_observations = config.normalize_observations;
+  options.observation_clip = static_cast<float>(config.observation_clip);
+  options.log_std_init = config.log_std_init;
+  return options;
+}
 
 PPO::PPO(const PPOConfig& config)
     : Algorithm("ppo", "PPO", config),
@@ -74,14 +82,10 @@ PPO::PPO(const PPOConfig& config)
   envs_->set_non_finite_handling(config_.non_finite);
   const Space& obs_space = envs_->single_observation_space();
   const Space& act_space = envs_->single_action_space();
-  const nn::ModelSpec spec = model_spec_for(config_, obs_space, act_space);
+  const nn::ModelSpec spec = ppo_model_spec(config_, obs_space, act_space);
   check_memory(spec);
 
-  PolicyOptions policy_options;
-  policy_options.normalize_observations = config_.normalize_observations;
-  policy_options.observation_clip = static_cast<float>(config_.observation_clip);
-  policy_options.log_std_init = config_.log_std_init;
-  policy_ = std::make_unique<Policy>(obs_space, act_space, spec, policy_options,
+  policy_ = std::make_unique<Policy>(obs_space, act_space, spec, ppo_policy_options(config_),
                                      Rng::stream(config_.seed, kModelInit).next_u64());
   if (policy_->is_recurrent()) {
     // Memory: rollouts carry each environment's state; the update trains on whole

@@ -108,9 +108,10 @@ class EpisodeStatistics {
   double mean_return() const;
   double mean_length() const;
   size_t count() const { return count_; }
-  // State: the two rings and the ring position (next, count).
-  void save(TensorDict& out) const;
-  void restore(const TensorDict& in, int64_t next, int64_t count);
+  // State: the two rings ("<prefix>recent_returns", "<prefix>recent_lengths") and the ring
+  // position (next, count), which the caller keeps.
+  void save(TensorDict& out, const std::string& prefix = "") const;
+  void restore(const TensorDict& in, int64_t next, int64_t count, const std::string& prefix = "");
   size_t next() const { return next_; }
 
  private:
@@ -146,23 +147,36 @@ class Algorithm {
   // taking the policy's deterministic action or exploring as it does in training. Does not
   // change the training state. Throws cairn::Error if episodes < 1, or naming the
   // environment, episode and step for a non-finite reward or a refused observation.
-  EvaluationResult evaluate(int64_t episodes, bool deterministic = true, uint64_t seed = 1000000);
+  // Multi-policy algorithms evaluate every policy on their multi-agent environment (the
+  // returns are the episodes' sums over agents).
+  virtual EvaluationResult evaluate(int64_t episodes, bool deterministic = true,
+                                    uint64_t seed = 1000000);
 
   // The config as JSON (every key; the registry's create() rebuilds this algorithm from it).
   virtual nlohmann::json config_json() const = 0;
   const std::string& env_id() const { return env_id_; }
   const nlohmann::json& env_options() const { return env_options_; }
 
-  // The policy that acts (saved as policies/default_policy).
+  // The policy that acts (saved as policies/default_policy); of a multi-policy algorithm,
+  // its first policy.
   virtual Policy& policy() = 0;
   virtual const Policy& policy() const = 0;
+  // The ids of the policies the algorithm holds, in order, each saved as policies/<id>/ in
+  // checkpoints: {"default_policy"} unless the algorithm trains several.
+  virtual std::vector<std::string> policy_ids() const;
+  // The policy `id`. Throws cairn::Error naming the id and listing policy_ids() when it is
+  // not one of them.
+  virtual Policy& named_policy(const std::string& id);
+  const Policy& named_policy(const std::string& id) const {
+    return const_cast<Algorithm*>(this)->named_policy(id);
+  }
 
   // --- Checkpoints (docs/checkpoint-format.md) -----------------------------------
   // Writes an algorithm checkpoint folder atomically: cairn_checkpoint.json (algorithm,
   // config, counters, the last result, checksums of every file),
   // algorithm_state.safetensors (the counters, episode statistics and save_state()) and
-  // policies/default_policy/ (a self-contained policy folder whose example is
-  // example_observations()). Refuses to replace an existing non-empty folder unless
+  // policies/<id>/ for every id of policy_ids() (a self-contained policy folder whose example
+  // is policy_example_observations(id)). Refuses to replace an existing non-empty folder unless
   // `overwrite`, and refuses a policy with non-finite weights (naming the tensor). Throws
   // cairn::Error naming the path on failure.
   // Distributed (docs/distributed.md): every rank calls it at the same point, since the
@@ -185,6 +199,10 @@ class Algorithm {
   // matches the spaces and parameters of the current one). Throws cairn::Error naming
   // `source` on a mismatch.
   virtual void restore_policy(std::unique_ptr<Policy> policy, const std::string& source);
+  // The same for the policy `id` (restore_policy() for the one policy of a single-policy
+  // algorithm).
+  virtual void restore_named_policy(const std::string& id, std::unique_ptr<Policy> policy,
+                                    const std::string& source);
   // Restores the frame's counters and episode statistics, then restore_state(), then the
   // environments' state. Refuses any floating-point state tensor holding a NaN or
   // infinity. Used by restore_algorithm(); `last_result` is the manifest's.
@@ -196,6 +214,14 @@ class Algorithm {
   virtual VectorEnv* training_environments() { return nullptr; }
   const VectorEnv* training_environments() const {
     return const_cast<Algorithm*>(this)->training_environments();
+  }
+  // Whether checkpoints hold the environments' state (manifest field
+  // "environment_state_saved"): by default, whether training_environments() can save theirs;
+  // an algorithm stepping other environments (multi-agent ones) says for itself and saves them
+  // in save_state() as "multi_agent_envs/..." tensors.
+  virtual bool environment_state_saved() const {
+    const VectorEnv* envs = training_environments();
+    return envs && envs->can_save_state();
   }
   // Whether the checkpoint's state is the whole training state (false when an option
   // leaves something out, such as the replay buffer: resuming is then not bit-identical,
@@ -213,6 +239,8 @@ class Algorithm {
   // The raw observations recorded as the policy folder's example (e.g. the environments'
   // current observations).
   virtual std::vector<float> example_observations() const = 0;
+  // The example of the policy `id` (example_observations() unless there are several).
+  virtual std::vector<float> policy_example_observations(const std::string& id) const;
 
   // Iteration bookkeeping for train(): begin_iteration() starts the clock and returns a
   // result with iteration, counters and learning rate unset; count_steps() adds

@@ -39,6 +39,9 @@ struct AlgorithmInfo {
   // building anything, so that verifying refuses exactly what restoring would. `config`
   // is normalized. Throws cairn::Error naming the tensor.
   std::function<void(const TensorDict& state, const nlohmann::json& config)> check_state;
+  // The policy ids a checkpoint of a run with this normalized config holds, in order; unset
+  // for algorithms with one policy ({"default_policy"}).
+  std::function<std::vector<std::string>(const nlohmann::json& config)> policy_ids;
   // The names of TrainResult::metrics every train() sets, in order (metrics files' columns).
   std::vector<std::string> metric_names;
   // Tuned presets by environment id: keys applied over default_config() (presets.h).

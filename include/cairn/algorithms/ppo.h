@@ -53,6 +53,14 @@ namespace cairn {
 // and checkpoint checks.
 AlgorithmInfo ppo_algorithm_info();
 
+// The model a PPO config builds for these spaces: config.model, or the default actor-critic
+// of hidden_sizes and activation, wrapped with config.memory when set. Throws cairn::Error
+// naming the key.
+nn::ModelSpec ppo_model_spec(const PPOConfig& config, const Space& observation_space,
+                             const Space& action_space);
+// The policy options of a PPO config (observation normalisation, log-std initialisation).
+PolicyOptions ppo_policy_options(const PPOConfig& config);
+
 // Metrics (TrainResult::metrics), in this order: policy_loss, value_loss, entropy,
 // approx_kl (E[(ratio - 1) - log ratio]), clip_fraction (|ratio - 1| > clip_coef), all
 // means over the minibatches of the last epoch run; explained_variance (1 - Var[R - V] /

@@ -1,0 +1,412 @@
+#include "cairn/algorithms/multi_agent_ppo.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <utility>
+
+#include "cairn/algorithms/gae.h"
+#include "cairn/algorithms/ppo.h"
+#include "cairn/distributed/communicator.h"
+#include "cairn/env/multi_agent_registry.h"
+#include "cairn/error.h"
+#include "cairn/nn/finite.h"
+
+namespace cairn {
+namespace {
+
+// Seeds of the run's random streams, all derived from config.seed; policy j's initial weights
+// come from stream kFirstPolicyInit + j.
+enum Stream : uint64_t { kActions = 1, kShuffle = 2, kFirstPolicyInit = 16 };
+
+}  // namespace
+
+MultiAgentPPO::MultiAgentPPO(const MultiAgentPPOConfig& config)
+    : Algorithm("multi_agent_ppo", "multi-agent PPO", config.ppo),
+      config_(config),
+      action_rng_(Rng::stream(config.ppo.seed, kActions)),
+      shuffle_rng_(Rng::stream(config.ppo.seed, kShuffle)) {
+  require_one_process();
+  config_.validate();
+  mapping_ = config_.mapping();
+  num_envs_ = static_cast<size_t>(config_.ppo.num_envs);
+  num_steps_ = static_cast<size_t>(config_.ppo.num_steps);
+  envs_ =
+      std::make_unique<MultiAgentVectorEnv>(config_.ppo.env_id, num_envs_, config_.ppo.env_options);
+  const MultiAgentEnv& spec = envs_->spec();
+  const std::vector<std::string>& agents = spec.possible_agents();
+  // Every agent's policy, named when the mapping gives none (or two).
+  const std::vector<std::string> agent_policies = mapping_.resolve(agents);
+  const std::vector<std::string> ids = config_.policy_ids();
+  agent_member_.assign(agents.size(), 0);
+  members_.resize(ids.size());
+  for (size_t j = 0; j < ids.size(); ++j) {
+    Member& m = members_[j];
+    m.id = ids[j];
+    m.config = config_.policy_config(m.id);
+    m.trained = config_.policies.at(m.id).trained;
+    // The agents it acts for must agree on their spaces; a policy no agent uses still gets the
+    // first agent's spaces, so that it restores and exports like any other.
+    size_t first = agents.size();
+    for (size_t i = 0; i < agents.size(); ++i) {
+      if (agent_policies[i] != m.id) continue;
+      agent_member_[i] = j;
+      if (first == agents.size()) {
+        first = i;
+      } else if (!(spec.observation_space(i) == spec.observation_space(first)) ||
+                 !(spec.action_space(i) == spec.action_space(first))) {
+        throw Error("multi-agent PPO: agents '" + agents[first] + "' and '" + agents[i] + "' of " +
+                    config_.ppo.env_id + " share policy '" + m.id +
+                    "' but their observation or action spaces differ");
+      }
+    }
+    const size_t a = first == agents.size() ? 0 : first;
+    const Space& obs_space = spec.observation_space(a);
+    const Space& act_space = spec.action_space(a);
+    const nn::ModelSpec model = ppo_model_spec(m.config, obs_space, act_space);
+    m.policy =
+        std::make_unique<Policy>(obs_space, act_space, model, ppo_policy_options(m.config),
+                                 Rng::stream(config_.ppo.seed, kFirstPolicyInit + j).next_u64());
+    if (first == agents.size()) continue;
+    for (size_t k = 0; k < num_envs_; ++k) {
+      for (size_t i = 0; i < agents.size(); ++i) {
+        if (agent_policies[i] == m.id) m.columns.emplace_back(k, i);
+      }
+    }
+  }
+  for (Member& m : members_) {
+    Policy& pi = *m.policy;
+    const size_t columns = std::max<size_t>(m.columns.size(), 1);
+    m.obs_size = pi.observation_size();
+    m.act_size = pi.action_space().size();
+    const bool discrete = pi.distribution().is_discrete();
+    const RolloutSizes sizes{
+        num_steps_, columns, pi.feature_size(), pi.distribution().action_dim(), discrete, 0, 0};
+    m.rollout = std::make_unique<RolloutBuffer>(sizes);
+    m.acted.assign(num_steps_ * columns, 0);
+    m.samples.reserve(num_steps_ * columns);
+    m.live_obs.resize(columns * m.obs_size);
+    m.last_obs.resize(columns * m.obs_size);
+    m.int_actions.resize(discrete ? columns * m.act_size : 0);
+    m.float_actions.resize(discrete ? 0 : columns * m.act_size);
+    m.next_values.resize(columns);
+    m.bootstrap_features.resize(columns * pi.feature_size());
+    m.truncated.reserve(columns);
+    const size_t minibatch_rows =
+        (num_steps_ * columns + static_cast<size_t>(m.config.num_minibatches) - 1) /
+        static_cast<size_t>(m.config.num_minibatches);
+    pi.reserve(std::max(minibatch_rows, columns));
+    if (m.trained) {
+      m.learner = std::make_unique<PPOLearner>(pi, m.config, sizes, minibatch_rows,
+                                               distributed::world(), [this] { return where(); });
+    }
+  }
+  actions_.reserve(num_envs_);
+  for (size_t k = 0; k < num_envs_; ++k) actions_.push_back(envs_->env(k).make_actions());
+  gae_rewards_.resize(num_steps_);
+  gae_values_.resize(num_steps_);
+  gae_final_.resize(num_steps_);
+  gae_adv_.resize(num_steps_);
+  gae_ret_.resize(num_steps_);
+  gae_term_.resize(num_steps_);
+  gae_trunc_.resize(num_steps_);
+  gae_rows_.reserve(num_steps_);
+  envs_->reset(config_.ppo.seed);
+  for (Member& m : members_) {
+    for (size_t c = 0; c < m.columns.size(); ++c) {
+      const auto [k, i] = m.columns[c];
+      const MultiAgentStep& now = envs_->observations(k);
+      if (now.has_observation[i]) {
+        std::copy(now.observations[i].begin(), now.observations[i].end(),
+                  m.last_obs.begin() + static_cast<std::ptrdiff_t>(c * m.obs_size));
+      }
+    }
+  }
+}
+
+MultiAgentPPO::~MultiAgentPPO() = default;
+
+std::vector<std::string> MultiAgentPPO::policy_ids() const {
+  std::vector<std::string> ids;
+  ids.reserve(members_.size());
+  for (const Member& m : members_) ids.push_back(m.id);
+  return ids;
+}
+
+MultiAgentPPO::Member& MultiAgentPPO::member(const std::string& id) {
+  for (Member& m : members_) {
+    if (m.id == id) return m;
+  }
+  std::string known;
+  for (const Member& m : members_) known += (known.empty() ? "" : ", ") + m.id;
+  throw Error(label() + ": no policy '" + id + "' (its policies: " + known + ")");
+}
+
+Policy& MultiAgentPPO::named_policy(const std::string& id) {
+  return *member(id).policy;
+}
+
+// --- Rollouts ----------------------------------------------------------------------
+
+// The actions of member m's live agents at step t: a_t ~ pi(.|s_t) for every column (a
+// column whose agent is not live is computed on its last features and not used), with
+// log pi(a_t|s_t) and V(s_t) kept for the update.
+void MultiAgentPPO::act(Member& m, size_t t) {
+  Policy& pi = *m.policy;
+  RolloutBuffer& buf = *m.rollout;
+  const size_t columns = m.columns.size();
+  const size_t feature_size = pi.feature_size();
+  std::span<uint8_t> acted(m.acted.data() + t * columns, columns);
+  size_t live = 0;
+  for (size_t c = 0; c < columns; ++c) {
+    const auto [k, i] = m.columns[c];
+    const MultiAgentStep& now = envs_->observations(k);
+    acted[c] = now.has_observation[i];
+    if (!acted[c]) continue;
+    std::copy(now.observations[i].begin(), now.observations[i].end(),
+              m.live_obs.begin() + static_cast<std::ptrdiff_t>(live * m.obs_size));
+    std::copy(now.observations[i].begin(), now.observations[i].end(),
+              m.last_obs.begin() + static_cast<std::ptrdiff_t>(c * m.obs_size));
+    ++live;
+  }
+  // Observation statistics see each live observation before it is used (a fixed policy's
+  // statistics are part of it and do not move).
+  if (m.trained && live > 0) {
+    pi.update_observation_statistics(std::span<const float>(m.live_obs).first(live * m.obs_size));
+  }
+  const std::span<float> feats = buf.features(t);
+  pi.preprocess(m.last_obs, feats);
+  pi.forward(feats);
+  const std::span<float> values = buf.values(t);
+  for (size_t c = 0; c < columns; ++c) values[c] = pi.value_outputs().data[c];
+  const std::span<const float> inputs = pi.distribution_inputs().flat();
+  const ActionDistribution<float>& dist = pi.distribution();
+  const std::span<float> logp = buf.log_probs(t);
+  if (dist.is_discrete()) {
+    const std::span<int64_t> idx = buf.action_indices(t);
+    dist.sample(inputs, {}, action_rng_, idx, {});
+    dist.log_prob(inputs, {}, idx, {}, logp);
+    pi.to_env_actions(idx, {}, m.int_actions, {});
+  } else {
+    const std::span<float> raw = buf.raw_actions(t);
+    dist.sample(inputs, pi.log_std(), action_rng_, {}, raw);
+    dist.log_prob(inputs, pi.log_std(), {}, raw, logp);
+    pi.to_env_actions({}, raw, {}, m.float_actions);
+  }
+  for (size_t c = 0; c < columns; ++c) {
+    if (!acted[c]) continue;
+    const auto [k, i] = m.columns[c];
+    if (dist.is_discrete()) {
+      actions_[k].set(i,
+                      std::span<const int64_t>(m.int_actions).subspan(c * m.act_size, m.act_size));
+    } else {
+      actions_[k].set(i,
+                      std::span<const float>(m.float_actions).subspan(c * m.act_size, m.act_size));
+    }
+  }
+  (void)feature_size;
+}
+
+// What step t returned to member m's agents: rewards and how their parts ended, and
+// V(final observation) of the parts a time limit cut.
+void MultiAgentPPO::record_step(Member& m, size_t t, TrainResult& result) {
+  (void)result;
+  Policy& pi = *m.policy;
+  RolloutBuffer& buf = *m.rollout;
+  const size_t columns = m.columns.size();
+  const std::span<const uint8_t> acted(m.acted.data() + t * columns, columns);
+  const std::span<float> rewards = buf.rewards(t), final_values = buf.final_values(t);
+  const std::span<uint8_t> terminated = buf.terminated(t), truncated = buf.truncated(t);
+  m.truncated.clear();
+  for (size_t c = 0; c < columns; ++c) {
+    rewards[c] = 0;
+    terminated[c] = truncated[c] = 0;
+    final_values[c] = 0;
+    if (!acted[c]) continue;
+    const auto [k, i] = m.columns[c];
+    const MultiAgentStep& r = envs_->step_result(k);
+    rewards[c] = static_cast<float>(r.rewards[i]);
+    if (!std::isfinite(rewards[c])) {
+      throw Error(where() + ", rollout step " + std::to_string(t) + ": copy " + std::to_string(k) +
+                  " of " + config_.ppo.env_id + " gave agent '" +
+                  envs_->spec().possible_agents()[i] + "' reward " + std::to_string(r.rewards[i]) +
+                  ", which is " + nn::non_finite_name(rewards[c]) + " in float32");
+    }
+    terminated[c] = r.terminated[i];
+    truncated[c] = r.truncated[i];
+    if (truncated[c] && !terminated[c]) m.truncated.push_back(c);
+  }
+  // A time limit is not a terminal state: bootstrap from V(final observation).
+  if (m.truncated.empty()) return;
+  const size_t fs = pi.feature_size(), n = m.truncated.size();
+  for (size_t j = 0; j < n; ++j) {
+    const auto [k, i] = m.columns[m.truncated[j]];
+    pi.preprocess(envs_->step_result(k).observations[i],
+                  std::span<float>(m.bootstrap_features).subspan(j * fs, fs));
+  }
+  pi.forward(std::span<const float>(m.bootstrap_features).first(n * fs));
+  for (size_t j = 0; j < n; ++j) final_values[m.truncated[j]] = pi.value_outputs().data[j];
+}
+
+// GAE(lambda) along each column's own samples (an agent's steps in order; its parts end with
+// terminated or truncated before any gap, so the recursion never crosses one), then the rows
+// that are samples.
+void MultiAgentPPO::advantages(Member& m) {
+  Policy& pi = *m.policy;
+  RolloutBuffer& buf = *m.rollout;
+  const size_t columns = m.columns.size();
+  // V(s_T) of every column from its latest observation (used where the agent is still live).
+  const size_t fs = pi.feature_size();
+  for (size_t c = 0; c < columns; ++c) {
+    const auto [k, i] = m.columns[c];
+    const MultiAgentStep& now = envs_->observations(k);
+    if (now.has_observation[i]) {
+      std::copy(now.observations[i].begin(), now.observations[i].end(),
+                m.last_obs.begin() + static_cast<std::ptrdiff_t>(c * m.obs_size));
+    }
+  }
+  pi.preprocess(m.last_obs, std::span<float>(m.bootstrap_features).first(columns * fs));
+  pi.forward(std::span<const float>(m.bootstrap_features).first(columns * fs));
+  for (size_t c = 0; c < columns; ++c) m.next_values[c] = pi.value_outputs().data[c];
+
+  const std::span<const float> rewards = std::as_const(buf).rewards();
+  const std::span<const float> values = buf.values();
+  const std::span<const float> finals = std::as_const(buf).final_values();
+  const std::span<const uint8_t> term = std::as_const(buf).terminated();
+  const std::span<const uint8_t> trunc = std::as_const(buf).truncated();
+  const std::span<float> adv = buf.advantages(), ret = buf.returns();
+  for (size_t c = 0; c < columns; ++c) {
+    gae_rows_.clear();
+    for (size_t t = 0; t < num_steps_; ++t) {
+      if (m.acted[t * columns + c]) gae_rows_.push_back(t * columns + c);
+    }
+    const size_t n = gae_rows_.size();
+    if (n == 0) continue;
+    for (size_t j = 0; j < n; ++j) {
+      const size_t row = gae_rows_[j];
+      gae_rewards_[j] = rewards[row];
+      gae_values_[j] = values[row];
+      gae_final_[j] = finals[row];
+      gae_term_[j] = term[row];
+      gae_trunc_[j] = trunc[row];
+    }
+    compute_gae(
+        {n, 1, std::span<const float>(gae_rewards_).first(n),
+         std::span<const float>(gae_values_).first(n), std::span<const uint8_t>(gae_term_).first(n),
+         std::span<const uint8_t>(gae_trunc_).first(n), std::span<const float>(gae_final_).first(n),
+         std::span<const float>(m.next_values).subspan(c, 1), static_cast<float>(m.config.gamma),
+         static_cast<float>(m.config.gae_lambda)},
+        std::span<float>(gae_adv_).first(n), std::span<float>(gae_ret_).first(n));
+    for (size_t j = 0; j < n; ++j) {
+      adv[gae_rows_[j]] = gae_adv_[j];
+      ret[gae_rows_[j]] = gae_ret_[j];
+    }
+  }
+  m.samples.clear();
+  for (size_t row = 0; row < num_steps_ * columns; ++row) {
+    if (m.acted[row]) m.samples.push_back(row);
+  }
+  for (size_t row : m.samples) {
+    if (!std::isfinite(adv[row]) || !std::isfinite(ret[row])) {
+      throw Error(where() + ": the GAE advantages or returns of policy '" + m.id +
+                  "' are not finite");
+    }
+  }
+}
+
+// --- Update ------------------------------------------------------------------------
+
+void MultiAgentPPO::update(Member& m, TrainResult& result) {
+  const PPOConfig& c = m.config;
+  // Linear learning-rate decay over the planned number of iterations.
+  const int64_t planned = std::max<int64_t>(1, c.total_timesteps / c.batch_size());
+  double lr = c.learning_rate;
+  if (c.anneal_lr) {
+    const double frac =
+        std::max(0.0, 1.0 - static_cast<double>(iteration() - 1) / static_cast<double>(planned));
+    lr = frac * c.learning_rate;
+  }
+  if (result.learning_rate == 0) result.learning_rate = lr;
+  m.update_result.non_finite_minibatches_skipped = 0;
+  m.learner->update(*m.rollout, m.samples, lr, shuffle_rng_, m.update_result);
+  const RolloutBuffer& buf = *m.rollout;
+  m.update_result.metrics.set("explained_variance",
+                              m.samples.empty()
+                                  ? std::nan("")
+                                  : explained_variance(buf.returns(), buf.values(), m.samples));
+  for (const auto& [name, value] : m.update_result.metrics.items()) {
+    result.metrics.set(m.id + "/" + name, value);
+  }
+  result.metrics.set(m.id + "/learning_rate", lr);
+}
+
+TrainResult MultiAgentPPO::train() {
+  TrainResult result = begin_iteration();
+  for (const Member& m : members_) {
+    if (const std::string bad = m.policy->non_finite_weights(); !bad.empty()) {
+      throw Error(where() + ": the weights of policy '" + m.id + "' are not finite (" + bad + ")");
+    }
+  }
+  const std::vector<std::string>& agents = envs_->spec().possible_agents();
+  for (size_t t = 0; t < num_steps_; ++t) {
+    for (MultiAgentActions& a : actions_) a.clear();
+    for (Member& m : members_) {
+      if (!m.columns.empty()) act(m, t);
+    }
+    try {
+      envs_->step(actions_);
+    } catch (const Error& e) {
+      throw Error(where() + ", rollout step " + std::to_string(t) + ": " + e.what());
+    }
+    for (Member& m : members_) {
+      if (!m.columns.empty()) record_step(m, t, result);
+    }
+    for (const MultiAgentEpisodeRecord& ep : envs_->finished_episodes()) {
+      double total = 0;
+      for (double r : ep.agent_returns) total += r;
+      episode_finished(result, total, ep.length);
+      // Each policy's return: the mean over the agents it acted for in this episode.
+      for (size_t j = 0; j < members_.size(); ++j) {
+        double sum = 0, length = 0;
+        size_t n = 0;
+        for (size_t i = 0; i < agents.size(); ++i) {
+          if (agent_member_[i] != j || ep.agent_lengths[i] == 0) continue;
+          sum += ep.agent_returns[i];
+          length += static_cast<double>(ep.agent_lengths[i]);
+          ++n;
+        }
+        if (n > 0) {
+          members_[j].returns.add(
+              sum / static_cast<double>(n),
+              static_cast<int64_t>(std::llround(length / static_cast<double>(n))));
+        }
+      }
+    }
+  }
+  count_steps(static_cast<int64_t>(num_envs_ * num_steps_));
+  for (Member& m : members_) {
+    if (m.trained && !m.columns.empty()) advantages(m);
+  }
+  for (Member& m : members_) {
+    result.metrics.set(m.id + "/episode_return_mean", m.returns.mean_return());
+    if (m.trained && !m.columns.empty()) update(m, result);
+    result.non_finite_minibatches_skipped += m.update_result.non_finite_minibatches_skipped;
+  }
+  return finish_iteration(result);
+}
+
+// --- Evaluation ----------------------------------------------------------------------
+
+MultiAgentEvaluation MultiAgentPPO::evaluate_policies(int64_t episodes, bool deterministic,
+                                                      uint64_t seed) {
+  std::vector<std::pair<std::string, Policy*>> policies;
+  for (Member& m : members_) policies.emplace_back(m.id, m.policy.get());
+  return evaluate_multi_agent(config_.ppo.env_id, config_.ppo.env_options, mapping_, policies,
+                              episodes, deterministic, seed);
+}
+
+EvaluationResult MultiAgentPPO::evaluate(int64_t episodes, bool deterministic, uint64_t seed) {
+  return evaluate_policies(episodes, deterministic, seed).episodes;
+}
+
+}  // namespace cairn
