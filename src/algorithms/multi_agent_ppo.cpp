@@ -17,15 +17,41 @@ namespace {
 
 // Seeds of the run's random streams, all derived from config.seed; policy j's initial weights
 // come from stream kFirstPolicyInit + j.
-enum Stream : uint64_t { kActions = 1, kShuffle = 2, kFirstPolicyInit = 16 };
+enum Stream : uint64_t { kActions = 1, kShuffle = 2, kLeague = 3, kFirstPolicyInit = 16 };
+
+// A frozen copy of a policy: weights, log-std and observation statistics (same network).
+void copy_weights(const Policy& from, Policy& to) {
+  const std::span<const float> w = std::as_const(from.model()).flat_parameters();
+  std::copy(w.begin(), w.end(), to.model().flat_parameters().begin());
+  std::copy(from.log_std().begin(), from.log_std().end(), to.log_std().begin());
+  if (const RunningMeanStd* stats = from.observation_statistics()) {
+    to.observation_statistics()->set_state(stats->mean(), stats->var(), stats->count());
+  }
+}
 
 }  // namespace
+
+// Each league seat of copy k gets one of the frozen copies taken so far, for its episode.
+void MultiAgentPPO::choose_opponents(size_t k) {
+  const size_t num_agents = agent_member_.size();
+  const size_t taken = std::min(static_cast<size_t>(league_taken_), league_copies_.size());
+  for (size_t i = 0; i < num_agents; ++i) {
+    if (agent_member_[i] != kLeagueSeat) continue;
+    league_choice_[k * num_agents + i] = league_copies_[league_rng_.below(taken)];
+  }
+}
+
+size_t MultiAgentPPO::member_of(size_t k, size_t agent) const {
+  const size_t j = agent_member_[agent];
+  return j != kLeagueSeat ? j : league_choice_[k * agent_member_.size() + agent];
+}
 
 MultiAgentPPO::MultiAgentPPO(const MultiAgentPPOConfig& config)
     : Algorithm("multi_agent_ppo", "multi-agent PPO", config.ppo),
       config_(config),
       action_rng_(Rng::stream(config.ppo.seed, kActions)),
-      shuffle_rng_(Rng::stream(config.ppo.seed, kShuffle)) {
+      shuffle_rng_(Rng::stream(config.ppo.seed, kShuffle)),
+      league_rng_(Rng::stream(config.ppo.seed, kLeague)) {
   require_one_process();
   config_.validate();
   mapping_ = config_.mapping();
@@ -38,25 +64,33 @@ MultiAgentPPO::MultiAgentPPO(const MultiAgentPPOConfig& config)
   // Every agent's policy, named when the mapping gives none (or two).
   const std::vector<std::string> agent_policies = mapping_.resolve(agents);
   const std::vector<std::string> ids = config_.policy_ids();
-  agent_member_.assign(agents.size(), 0);
+  std::vector<std::string> league_ids;
+  if (config_.league) league_ids = config_.league->snapshot_ids();
+  auto is_league_copy = [&](const std::string& id) {
+    return std::find(league_ids.begin(), league_ids.end(), id) != league_ids.end();
+  };
+  agent_member_.assign(agents.size(), kLeagueSeat);
   members_.resize(ids.size());
   for (size_t j = 0; j < ids.size(); ++j) {
     Member& m = members_[j];
+    m.index = j;
     m.id = ids[j];
     m.config = config_.policy_config(m.id);
-    m.trained = config_.policies.at(m.id).trained;
-    // The agents it acts for must agree on their spaces; a policy no agent uses still gets the
-    // first agent's spaces, so that it restores and exports like any other.
+    m.trained = config_.is_trained(m.id);
+    // The agents it acts for (a league copy: the league's seats) must agree on their spaces; a
+    // policy no agent uses still gets the first agent's spaces, so that it restores and
+    // exports like any other.
+    const std::string& mapped = is_league_copy(m.id) ? std::string(kLeaguePolicyId) : m.id;
     size_t first = agents.size();
     for (size_t i = 0; i < agents.size(); ++i) {
-      if (agent_policies[i] != m.id) continue;
-      agent_member_[i] = j;
+      if (agent_policies[i] != mapped) continue;
+      if (mapped == m.id) agent_member_[i] = j;
       if (first == agents.size()) {
         first = i;
       } else if (!(spec.observation_space(i) == spec.observation_space(first)) ||
                  !(spec.action_space(i) == spec.action_space(first))) {
         throw Error("multi-agent PPO: agents '" + agents[first] + "' and '" + agents[i] + "' of " +
-                    config_.ppo.env_id + " share policy '" + m.id +
+                    config_.ppo.env_id + " share policy '" + mapped +
                     "' but their observation or action spaces differ");
       }
     }
@@ -70,9 +104,23 @@ MultiAgentPPO::MultiAgentPPO(const MultiAgentPPOConfig& config)
     if (first == agents.size()) continue;
     for (size_t k = 0; k < num_envs_; ++k) {
       for (size_t i = 0; i < agents.size(); ++i) {
-        if (agent_policies[i] == m.id) m.columns.emplace_back(k, i);
+        if (agent_policies[i] == mapped) m.columns.emplace_back(k, i);
       }
     }
+  }
+  if (config_.league) {
+    // Self-play: the frozen copies play the league's seats; they must fit the learner.
+    league_learner_ = &member(config_.league->learner);
+    for (const std::string& id : league_ids) {
+      Member& copy = member(id);
+      if (!(copy.policy->observation_space() == league_learner_->policy->observation_space()) ||
+          !(copy.policy->action_space() == league_learner_->policy->action_space())) {
+        throw Error("multi-agent PPO: the league's agents and its learner '" + league_learner_->id +
+                    "' have different observation or action spaces");
+      }
+      league_copies_.push_back(copy.index);
+    }
+    league_choice_.assign(num_envs_ * agents.size(), kLeagueSeat);
   }
   for (Member& m : members_) {
     Policy& pi = *m.policy;
@@ -112,6 +160,12 @@ MultiAgentPPO::MultiAgentPPO(const MultiAgentPPOConfig& config)
   gae_trunc_.resize(num_steps_);
   gae_rows_.reserve(num_steps_);
   envs_->reset(config_.ppo.seed);
+  if (config_.league) {
+    // Every copy starts as the learner's initial weights; the first is the one taken.
+    for (size_t j : league_copies_) copy_weights(*league_learner_->policy, *members_[j].policy);
+    league_taken_ = 1;
+    for (size_t k = 0; k < num_envs_; ++k) choose_opponents(k);
+  }
   for (Member& m : members_) {
     for (size_t c = 0; c < m.columns.size(); ++c) {
       const auto [k, i] = m.columns[c];
@@ -161,7 +215,7 @@ void MultiAgentPPO::act(Member& m, size_t t) {
   for (size_t c = 0; c < columns; ++c) {
     const auto [k, i] = m.columns[c];
     const MultiAgentStep& now = envs_->observations(k);
-    acted[c] = now.has_observation[i];
+    acted[c] = now.has_observation[i] && member_of(k, i) == m.index;
     if (!acted[c]) continue;
     std::copy(now.observations[i].begin(), now.observations[i].end(),
               m.live_obs.begin() + static_cast<std::ptrdiff_t>(live * m.obs_size));
@@ -370,7 +424,7 @@ TrainResult MultiAgentPPO::train() {
         double sum = 0, length = 0;
         size_t n = 0;
         for (size_t i = 0; i < agents.size(); ++i) {
-          if (agent_member_[i] != j || ep.agent_lengths[i] == 0) continue;
+          if (member_of(ep.env_index, i) != j || ep.agent_lengths[i] == 0) continue;
           sum += ep.agent_returns[i];
           length += static_cast<double>(ep.agent_lengths[i]);
           ++n;
@@ -380,6 +434,12 @@ TrainResult MultiAgentPPO::train() {
               sum / static_cast<double>(n),
               static_cast<int64_t>(std::llround(length / static_cast<double>(n))));
         }
+      }
+    }
+    // A copy that started a new episode draws its league opponents for it.
+    if (config_.league) {
+      for (size_t k = 0; k < num_envs_; ++k) {
+        if (envs_->episode_ended(k)) choose_opponents(k);
       }
     }
   }
@@ -392,6 +452,16 @@ TrainResult MultiAgentPPO::train() {
     if (m.trained && !m.columns.empty()) update(m, result);
     result.non_finite_minibatches_skipped += m.update_result.non_finite_minibatches_skipped;
   }
+  // Self-play: every snapshot_every iterations the learner is frozen into the next copy (the
+  // oldest once all exist).
+  if (config_.league) {
+    if (iteration() % config_.league->snapshot_every == 0) {
+      const size_t slot = static_cast<size_t>(league_taken_) % league_copies_.size();
+      copy_weights(*league_learner_->policy, *members_[league_copies_[slot]].policy);
+      ++league_taken_;
+    }
+    result.metrics.set("league/snapshots_taken", static_cast<double>(league_taken_));
+  }
   return finish_iteration(result);
 }
 
@@ -401,6 +471,11 @@ MultiAgentEvaluation MultiAgentPPO::evaluate_policies(int64_t episodes, bool det
                                                       uint64_t seed) {
   std::vector<std::pair<std::string, Policy*>> policies;
   for (Member& m : members_) policies.emplace_back(m.id, m.policy.get());
+  // The league's agents play the newest frozen copy.
+  if (config_.league) {
+    const size_t newest = static_cast<size_t>(league_taken_ - 1) % league_copies_.size();
+    policies.emplace_back(kLeaguePolicyId, members_[league_copies_[newest]].policy.get());
+  }
   return evaluate_multi_agent(config_.ppo.env_id, config_.ppo.env_options, mapping_, policies,
                               episodes, deterministic, seed);
 }

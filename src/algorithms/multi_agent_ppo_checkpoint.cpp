@@ -1,5 +1,6 @@
 // Multi-agent PPO's part of algorithm checkpoints (the frame writes policies/<id>/ for every
 // policy, its counters and checksums) and its entry in the algorithm registry.
+#include <algorithm>
 #include <cmath>
 
 #include "cairn/algorithms/multi_agent_ppo.h"
@@ -35,6 +36,17 @@ void check_multi_agent_ppo_state(const TensorDict& in, const json& config_json) 
     in.expect(returns_prefix(id) + "recent_returns", DType::f64, ring);
     in.expect(returns_prefix(id) + "recent_lengths", DType::f64, ring);
   }
+  if (config.league) {
+    check_rng_state(in, "rng/league");
+    if (in.expect("league/taken", DType::i64, {}).to_vector<int64_t>()[0] < 1) {
+      throw Error(in.source() + ": tensor 'league/taken' must be at least 1");
+    }
+    const Tensor& choice = in.at("league/choice");
+    if (choice.dtype() != DType::i64 || choice.shape().size() != 1 ||
+        choice.shape()[0] % config.ppo.num_envs != 0) {
+      throw Error(in.source() + ": tensor 'league/choice' must be I64 [num_envs x agents]");
+    }
+  }
 }
 
 }  // namespace
@@ -49,6 +61,16 @@ void MultiAgentPPO::save_state(TensorDict& out) const {
     out.insert(returns_prefix(m.id) + "ring", Tensor::i64(position, {2}));
     m.returns.save(out, returns_prefix(m.id));
   }
+  if (config_.league) {
+    save_rng_state(league_rng_, "rng/league", out);
+    out.insert("league/taken", Tensor::i64(std::span<const int64_t>(&league_taken_, 1), {}));
+    // The member index of the copy playing each seat, -1 for agents that are not seats.
+    std::vector<int64_t> choice(league_choice_.size());
+    for (size_t n = 0; n < choice.size(); ++n) {
+      choice[n] = league_choice_[n] == kLeagueSeat ? -1 : static_cast<int64_t>(league_choice_[n]);
+    }
+    out.insert("league/choice", Tensor::i64(choice, {static_cast<int64_t>(choice.size())}));
+  }
   if (envs_->can_save_state()) envs_->save_state(out, kEnvsPrefix);
 }
 
@@ -60,6 +82,30 @@ void MultiAgentPPO::restore_state(const TensorDict& in) {
     const std::vector<int64_t> position =
         in.expect(returns_prefix(m.id) + "ring", DType::i64, {2}).to_vector<int64_t>();
     m.returns.restore(in, position[0], position[1], returns_prefix(m.id));
+  }
+  if (config_.league) {
+    restore_rng_state(league_rng_, "rng/league", in);
+    in.expect("league/taken", DType::i64, {}).copy_to(std::span<int64_t>(&league_taken_, 1));
+    if (league_taken_ < 1) throw Error(in.source() + ": tensor 'league/taken' must be at least 1");
+    const std::vector<int64_t> choice =
+        in.expect("league/choice", DType::i64, {static_cast<int64_t>(league_choice_.size())})
+            .to_vector<int64_t>();
+    const size_t num_agents = agent_member_.size();
+    const size_t taken = std::min(static_cast<size_t>(league_taken_), league_copies_.size());
+    for (size_t n = 0; n < choice.size(); ++n) {
+      const bool seat = agent_member_[n % num_agents] == kLeagueSeat;
+      const bool valid =
+          seat ? std::find(league_copies_.begin(),
+                           league_copies_.begin() + static_cast<std::ptrdiff_t>(taken),
+                           static_cast<size_t>(choice[n])) !=
+                     league_copies_.begin() + static_cast<std::ptrdiff_t>(taken)
+               : choice[n] == -1;
+      if (!valid) {
+        throw Error(in.source() + ": tensor 'league/choice' element " + std::to_string(n) +
+                    " is not a league copy taken so far");
+      }
+      league_choice_[n] = seat ? static_cast<size_t>(choice[n]) : kLeagueSeat;
+    }
   }
   bool restored = false;
   for (const auto& [name, unused] : in) {

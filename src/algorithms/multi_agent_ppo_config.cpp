@@ -97,7 +97,44 @@ std::map<std::string, MultiAgentPolicyConfig> read_policies(const json& v) {
   return out;
 }
 
+std::optional<MultiAgentLeagueConfig> read_league(const json& v) {
+  if (v.is_null()) return std::nullopt;
+  const std::string where = std::string(kWho) + ": 'league'";
+  if (!v.is_object()) {
+    throw Error(where +
+                " must be null or an object such as {\"learner\": \"main\", "
+                "\"snapshot_every\": 10, \"size\": 4}, got " +
+                json_excerpt(v));
+  }
+  MultiAgentLeagueConfig league;
+  bool has_learner = false;
+  for (const auto& [key, value] : v.items()) {
+    if (key == "learner") {
+      if (!value.is_string()) throw Error(where + ": 'learner' must be a policy id");
+      league.learner = value.get<std::string>();
+      has_learner = true;
+    } else if (key == "snapshot_every" || key == "size") {
+      if (!value.is_number_integer() || value.get<int64_t>() < 1 ||
+          value.get<int64_t>() > 1000000) {
+        throw Error(where + ": '" + key + "' must be an integer from 1 to 1000000, got " +
+                    json_excerpt(value));
+      }
+      (key == "size" ? league.size : league.snapshot_every) = value.get<int64_t>();
+    } else {
+      throw Error(where + ": unknown key '" + key + "' (known: learner, snapshot_every, size)");
+    }
+  }
+  if (!has_learner) throw Error(where + ": 'learner' (the trained policy it copies) is missing");
+  return league;
+}
+
 }  // namespace
+
+std::vector<std::string> MultiAgentLeagueConfig::snapshot_ids() const {
+  std::vector<std::string> ids;
+  for (int64_t n = 1; n <= size; ++n) ids.push_back(learner + "_v" + std::to_string(n));
+  return ids;
+}
 
 MultiAgentPPOConfig::MultiAgentPPOConfig() {
   ppo.env_id = "MultiAgentCartPole-v0";
@@ -108,11 +145,25 @@ MultiAgentPPOConfig::MultiAgentPPOConfig() {
 std::vector<std::string> MultiAgentPPOConfig::policy_ids() const {
   std::vector<std::string> ids;
   for (const auto& [id, unused] : policies) ids.push_back(id);
+  if (league) {
+    for (std::string& id : league->snapshot_ids()) ids.push_back(std::move(id));
+    std::sort(ids.begin(), ids.end());
+  }
   return ids;
 }
 
-PPOConfig MultiAgentPPOConfig::policy_config(const std::string& id) const {
+bool MultiAgentPPOConfig::is_trained(const std::string& id) const {
   const auto it = policies.find(id);
+  return it != policies.end() && it->second.trained;
+}
+
+PPOConfig MultiAgentPPOConfig::policy_config(const std::string& id) const {
+  auto it = policies.find(id);
+  if (it == policies.end() && league) {
+    const std::vector<std::string> copies = league->snapshot_ids();
+    if (std::find(copies.begin(), copies.end(), id) != copies.end())
+      it = policies.find(league->learner);
+  }
   if (it == policies.end()) throw Error(std::string(kWho) + ": no policy '" + id + "'");
   try {
     PPOConfig c = PPOConfig::from_json(it->second.overrides, ppo);
@@ -124,8 +175,9 @@ PPOConfig MultiAgentPPOConfig::policy_config(const std::string& id) const {
 }
 
 PolicyMapping MultiAgentPPOConfig::mapping() const {
-  return PolicyMapping::from_json(policy_mapping, policy_ids(),
-                                  std::string(kWho) + " 'policy_mapping'");
+  std::vector<std::string> ids = policy_ids();
+  if (league) ids.push_back(kLeaguePolicyId);
+  return PolicyMapping::from_json(policy_mapping, ids, std::string(kWho) + " 'policy_mapping'");
 }
 
 void MultiAgentPPOConfig::validate() const {
@@ -150,6 +202,23 @@ void MultiAgentPPOConfig::validate() const {
   }
   if (policies.empty()) throw Error(std::string(kWho) + ": 'policies' must not be empty");
   for (const auto& [id, unused] : policies) (void)policy_config(id);
+  if (league) {
+    const std::string where = std::string(kWho) + ": 'league'";
+    if (!is_trained(league->learner)) {
+      throw Error(where + ": 'learner' must be a trained policy of 'policies', got '" +
+                  league->learner + "'");
+    }
+    if (policies.count(kLeaguePolicyId)) {
+      throw Error(where + ": a policy cannot be named '" + std::string(kLeaguePolicyId) +
+                  "' in a run with a league (the mapping's id for the league's agents)");
+    }
+    for (const std::string& id : league->snapshot_ids()) {
+      if (policies.count(id)) {
+        throw Error(where + ": policy '" + id + "' has the name of one of the league's copies");
+      }
+      validate_policy_id(id);
+    }
+  }
   (void)mapping();
 }
 
@@ -161,6 +230,10 @@ json MultiAgentPPOConfig::to_json() const {
   }
   j["policies"] = p;
   j["policy_mapping"] = policy_mapping;
+  j["league"] = league ? json{{"learner", league->learner},
+                              {"snapshot_every", league->snapshot_every},
+                              {"size", league->size}}
+                       : json(nullptr);
   return j;
 }
 
@@ -176,6 +249,10 @@ MultiAgentPPOConfig MultiAgentPPOConfig::from_json(const json& j) {
     c.policy_mapping = j["policy_mapping"];
     ppo_keys.erase("policy_mapping");
   }
+  if (j.contains("league")) {
+    c.league = read_league(j["league"]);
+    ppo_keys.erase("league");
+  }
   c.ppo = PPOConfig::from_json(ppo_keys, c.ppo);
   return c;
 }
@@ -183,7 +260,8 @@ MultiAgentPPOConfig MultiAgentPPOConfig::from_json(const json& j) {
 void MultiAgentPPOConfig::set(const std::string& assignment) {
   const size_t eq = assignment.find('=');
   const std::string key = assignment.substr(0, eq);
-  if (eq != std::string::npos && (key == "policies" || key == "policy_mapping")) {
+  if (eq != std::string::npos &&
+      (key == "policies" || key == "policy_mapping" || key == "league")) {
     json value;
     try {
       value = json::parse(assignment.substr(eq + 1));
@@ -193,6 +271,8 @@ void MultiAgentPPOConfig::set(const std::string& assignment) {
     }
     if (key == "policies") {
       policies = read_policies(value);
+    } else if (key == "league") {
+      league = read_league(value);
     } else {
       policy_mapping = value;
     }

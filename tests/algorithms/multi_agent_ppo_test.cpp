@@ -302,6 +302,96 @@ TEST(MultiAgentPPOCheckpoint, MappingTrainedSetAndOverridesAreDataInTheCheckpoin
   EXPECT_NO_THROW(verify_algorithm_checkpoint(dir / "ckpt"));
 }
 
+// --- Self-play ------------------------------------------------------------------------
+
+MultiAgentPPOConfig self_play_config() {
+  json j = {{"env_id", "RockPaperScissors-v0"},
+            {"num_envs", 4},
+            {"num_steps", 20},
+            {"learning_rate", 0.003},
+            {"seed", 3},
+            {"policies", {{"main", json::object()}}},
+            {"policy_mapping", {{"player_0", "main"}, {"player_1", "league"}}},
+            {"league", {{"learner", "main"}, {"snapshot_every", 2}, {"size", 3}}}};
+  return MultiAgentPPOConfig::from_json(j);
+}
+
+TEST(MultiAgentPPOSelfPlay, FrozenCopiesOfTheLearnerJoinTheLeagueEverySnapshot) {
+  MultiAgentPPO algo(self_play_config());
+  EXPECT_EQ(algo.policy_ids(), (std::vector<std::string>{"main", "main_v1", "main_v2", "main_v3"}));
+  // v1 is the learner as it started.
+  EXPECT_TRUE(same_floats(flat_weights(algo.named_policy("main_v1")),
+                          flat_weights(algo.named_policy("main"))));
+  std::vector<std::vector<float>> learner_after;  // after iterations 1, 2, ...
+  for (int i = 1; i <= 8; ++i) {
+    const TrainResult r = algo.train();
+    learner_after.push_back(flat_weights(algo.named_policy("main")));
+    // One copy at the start, one more every 2 iterations.
+    EXPECT_EQ(r.metrics.at("league/snapshots_taken"), 1 + i / 2) << "iteration " << i;
+    // The copies never train: the copy playing an episode is frozen.
+    EXPECT_FALSE(r.metrics.contains("main_v1/policy_loss"));
+  }
+  // Copies 1..5 were taken; with 3 slots, v1 holds the 4th (after iteration 6), v2 the 5th
+  // (after iteration 8), v3 the 3rd (after iteration 4).
+  EXPECT_TRUE(same_floats(flat_weights(algo.named_policy("main_v1")), learner_after[5]));
+  EXPECT_TRUE(same_floats(flat_weights(algo.named_policy("main_v2")), learner_after[7]));
+  EXPECT_TRUE(same_floats(flat_weights(algo.named_policy("main_v3")), learner_after[3]));
+  // The copies played: each has episodes of its own.
+  const TrainResult last = algo.last_result();
+  int played = 0;
+  for (const char* id : {"main_v1", "main_v2", "main_v3"}) {
+    played += std::isnan(last.metrics.at(std::string(id) + "/episode_return_mean")) ? 0 : 1;
+  }
+  EXPECT_GE(played, 2);
+  // Evaluation plays the league's agents with the newest copy.
+  const MultiAgentEvaluation eval = algo.evaluate_policies(5);
+  EXPECT_EQ(eval.policies.back().first, "league");
+  EXPECT_DOUBLE_EQ(eval.policies.back().second.mean_return, -eval.policies[0].second.mean_return);
+}
+
+TEST(MultiAgentPPOSelfPlay, TheLeagueIsInTheCheckpointAndResumesBitForBit) {
+  ScratchDir dir;
+  MultiAgentPPO whole(self_play_config());
+  for (int i = 0; i < 3; ++i) whole.train();
+  whole.save_checkpoint(dir / "ckpt");
+  for (int i = 0; i < 4; ++i) whole.train();  // across two more copies
+
+  // Every copy is an ordinary policy folder that restores alone.
+  for (const char* id : {"main_v1", "main_v2", "main_v3"}) {
+    PolicyRestoreOptions options;
+    options.policy_id = id;
+    PolicyRestoreReport report;
+    load_policy(dir / "ckpt", options, &report);
+    EXPECT_TRUE(report.bit_identical) << id;
+  }
+  std::unique_ptr<Algorithm> resumed = restore_algorithm(dir / "ckpt");
+  TrainResult r;
+  for (int i = 0; i < 4; ++i) r = resumed->train();
+  EXPECT_EQ(r.metrics.items().size(), whole.last_result().metrics.items().size());
+  EXPECT_EQ(r.metrics.at("league/snapshots_taken"),
+            whole.last_result().metrics.at("league/snapshots_taken"));
+  EXPECT_EQ(r.episode_return_mean, whole.last_result().episode_return_mean);
+  for (const std::string& id : whole.policy_ids()) {
+    EXPECT_TRUE(
+        same_floats(flat_weights(resumed->named_policy(id)), flat_weights(whole.named_policy(id))))
+        << id;
+  }
+}
+
+TEST(MultiAgentPPOSelfPlay, BadLeaguesAreRefused) {
+  MultiAgentPPOConfig c = self_play_config();
+  c.league->learner = "nobody";
+  EXPECT_ERROR_CONTAINS(c.validate(), "'learner' must be a trained policy");
+  c = self_play_config();
+  c.policies["main_v2"] = MultiAgentPolicyConfig();
+  EXPECT_ERROR_CONTAINS(c.validate(), "main_v2");
+  c = self_play_config();
+  c.league.reset();  // "league" in the mapping is then an unknown policy
+  EXPECT_ERROR_CONTAINS(c.validate(), "'league'");
+  EXPECT_ERROR_CONTAINS(
+      MultiAgentPPOConfig::from_json({{"league", {{"learner", "x"}, {"size", 0}}}}), "'size'");
+}
+
 // --- Bad input ----------------------------------------------------------------------
 
 TEST(MultiAgentPPOConfigErrors, NamesTheProblem) {

@@ -18,10 +18,17 @@
 // return of the policy's agents over its last 100 episodes) and, for trained policies,
 // PPO's metrics (ppo.h).
 //
+// Self-play (config.league, multi_agent_ppo_config.h): the league's frozen copies of the
+// learner are members that never train; the agents mapped to "league" are played by the copy
+// drawn for their copy's episode (when the episode starts, uniformly among the copies taken);
+// every snapshot_every iterations, after the update, the learner's weights are copied into the
+// next copy. Metric "league/snapshots_taken".
+//
 // Checkpoints: policies/<id>/ for every policy, each a standalone policy folder that restores
 // alone; the state holds the generators, each trained policy's optimiser ("optimizer/<id>/"),
 // each policy's episode statistics and, when the environment can save it, the environments'
-// state ("multi_agent_envs/"): a resumed run then equals an uninterrupted one bit for bit.
+// state ("multi_agent_envs/") and the league's state ("league/", "rng/league"): a resumed run
+// then equals an uninterrupted one bit for bit.
 //
 // Not distributed (one process; refused otherwise). Thread safety: not thread-safe.
 #pragma once
@@ -96,6 +103,7 @@ class MultiAgentPPO : public Algorithm {
  private:
   // One policy of the run: what it acts for, its rollout and, when trained, its learner.
   struct Member {
+    size_t index = 0;  // in members_
     std::string id;
     PPOConfig config;
     bool trained = true;
@@ -116,6 +124,9 @@ class MultiAgentPPO : public Algorithm {
     TrainResult update_result;      // the learner's metrics, before they are prefixed
   };
   Member& member(const std::string& id);
+  // The member playing `agent` of copy k (a league seat: the copy drawn for its episode).
+  size_t member_of(size_t k, size_t agent) const;
+  void choose_opponents(size_t k);
   void act(Member& m, size_t t);
   void record_step(Member& m, size_t t, TrainResult& result);
   void advantages(Member& m);
@@ -125,9 +136,17 @@ class MultiAgentPPO : public Algorithm {
   PolicyMapping mapping_;
   std::unique_ptr<MultiAgentVectorEnv> envs_;
   std::vector<Member> members_;
-  std::vector<size_t> agent_member_;  // [agent] -> index in members_
+  // [agent] -> index in members_, or kLeagueSeat for agents the league plays.
+  static constexpr size_t kLeagueSeat = SIZE_MAX;
+  std::vector<size_t> agent_member_;
+  // Self-play (config.league): the learner, its frozen copies (member indices, v1 first), how
+  // many copies were taken, and the copy playing each league seat [copy x agent].
+  Member* league_learner_ = nullptr;
+  std::vector<size_t> league_copies_;
+  int64_t league_taken_ = 0;
+  std::vector<size_t> league_choice_;
   std::vector<MultiAgentActions> actions_;
-  Rng action_rng_, shuffle_rng_;
+  Rng action_rng_, shuffle_rng_, league_rng_;
   size_t num_envs_ = 0, num_steps_ = 0;
   // GAE along one column's samples.
   std::vector<float> gae_rewards_, gae_values_, gae_final_, gae_adv_, gae_ret_;

@@ -9,6 +9,16 @@
 //   "policies":       {"<policy id>": {"trained": true, "config": {<PPO keys>}}, ...}
 //   "policy_mapping": {"<agent id or pattern>": "<policy id>", ...}
 //
+//   "league":         null, or {"learner": "<policy id>", "snapshot_every": 10, "size": 4}
+//
+// Self-play (the league): the learner, a trained policy, is copied every snapshot_every
+// iterations into a frozen policy "<learner>_v<n>" (n from 1 to size; the oldest copy is
+// replaced once all exist; "<learner>_v1" starts as the learner's initial weights). Agents the
+// mapping gives to "league" (a reserved id while a league is configured) are played, each
+// episode, by one of the frozen copies taken so far, drawn uniformly with the run's league
+// generator; evaluation plays them with the newest copy. The copies are ordinary not-trained
+// policies: policies/<learner>_v<n>/ in checkpoints, restorable alone.
+//
 // A policy's "config" overrides the run's PPO settings for that policy alone: its network
 // (hidden_sizes, activation, model, log_std_init), its observation normalisation and its
 // update (learning_rate, anneal_lr, adam_eps, max_grad_norm, num_epochs, num_minibatches,
@@ -26,6 +36,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,19 +54,37 @@ struct MultiAgentPolicyConfig {
   bool operator==(const MultiAgentPolicyConfig&) const = default;
 };
 
+// Self-play (see the file comment).
+struct MultiAgentLeagueConfig {
+  std::string learner;          // a trained policy
+  int64_t snapshot_every = 10;  // iterations between copies
+  int64_t size = 4;             // frozen copies kept
+  // "<learner>_v1" ... "<learner>_v<size>".
+  std::vector<std::string> snapshot_ids() const;
+  bool operator==(const MultiAgentLeagueConfig&) const = default;
+};
+
+// The mapping's id for agents the league plays.
+inline constexpr const char* kLeaguePolicyId = "league";
+
 struct MultiAgentPPOConfig {
   PPOConfig ppo;  // the run's settings (env_id: a multi-agent environment)
   std::map<std::string, MultiAgentPolicyConfig> policies;  // by id (folder names, sorted)
   nlohmann::json policy_mapping;                           // agent patterns -> policy ids
+  std::optional<MultiAgentLeagueConfig> league;            // self-play
 
   // The defaults: MultiAgentCartPole-v0 with one policy, "default_policy", for every agent.
   MultiAgentPPOConfig();
 
-  // The policy ids, sorted (the order of checkpoints' policy_ids).
+  // Every policy id, the league's copies included, sorted (the order of checkpoints'
+  // policy_ids).
   std::vector<std::string> policy_ids() const;
-  // The run's PPO settings with the overrides of policy `id` applied. Throws cairn::Error
-  // naming the policy and the key.
+  // The run's PPO settings with the overrides of policy `id` applied (a league copy has its
+  // learner's). Throws cairn::Error naming the policy and the key.
   PPOConfig policy_config(const std::string& id) const;
+  // Whether policy `id` learns (league copies do not).
+  bool is_trained(const std::string& id) const;
+  // The mapping; with a league, "league" is one of its ids.
   PolicyMapping mapping() const;
 
   // Throws cairn::Error naming the first invalid key (including each policy's config).
@@ -64,7 +93,8 @@ struct MultiAgentPPOConfig {
   // Starts from the defaults and applies the keys of `j` ("policies" and "policy_mapping",
   // when given, replace the defaults' whole).
   static MultiAgentPPOConfig from_json(const nlohmann::json& j);
-  // Applies one override "key=value" (a PPO key, or "policies"/"policy_mapping" as JSON).
+  // Applies one override "key=value" (a PPO key, or "policies", "policy_mapping" or "league"
+  // as JSON).
   void set(const std::string& assignment);
 
   bool operator==(const MultiAgentPPOConfig&) const = default;
