@@ -3,61 +3,19 @@
 #include <algorithm>
 #include <limits>
 #include <map>
-#include <mutex>
 
 #include "cairn/env/time_limit.h"
 #include "cairn/error.h"
 #include "cairn/io/text_file.h"
 #include "env/builtin_env_specs.h"
+#include "env/spec_registry.h"
 
 namespace cairn {
 namespace {
 
-struct Registry {
-  std::mutex mutex;
-  std::map<std::string, EnvSpec> specs;
-  bool builtins_registered = false;
-};
-
-Registry& registry() {
-  static Registry r;
+SpecRegistry<EnvSpec>& registry() {
+  static SpecRegistry<EnvSpec> r("register_env", "environment", builtin_env_specs);
   return r;
-}
-
-void add_locked(Registry& r, EnvSpec spec) {
-  if (spec.id.empty()) throw Error("register_env: the environment id is empty");
-  if (!spec.factory) throw Error("register_env: '" + spec.id + "' has no factory");
-  if (r.specs.count(spec.id)) {
-    throw Error("register_env: '" + spec.id + "' is already registered");
-  }
-  std::string id = spec.id;
-  r.specs.emplace(std::move(id), std::move(spec));
-}
-
-// Built-ins are added lazily, so that static-initialisation order never matters and a
-// program that links cairn statically still sees them.
-Registry& ready_registry(std::unique_lock<std::mutex>& lock) {
-  Registry& r = registry();
-  lock = std::unique_lock<std::mutex>(r.mutex);
-  if (!r.builtins_registered) {
-    r.builtins_registered = true;
-    for (EnvSpec& spec : builtin_env_specs()) add_locked(r, std::move(spec));
-  }
-  return r;
-}
-
-std::string id_list(const Registry& r) {
-  std::string s;
-  for (const auto& [id, spec] : r.specs) s += (s.empty() ? "" : ", ") + id;
-  return s;
-}
-
-const EnvSpec& find_locked(const Registry& r, const std::string& id) {
-  auto it = r.specs.find(id);
-  if (it == r.specs.end()) {
-    throw Error("unknown environment id '" + id + "'; registered ids: " + id_list(r));
-  }
-  return it->second;
 }
 
 }  // namespace
@@ -155,17 +113,11 @@ void EnvOptions::finish() const {
 }
 
 void register_env(EnvSpec spec) {
-  std::unique_lock<std::mutex> lock;
-  Registry& r = ready_registry(lock);
-  add_locked(r, std::move(spec));
+  registry().add(std::move(spec));
 }
 
 std::unique_ptr<Env> make(const std::string& id, const nlohmann::json& options) {
-  EnvSpec spec;
-  {
-    std::unique_lock<std::mutex> lock;
-    spec = find_locked(ready_registry(lock), id);
-  }
+  EnvSpec spec = registry().find(id);
   nlohmann::json env_options = options.is_null() ? nlohmann::json::object() : options;
   if (!env_options.is_object()) {
     throw Error("options for '" + id + "' must be a JSON object, got " + json_excerpt(options));
@@ -192,21 +144,15 @@ std::unique_ptr<Env> make(const std::string& id, const nlohmann::json& options) 
 }
 
 std::vector<std::string> registered_env_ids() {
-  std::unique_lock<std::mutex> lock;
-  Registry& r = ready_registry(lock);
-  std::vector<std::string> ids;
-  for (const auto& [id, spec] : r.specs) ids.push_back(id);
-  return ids;
+  return registry().ids();
 }
 
 bool is_registered(const std::string& id) {
-  std::unique_lock<std::mutex> lock;
-  return ready_registry(lock).specs.count(id) != 0;
+  return registry().contains(id);
 }
 
 EnvSpec env_spec(const std::string& id) {
-  std::unique_lock<std::mutex> lock;
-  return find_locked(ready_registry(lock), id);
+  return registry().find(id);
 }
 
 }  // namespace cairn

@@ -60,6 +60,19 @@ MultiAgentEnv::MultiAgentEnv(std::vector<std::string> possible_agents,
   }
   live_flags_.assign(possible_agents_.size(), 0);
   live_.reserve(possible_agents_.size());
+  set_name(name_);
+}
+
+void MultiAgentEnv::set_name(std::string name) {
+  name_ = std::move(name);
+  action_check_names_.clear();
+  for (const std::string& id : possible_agents_) {
+    action_check_names_.push_back(name_ + ".step: agent '" + id + "'");
+  }
+}
+
+bool MultiAgentEnv::clips_box_actions(size_t) const {
+  return false;
 }
 
 size_t MultiAgentEnv::agent_index(std::string_view id) const {
@@ -230,8 +243,8 @@ void MultiAgentEnv::step(const MultiAgentActions& actions, MultiAgentStep& out) 
                   "', which is not live");
     }
     if (live_flags_[i] != 0) {
-      validate_action(action_spaces_[i], actions.get(i), false,
-                      name_ + ".step: agent '" + possible_agents_[i] + "'");
+      validate_action(action_spaces_[i], actions.get(i), clips_box_actions(i),
+                      action_check_names_[i]);
     }
   }
   for (size_t i = 0; i < possible_agents_.size(); ++i) {

@@ -1,56 +1,24 @@
 #include "cairn/env/multi_agent_registry.h"
 
-#include <map>
-#include <mutex>
+#include <utility>
 
 #include "cairn/error.h"
 #include "env/builtin_multi_agent_env_specs.h"
+#include "env/spec_registry.h"
 
 namespace cairn {
 namespace {
 
-struct MultiAgentRegistry {
-  std::mutex mutex;
-  std::map<std::string, MultiAgentEnvSpec> specs;
-  bool builtins_registered = false;
-};
-
-void add_locked(MultiAgentRegistry& r, MultiAgentEnvSpec spec) {
-  if (spec.id.empty()) throw Error("register_multi_agent_env: the environment id is empty");
-  if (!spec.factory) throw Error("register_multi_agent_env: '" + spec.id + "' has no factory");
-  if (r.specs.count(spec.id)) {
-    throw Error("register_multi_agent_env: '" + spec.id + "' is already registered");
-  }
-  std::string id = spec.id;
-  r.specs.emplace(std::move(id), std::move(spec));
-}
-
-// Built-ins are added lazily, as in the single-agent registry.
-MultiAgentRegistry& ready_registry(std::unique_lock<std::mutex>& lock) {
-  static MultiAgentRegistry r;
-  lock = std::unique_lock<std::mutex>(r.mutex);
-  if (!r.builtins_registered) {
-    r.builtins_registered = true;
-    for (MultiAgentEnvSpec& spec : builtin_multi_agent_env_specs()) add_locked(r, std::move(spec));
-  }
+SpecRegistry<MultiAgentEnvSpec>& registry() {
+  static SpecRegistry<MultiAgentEnvSpec> r("register_multi_agent_env", "multi-agent environment",
+                                           builtin_multi_agent_env_specs);
   return r;
-}
-
-const MultiAgentEnvSpec& find_locked(const MultiAgentRegistry& r, const std::string& id) {
-  const auto it = r.specs.find(id);
-  if (it == r.specs.end()) {
-    std::string ids;
-    for (const auto& [known, spec] : r.specs) ids += (ids.empty() ? "" : ", ") + known;
-    throw Error("unknown multi-agent environment id '" + id + "'; registered ids: " + ids);
-  }
-  return it->second;
 }
 
 }  // namespace
 
 void register_multi_agent_env(MultiAgentEnvSpec spec) {
-  std::unique_lock<std::mutex> lock;
-  add_locked(ready_registry(lock), std::move(spec));
+  registry().add(std::move(spec));
 }
 
 std::unique_ptr<MultiAgentEnv> make_multi_agent(const std::string& id,
@@ -70,21 +38,15 @@ std::unique_ptr<MultiAgentEnv> make_multi_agent(const std::string& id,
 }
 
 std::vector<std::string> registered_multi_agent_env_ids() {
-  std::unique_lock<std::mutex> lock;
-  const MultiAgentRegistry& r = ready_registry(lock);
-  std::vector<std::string> ids;
-  for (const auto& [id, spec] : r.specs) ids.push_back(id);
-  return ids;
+  return registry().ids();
 }
 
 bool is_multi_agent_env(const std::string& id) {
-  std::unique_lock<std::mutex> lock;
-  return ready_registry(lock).specs.count(id) != 0;
+  return registry().contains(id);
 }
 
 MultiAgentEnvSpec multi_agent_env_spec(const std::string& id) {
-  std::unique_lock<std::mutex> lock;
-  return find_locked(ready_registry(lock), id);
+  return registry().find(id);
 }
 
 }  // namespace cairn

@@ -5,18 +5,10 @@
 #include <string>
 
 #include "cairn/error.h"
+#include "envs/integer_option.h"
 
 namespace cairn {
 namespace {
-
-int64_t checked_option(const char* name, int64_t value, int64_t low, int64_t high) {
-  if (value < low || value > high) {
-    throw Error(std::string("MemoryCue: option '") + name + "' must be an integer from " +
-                std::to_string(low) + " to " + std::to_string(high) + ", got " +
-                std::to_string(value));
-  }
-  return value;
-}
 
 // The integer a state element holds, or an error naming the element and the range.
 int64_t state_integer(double v, const char* name, int64_t low, int64_t high) {
@@ -34,9 +26,11 @@ Space memory_cue_observation_space(int64_t num_cues) {
 }  // namespace
 
 MemoryCue::MemoryCue(int64_t delay, int64_t num_cues)
-    : Env(memory_cue_observation_space(checked_option("num_cues", num_cues, 2, kMaxNumCues)),
-          Space::discrete(checked_option("num_cues", num_cues, 2, kMaxNumCues))),
-      delay_(checked_option("delay", delay, 1, kMaxDelay)),
+    : Env(memory_cue_observation_space(
+              integer_option_in_range("MemoryCue", "num_cues", num_cues, 2, kMaxNumCues)),
+          Space::discrete(
+              integer_option_in_range("MemoryCue", "num_cues", num_cues, 2, kMaxNumCues))),
+      delay_(integer_option_in_range("MemoryCue", "delay", delay, 1, kMaxDelay)),
       num_cues_(num_cues) {}
 
 std::vector<double> MemoryCue::get_state() const {

@@ -5,26 +5,16 @@
 #include <vector>
 
 #include "cairn/error.h"
+#include "envs/integer_option.h"
 
 namespace cairn {
-namespace {
-
-int64_t checked_option(const char* name, int64_t value, int64_t low, int64_t high) {
-  if (value < low || value > high) {
-    throw Error(std::string("SplitAxisNavigation: option '") + name + "' must be an integer from " +
-                std::to_string(low) + " to " + std::to_string(high) + ", got " +
-                std::to_string(value));
-  }
-  return value;
-}
-
-}  // namespace
 
 SplitAxisNavigation::SplitAxisNavigation(int64_t size, int64_t max_steps)
     : MultiAgentEnv({"x", "y"}, {Space::box(-1.0f, 1.0f, {1}), Space::box(-1.0f, 1.0f, {1})},
                     {Space::discrete(3), Space::discrete(3)}),
-      size_(checked_option("size", size, 2, kMaxSize)),
-      max_steps_(checked_option("max_steps", max_steps, 1, kMaxMaxSteps)) {}
+      size_(integer_option_in_range("SplitAxisNavigation", "size", size, 2, kMaxSize)),
+      max_steps_(integer_option_in_range("SplitAxisNavigation", "max_steps", max_steps, 1,
+                                         kMaxMaxSteps)) {}
 
 void SplitAxisNavigation::write_observations(MultiAgentStep& out) const {
   const double scale = static_cast<double>(size_ - 1);

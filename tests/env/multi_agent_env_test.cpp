@@ -304,6 +304,42 @@ TEST(MultiAgentIndependentAgents, NamesAgentsWithThePrefixAndTakesTheirSpaces) {
   EXPECT_NO_THROW(check_multi_agent_env(env, 3, 300));
 }
 
+TEST(MultiAgentIndependentAgents, AnAgentWhoseEnvironmentClipsActionsAcceptsWhatItDoes) {
+  std::vector<std::unique_ptr<Env>> envs;
+  envs.push_back(make("Pendulum-v1"));  // clips torques to [-2, 2] itself, as Gymnasium does
+  envs.push_back(make("MountainCarContinuous-v0"));
+  envs.push_back(make("CartPole-v1"));
+  IndependentAgents env(std::move(envs));
+  EXPECT_TRUE(env.clips_box_actions(0));
+  EXPECT_FALSE(env.clips_box_actions(2));
+  MultiAgentStep out = env.make_step_buffers();
+  env.reset(out, 5);
+  MultiAgentActions actions = env.make_actions();
+  const float big[1] = {7.5f};
+  actions.set(0, std::span<const float>(big));
+  actions.set(1, std::span<const float>(big));
+  actions.set(2, int64_t{1});
+  env.step(actions, out);
+  // The same step as Pendulum alone with the action it clips to.
+  std::unique_ptr<Env> alone = make("Pendulum-v1");
+  std::vector<float> obs(3);
+  alone->reset(std::span<float>(obs), 5);
+  const float clipped[1] = {2.0f};
+  const StepResult r = alone->step(ActionRef{{}, std::span<const float>(clipped)}, obs);
+  EXPECT_EQ(out.rewards[0], r.reward);
+  EXPECT_EQ(out.observations[0], obs);
+  // A NaN is refused even where the environment clips.
+  std::vector<std::unique_ptr<Env>> boxes;
+  boxes.push_back(make("Pendulum-v1"));
+  IndependentAgents clipping(std::move(boxes));
+  MultiAgentStep clipping_out = clipping.make_step_buffers();
+  clipping.reset(clipping_out, 1);
+  MultiAgentActions nan_action = clipping.make_actions();
+  const float nan[1] = {std::numeric_limits<float>::quiet_NaN()};
+  nan_action.set(0, std::span<const float>(nan));
+  EXPECT_ERROR_CONTAINS(clipping.step(nan_action, clipping_out), "agent 'agent_0'");
+}
+
 // --- check_multi_agent_env ------------------------------------------------------------------
 
 // Agents "p" (observation Box(-inf, inf, (1,)), drawn from np_random()), "q" (Box(0, 1, (1,)))

@@ -37,6 +37,10 @@ class IndependentAgents final : public MultiAgentEnv {
                              const std::string& prefix = "agent_");
 
   Env& env(size_t agent) { return *envs_.at(agent); }
+  // Agent i's environment's clips_box_actions() (Pendulum's agents accept what Pendulum does).
+  bool clips_box_actions(size_t agent) const override {
+    return envs_.at(agent)->clips_box_actions();
+  }
 
   // True if every environment's unwrapped() has_state() (Env::get_state/set_state).
   bool has_state() const override;

@@ -130,6 +130,11 @@ class MultiAgentEnv {
   Rng& np_random() { return np_random_; }
   const Rng& np_random() const { return np_random_; }
 
+  // True if agent i's environment clips Box actions to their bounds itself (as Env's
+  // clips_box_actions(): Pendulum, MuJoCo), so that step() accepts finite actions outside the
+  // bounds for that agent. Default: false.
+  virtual bool clips_box_actions(size_t agent) const;
+
   // True if the environment implements save_state() and restore_state(). Default: false.
   virtual bool has_state() const;
   // Adds the environment's own episode state (not np_random() and not the live agents, which
@@ -151,7 +156,7 @@ class MultiAgentEnv {
 
   // For messages: "MultiAgentCartPole-v0" once the registry has named it, else "MultiAgentEnv".
   const std::string& name() const { return name_; }
-  void set_name(std::string name) { name_ = std::move(name); }
+  void set_name(std::string name);
 
  protected:
   // Called by reset() after np_random() was seeded (when `seed` is set). Sets the live
@@ -178,6 +183,9 @@ class MultiAgentEnv {
   Rng np_random_;
   bool seeded_ = false, started_ = false;
   std::string name_ = "MultiAgentEnv";
+  // "<name>.step: agent '<id>'" per agent, made when the name is set, so that checking an
+  // action does not build a string per step.
+  std::vector<std::string> action_check_names_;
 };
 
 }  // namespace cairn
