@@ -61,7 +61,12 @@ if _cairn is not None:
         """Deep Q-Network (docs/off-policy-presets.md)."""
         algorithm = "dqn"
 
-    _CLASSES = {c.algorithm: c for c in (PPO, SAC, TD3, DQN)}
+    class MultiAgentPPO(Algorithm):
+        """PPO training several policies on a multi-agent environment (docs/multi-agent.md):
+        config "policies", "policy_mapping" and "league" are data; get_policy(id) gives one."""
+        algorithm = "multi_agent_ppo"
+
+    _CLASSES = {c.algorithm: c for c in (PPO, SAC, TD3, DQN, MultiAgentPPO)}
 
     def from_checkpoint(path, env=None):
         """Resumes any algorithm's checkpoint as an instance of its class."""

@@ -156,7 +156,7 @@ py::list learn(AlgorithmHandle& handle, const py::object& stop, const py::object
 
 void bind_algorithms(py::module_& m) {
   py::class_<AlgorithmHandle>(m, "Algorithm",
-                              "A training algorithm (PPO, SAC, TD3, DQN) driven from Python.")
+                              "A training algorithm (PPO, SAC, TD3, DQN, multi-agent PPO) driven from Python.")
       .def(py::init([](const std::optional<std::string>& name, const py::object& config,
                        const py::object& env, const std::optional<std::string>& preset,
                        const std::optional<fs::path>& checkpoint) {
@@ -219,6 +219,17 @@ stops training by returning False. Returns every iteration's metrics.)")
           py::cpp_function([](AlgorithmHandle& h) { return PolicyHandle(h->policy(), 0); },
                            py::keep_alive<0, 1>()),
           "The policy that acts (it keeps the algorithm alive).")
+      .def_property_readonly(
+          "policy_ids", [](AlgorithmHandle& h) { return h->policy_ids(); },
+          "The ids of the algorithm's policies (['default_policy'] unless it trains several).")
+      .def(
+          "get_policy",
+          [](AlgorithmHandle& h, const std::string& policy_id) {
+            return PolicyHandle(h->named_policy(policy_id), 0);
+          },
+          py::arg("policy_id"), py::keep_alive<0, 1>(),
+          "The policy `policy_id` (RLlib's get_policy; it keeps the algorithm alive). Raises "
+          "cairn.Error listing the ids when there is no such policy.")
       .def_property_readonly("config",
                              [](AlgorithmHandle& h) { return to_python(h->config_json()); })
       .def_property_readonly("name", [](AlgorithmHandle& h) { return h->name(); })

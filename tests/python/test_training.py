@@ -94,6 +94,36 @@ class BuiltInEnvironments(unittest.TestCase):
                 self.assertGreaterEqual(result["timesteps"], 300)
                 self.assertEqual(algo.name, cls.algorithm)
 
+    def test_multi_agent_ppo_trains_several_policies_that_restore_alone(self):
+        config = {"env_id": "MultiAgentCartPole-v0", "env_options": {"num_agents": 3},
+                  "num_envs": 2, "num_steps": 32, "seed": 5,
+                  "policies": {"left": {}, "right": {"config": {"hidden_sizes": [16]}},
+                               "fixed": {"trained": False}},
+                  "policy_mapping": {"agent_0": "left", "agent_1": "right", "agent_2": "fixed"}}
+        whole = cairn.MultiAgentPPO(config)
+        self.assertEqual(whole.policy_ids, ["fixed", "left", "right"])
+        fixed_before = {k: v.copy() for k, v in whole.get_policy("fixed").weights.items()}
+        whole.learn(stop={"iterations": 4})
+        self.assertTrue(same_weights(whole.get_policy("fixed").weights, fixed_before))
+        part = cairn.MultiAgentPPO(config)
+        part.learn(stop={"iterations": 2})
+        folder = os.path.join(scratch_dir(self), "checkpoint")
+        part.save_checkpoint(folder)
+        resumed = cairn.from_checkpoint(folder)
+        self.assertIsInstance(resumed, cairn.MultiAgentPPO)
+        resumed.learn(stop={"iterations": 4})
+        for policy_id in whole.policy_ids:
+            self.assertTrue(same_weights(resumed.get_policy(policy_id).weights,
+                                         whole.get_policy(policy_id).weights), policy_id)
+            alone = cairn.load_policy(folder, policy_id=policy_id)
+            self.assertTrue(same_weights(alone.weights, part.get_policy(policy_id).weights))
+        self.assertIn("left/episode_return_mean", whole.last_result)
+        with self.assertRaisesRegex(cairn.Error, "left, right"):
+            whole.get_policy("nobody")
+        with self.assertRaisesRegex(cairn.Error, "agent_2"):
+            cairn.MultiAgentPPO(dict(config, policy_mapping={"agent_0": "left",
+                                                             "agent_1": "right"}))
+
     def test_the_gil_is_released_while_cairn_trains(self):
         algo = cairn.PPO({"env_id": "CartPole-v1", "num_steps": 2048, "num_epochs": 20})
         training = threading.Event()
