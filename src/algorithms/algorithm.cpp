@@ -210,7 +210,8 @@ EvaluationResult Algorithm::evaluate(int64_t episodes, bool deterministic, uint6
   Rng rng = Rng::stream(seed, 7);
   std::vector<float> obs(env->observation_space().size());
   Policy& pi = policy();
-  EvaluationResult r;
+  std::vector<double> returns;
+  std::vector<int64_t> lengths;
   for (int64_t i = 0; i < episodes; ++i) {
     env->reset(std::span<float>(obs), seed + static_cast<uint64_t>(i));
     double ret = 0;
@@ -234,10 +235,22 @@ EvaluationResult Algorithm::evaluate(int64_t episodes, bool deterministic, uint6
       ++len;
       if (s.terminated || s.truncated) break;
     }
-    r.returns.push_back(ret);
-    r.lengths.push_back(len);
+    returns.push_back(ret);
+    lengths.push_back(len);
   }
-  const double n = static_cast<double>(episodes);
+  return EvaluationResult::of(std::move(returns), std::move(lengths));
+}
+
+EvaluationResult EvaluationResult::of(std::vector<double> returns, std::vector<int64_t> lengths) {
+  EvaluationResult r;
+  r.returns = std::move(returns);
+  r.lengths = std::move(lengths);
+  if (r.returns.empty()) {
+    r.mean_return = r.std_return = r.min_return = r.max_return = r.mean_length =
+        std::numeric_limits<double>::quiet_NaN();
+    return r;
+  }
+  const double n = static_cast<double>(r.returns.size());
   r.mean_return = std::accumulate(r.returns.begin(), r.returns.end(), 0.0) / n;
   double var = 0;
   for (double x : r.returns) var += (x - r.mean_return) * (x - r.mean_return);

@@ -4,35 +4,12 @@
 #include <cmath>
 #include <memory>
 #include <numeric>
+#include <utility>
 
 #include "cairn/env/multi_agent_registry.h"
 #include "cairn/error.h"
 
 namespace cairn {
-namespace {
-
-EvaluationResult summarize(std::vector<double> returns, std::vector<int64_t> lengths) {
-  EvaluationResult r;
-  r.returns = std::move(returns);
-  r.lengths = std::move(lengths);
-  if (r.returns.empty()) {
-    r.mean_return = r.std_return = r.min_return = r.max_return = r.mean_length = std::nan("");
-    return r;
-  }
-  const double n = static_cast<double>(r.returns.size());
-  r.mean_return = std::accumulate(r.returns.begin(), r.returns.end(), 0.0) / n;
-  double var = 0;
-  for (double x : r.returns) var += (x - r.mean_return) * (x - r.mean_return);
-  r.std_return = std::sqrt(var / n);
-  r.min_return = *std::min_element(r.returns.begin(), r.returns.end());
-  r.max_return = *std::max_element(r.returns.begin(), r.returns.end());
-  r.mean_length =
-      static_cast<double>(std::accumulate(r.lengths.begin(), r.lengths.end(), int64_t{0})) / n;
-  return r;
-}
-
-}  // namespace
-
 MultiAgentEvaluation evaluate_multi_agent(
     const std::string& env_id, const nlohmann::json& env_options, const PolicyMapping& mapping,
     const std::vector<std::pair<std::string, Policy*>>& policies, int64_t episodes,
@@ -122,10 +99,11 @@ MultiAgentEvaluation evaluate_multi_agent(
     }
   }
   MultiAgentEvaluation out;
-  out.episodes = summarize(std::move(totals), std::move(lengths));
+  out.episodes = EvaluationResult::of(std::move(totals), std::move(lengths));
   for (size_t j = 0; j < policies.size(); ++j) {
     out.policies.emplace_back(
-        policies[j].first, summarize(std::move(policy_returns[j]), std::move(policy_lengths[j])));
+        policies[j].first,
+        EvaluationResult::of(std::move(policy_returns[j]), std::move(policy_lengths[j])));
   }
   return out;
 }

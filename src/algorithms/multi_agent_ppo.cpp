@@ -166,19 +166,22 @@ MultiAgentPPO::MultiAgentPPO(const MultiAgentPPOConfig& config)
     league_taken_ = 1;
     for (size_t k = 0; k < num_envs_; ++k) choose_opponents(k);
   }
-  for (Member& m : members_) {
-    for (size_t c = 0; c < m.columns.size(); ++c) {
-      const auto [k, i] = m.columns[c];
-      const MultiAgentStep& now = envs_->observations(k);
-      if (now.has_observation[i]) {
-        std::copy(now.observations[i].begin(), now.observations[i].end(),
-                  m.last_obs.begin() + static_cast<std::ptrdiff_t>(c * m.obs_size));
-      }
-    }
-  }
+  for (Member& m : members_) remember_observations(m);
 }
 
 MultiAgentPPO::~MultiAgentPPO() = default;
+
+// Each column's latest observation, from the agents live now (the others keep theirs).
+void MultiAgentPPO::remember_observations(Member& m) {
+  for (size_t c = 0; c < m.columns.size(); ++c) {
+    const auto [k, i] = m.columns[c];
+    const MultiAgentStep& now = envs_->observations(k);
+    if (now.has_observation[i]) {
+      std::copy(now.observations[i].begin(), now.observations[i].end(),
+                m.last_obs.begin() + static_cast<std::ptrdiff_t>(c * m.obs_size));
+    }
+  }
+}
 
 std::vector<std::string> MultiAgentPPO::policy_ids() const {
   std::vector<std::string> ids;
@@ -311,14 +314,7 @@ void MultiAgentPPO::advantages(Member& m) {
   const size_t columns = m.columns.size();
   // V(s_T) of every column from its latest observation (used where the agent is still live).
   const size_t fs = pi.feature_size();
-  for (size_t c = 0; c < columns; ++c) {
-    const auto [k, i] = m.columns[c];
-    const MultiAgentStep& now = envs_->observations(k);
-    if (now.has_observation[i]) {
-      std::copy(now.observations[i].begin(), now.observations[i].end(),
-                m.last_obs.begin() + static_cast<std::ptrdiff_t>(c * m.obs_size));
-    }
-  }
+  remember_observations(m);
   pi.preprocess(m.last_obs, std::span<float>(m.bootstrap_features).first(columns * fs));
   pi.forward(std::span<const float>(m.bootstrap_features).first(columns * fs));
   for (size_t c = 0; c < columns; ++c) m.next_values[c] = pi.value_outputs().data[c];
@@ -371,15 +367,7 @@ void MultiAgentPPO::advantages(Member& m) {
 // --- Update ------------------------------------------------------------------------
 
 void MultiAgentPPO::update(Member& m, TrainResult& result) {
-  const PPOConfig& c = m.config;
-  // Linear learning-rate decay over the planned number of iterations.
-  const int64_t planned = std::max<int64_t>(1, c.total_timesteps / c.batch_size());
-  double lr = c.learning_rate;
-  if (c.anneal_lr) {
-    const double frac =
-        std::max(0.0, 1.0 - static_cast<double>(iteration() - 1) / static_cast<double>(planned));
-    lr = frac * c.learning_rate;
-  }
+  const double lr = annealed_learning_rate(m.config, iteration());
   if (result.learning_rate == 0) result.learning_rate = lr;
   m.update_result.non_finite_minibatches_skipped = 0;
   m.learner->update(*m.rollout, m.samples, lr, shuffle_rng_, m.update_result);

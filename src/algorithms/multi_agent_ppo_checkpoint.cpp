@@ -122,16 +122,7 @@ void MultiAgentPPO::restore_state(const TensorDict& in) {
     // iteration, as the frame does for single-agent ones.
     envs_->reset(config_.ppo.seed + 1000003ULL * static_cast<uint64_t>(iteration()));
   }
-  for (Member& m : members_) {
-    for (size_t c = 0; c < m.columns.size(); ++c) {
-      const auto [k, i] = m.columns[c];
-      const MultiAgentStep& now = envs_->observations(k);
-      if (now.has_observation[i]) {
-        std::copy(now.observations[i].begin(), now.observations[i].end(),
-                  m.last_obs.begin() + static_cast<std::ptrdiff_t>(c * m.obs_size));
-      }
-    }
-  }
+  for (Member& m : members_) remember_observations(m);
 }
 
 void MultiAgentPPO::restore_named_policy(const std::string& id, std::unique_ptr<Policy> restored,

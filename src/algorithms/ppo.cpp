@@ -356,14 +356,7 @@ void PPO::scale_rewards(std::span<float> rewards) {
 // --- Update ------------------------------------------------------------------------
 
 void PPO::update(TrainResult& result) {
-  // Linear learning-rate decay over the planned number of iterations.
-  const int64_t planned = std::max<int64_t>(1, config_.total_timesteps / config_.batch_size());
-  double lr = config_.learning_rate;
-  if (config_.anneal_lr) {
-    const double frac =
-        std::max(0.0, 1.0 - static_cast<double>(iteration() - 1) / static_cast<double>(planned));
-    lr = frac * config_.learning_rate;
-  }
+  const double lr = annealed_learning_rate(config_, iteration());
   result.learning_rate = lr;
   // Every row, or every whole sequence of a recurrent policy.
   learner_->update(*rollout_, all_units_, lr, shuffle_rng_, result);

@@ -346,6 +346,14 @@ void PPOLearner::restore_state(const std::string& prefix, const TensorDict& in) 
   if (log_std_optimizer_) restore_optimizer_state(*log_std_optimizer_, prefix + "log_std/", in);
 }
 
+double annealed_learning_rate(const PPOConfig& config, int64_t iteration) {
+  const int64_t planned = std::max<int64_t>(1, config.total_timesteps / config.batch_size());
+  if (!config.anneal_lr) return config.learning_rate;
+  const double frac =
+      std::max(0.0, 1.0 - static_cast<double>(iteration - 1) / static_cast<double>(planned));
+  return frac * config.learning_rate;
+}
+
 double explained_variance(std::span<const float> returns, std::span<const float> values,
                           std::span<const size_t> rows) {
   const size_t n = rows.empty() ? returns.size() : rows.size();

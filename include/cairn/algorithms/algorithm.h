@@ -95,6 +95,9 @@ struct EvaluationResult {
   std::vector<int64_t> lengths;
   double mean_return = 0, std_return = 0, min_return = 0, max_return = 0, mean_length = 0;
   nlohmann::json to_json() const;
+  // The episodes' returns and lengths with their statistics (population std); every
+  // statistic NaN when there are no episodes.
+  static EvaluationResult of(std::vector<double> returns, std::vector<int64_t> lengths);
 };
 
 // The returns and lengths of the last kEpisodes finished training episodes, as a ring.

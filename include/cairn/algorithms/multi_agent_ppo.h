@@ -127,6 +127,7 @@ class MultiAgentPPO : public Algorithm {
   // The member playing `agent` of copy k (a league seat: the copy drawn for its episode).
   size_t member_of(size_t k, size_t agent) const;
   void choose_opponents(size_t k);
+  void remember_observations(Member& m);
   void act(Member& m, size_t t);
   void record_step(Member& m, size_t t, TrainResult& result);
   void advantages(Member& m);

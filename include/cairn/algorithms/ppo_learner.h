@@ -103,6 +103,10 @@ class PPOLearner {
   std::vector<float> gradient_sum_;
 };
 
+// PPO's learning rate in iteration `iteration` (1-based): config.learning_rate, decayed
+// linearly to 0 over the planned iterations (total_timesteps / batch_size) when anneal_lr.
+double annealed_learning_rate(const PPOConfig& config, int64_t iteration);
+
 // 1 - Var[R - V] / Var[R] over the rows `rows` of the batch (all rows when empty); NaN when
 // the returns do not vary.
 double explained_variance(std::span<const float> returns, std::span<const float> values,
