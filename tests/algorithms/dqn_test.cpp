@@ -13,6 +13,7 @@
 #include "cairn/policy/policy_head.h"
 #include "error_matchers.h"
 #include "support/learning_run.h"
+#include "support/same_bits.h"
 #include "support/scratch_dir.h"
 
 namespace cairn {
@@ -41,9 +42,7 @@ std::vector<float> bits(std::span<const float> s) {
   return {s.begin(), s.end()};
 }
 
-bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
-}
+using testing_support::same_bits;
 
 TEST(DQN, OneIterationIsStepsPerIterationWithMetrics) {
   DQN dqn(small(1));

@@ -8,6 +8,7 @@
 #include "error_matchers.h"
 #include "simple_corridor.h"
 #include "support/learning_run.h"
+#include "support/same_bits.h"
 
 namespace cairn {
 namespace {
@@ -23,9 +24,7 @@ std::vector<float> params_of(PPO& ppo) {
   return {p.begin(), p.end()};
 }
 
-bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
-}
+using testing_support::same_bits;
 
 TEST(PPO, SameSeedGivesBitIdenticalRuns) {
   for (const char* env : {"CartPole-v1", "Pendulum-v1"}) {

@@ -18,6 +18,7 @@
 #include "cairn/policy/policy.h"
 #include "error_matchers.h"
 #include "support/learning_run.h"
+#include "support/same_bits.h"
 #include "support/scratch_dir.h"
 
 namespace cairn {
@@ -51,9 +52,7 @@ std::vector<ActorCriticCase> actor_critic_cases() {
           {"td3", [](uint64_t s) { return std::make_unique<TD3>(small(TD3Config(), s)); }}};
 }
 
-bool same_bits(std::span<const float> a, std::span<const float> b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size_bytes()) == 0;
-}
+using testing_support::same_bits;
 
 // Everything that learns, compared bit for bit.
 void expect_same_state(OffPolicyActorCritic& a, OffPolicyActorCritic& b, const char* what) {

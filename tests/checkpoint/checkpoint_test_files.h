@@ -13,13 +13,11 @@
 #include "cairn/io/atomic_file.h"
 #include "cairn/io/safetensors.h"
 #include "cairn/io/sha256.h"
+#include "support/same_bits.h"
 
 namespace cairn::checkpoint_testing {
 
-inline bool same_bits(std::span<const float> a, std::span<const float> b) {
-  return a.size() == b.size() &&
-         (a.empty() || std::memcmp(a.data(), b.data(), a.size_bytes()) == 0);
-}
+using testing_support::same_bits;
 
 inline std::string text_of(const std::filesystem::path& p) {
   std::ifstream in(p);

@@ -33,7 +33,7 @@ std::vector<T> spread_values(size_t n, uint64_t seed) {
 }
 
 template <typename T>
-bool same_bits(T a, T b) {
+bool same_scalar_bits(T a, T b) {
   if constexpr (sizeof(T) == 4) {
     return std::bit_cast<uint32_t>(a) == std::bit_cast<uint32_t>(b);
   } else {
@@ -83,7 +83,7 @@ int mismatches(Index m, Index n, Index k, bool lhs_transposed, GemmInit init, ui
       const T expected = j < n ? documented_element<T>(i, j, k, a, b.data(), ldb, before[at], init,
                                                        bias.data())
                                : before[at];  // padding is never written
-      if (!same_bits(c[at], expected)) ++bad;
+      if (!same_scalar_bits(c[at], expected)) ++bad;
     }
   }
   return bad;
@@ -160,10 +160,11 @@ TEST(Gemm, DenseGradientsAreSumsOverFixedBlocksOfSamples) {
                                       kernel_split.data(), bias_split.data());
   }
   for (size_t i = 0; i < kernel_once.size(); ++i) {
-    ASSERT_TRUE(same_bits(kernel_once[i], kernel_split[i])) << "kernel gradient element " << i;
+    ASSERT_TRUE(same_scalar_bits(kernel_once[i], kernel_split[i]))
+        << "kernel gradient element " << i;
   }
   for (size_t j = 0; j < bias_once.size(); ++j) {
-    ASSERT_TRUE(same_bits(bias_once[j], bias_split[j])) << "bias gradient element " << j;
+    ASSERT_TRUE(same_scalar_bits(bias_once[j], bias_split[j])) << "bias gradient element " << j;
   }
 
   // And each block is one chain from zero, added to the gradient once.
@@ -181,7 +182,8 @@ TEST(Gemm, DenseGradientsAreSumsOverFixedBlocksOfSamples) {
     }
   }
   for (size_t i = 0; i < kernel_once.size(); ++i) {
-    ASSERT_TRUE(same_bits(kernel_once[i], kernel_blocks[i])) << "kernel gradient element " << i;
+    ASSERT_TRUE(same_scalar_bits(kernel_once[i], kernel_blocks[i]))
+        << "kernel gradient element " << i;
   }
 }
 
@@ -193,7 +195,7 @@ TEST(Gemm, TransposeMovesEveryElement) {
       transpose<float>(rows, cols, src.data(), dst.data());
       for (Index i = 0; i < rows; ++i) {
         for (Index j = 0; j < cols; ++j) {
-          ASSERT_TRUE(same_bits(dst[size_t(j * rows + i)], src[size_t(i * cols + j)]))
+          ASSERT_TRUE(same_scalar_bits(dst[size_t(j * rows + i)], src[size_t(i * cols + j)]))
               << rows << " x " << cols << " at " << i << ", " << j;
         }
       }
@@ -270,11 +272,11 @@ TEST(BatchIndependence, ForwardOutputsAndInputGradientsAreBitIdenticalAcrossBatc
     for (Index first : firsts) {
       const PerSample part = run_batch(model, inputs, first, batch);
       for (size_t e = 0; e < part.outputs.size(); ++e) {
-        ASSERT_TRUE(same_bits(part.outputs[e], all.outputs[size_t(first) * out_width + e]))
+        ASSERT_TRUE(same_scalar_bits(part.outputs[e], all.outputs[size_t(first) * out_width + e]))
             << "output " << e << " of a batch of " << batch << " at sample " << first;
       }
       for (size_t e = 0; e < part.input_grads.size(); ++e) {
-        ASSERT_TRUE(same_bits(part.input_grads[e], all.input_grads[size_t(first) * 5 + e]))
+        ASSERT_TRUE(same_scalar_bits(part.input_grads[e], all.input_grads[size_t(first) * 5 + e]))
             << "input gradient " << e << " of a batch of " << batch << " at sample " << first;
       }
     }
@@ -296,8 +298,8 @@ TEST(BatchIndependence, AnActivationsValueDoesNotDependOnTheElementsPosition) {
       float y1 = 0, dx1 = 0;
       activation_forward(act, &x[i], &y1, 1);
       activation_backward(act, &x[i], &y1, &dy[i], &dx1, 1);
-      ASSERT_TRUE(same_bits(y1, y[i])) << act.name() << " forward, element " << i;
-      ASSERT_TRUE(same_bits(dx1, dx[i])) << act.name() << " backward, element " << i;
+      ASSERT_TRUE(same_scalar_bits(y1, y[i])) << act.name() << " forward, element " << i;
+      ASSERT_TRUE(same_scalar_bits(dx1, dx[i])) << act.name() << " backward, element " << i;
     }
   }
 }
@@ -325,7 +327,7 @@ TEST(BatchIndependence, WeightGradientsOfBlockAlignedBatchesSumToTheWholeBatchs)
   const auto g = model.flat_gradients();
   ASSERT_EQ(g.size(), all.param_grads.size());
   for (size_t i = 0; i < g.size(); ++i) {
-    ASSERT_TRUE(same_bits(g[i], all.param_grads[i])) << "parameter gradient " << i;
+    ASSERT_TRUE(same_scalar_bits(g[i], all.param_grads[i])) << "parameter gradient " << i;
   }
 }
 
@@ -367,7 +369,7 @@ TEST(IntraOpThreads, ProductsAreBitIdenticalToOneThread) {
     }
     for (size_t t = 1; t < results.size(); ++t) {
       for (size_t e = 0; e < results[0].size(); ++e) {
-        ASSERT_TRUE(same_bits(results[t][e], results[0][e]))
+        ASSERT_TRUE(same_scalar_bits(results[t][e], results[0][e]))
             << sh.m << " x " << sh.n << " x " << sh.k << ", " << t + 1 << " threads, element " << e;
       }
     }
@@ -390,11 +392,11 @@ TEST(IntraOpThreads, TrainingPassesAreBitIdenticalToOneThread) {
     runs.push_back(run_batch(model, inputs, 0, 256));
   }
   EXPECT_TRUE(std::equal(runs[0].outputs.begin(), runs[0].outputs.end(), runs[1].outputs.begin(),
-                         same_bits<float>));
+                         same_scalar_bits<float>));
   EXPECT_TRUE(std::equal(runs[0].input_grads.begin(), runs[0].input_grads.end(),
-                         runs[1].input_grads.begin(), same_bits<float>));
+                         runs[1].input_grads.begin(), same_scalar_bits<float>));
   EXPECT_TRUE(std::equal(runs[0].param_grads.begin(), runs[0].param_grads.end(),
-                         runs[1].param_grads.begin(), same_bits<float>));
+                         runs[1].param_grads.begin(), same_scalar_bits<float>));
 }
 
 TEST(IntraOpThreads, RefusesACountOutOfRangeNamingIt) {
