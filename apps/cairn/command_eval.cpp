@@ -14,6 +14,7 @@
 #include "cairn/error.h"
 #include "checkpoint_target.h"
 #include "commands.h"
+#include "multi_agent_target.h"
 #include "policy_description.h"
 
 namespace cairn::cli {
@@ -41,38 +42,22 @@ int eval_multi_agent(const CheckpointTarget& target, const std::string& env_id,
                      const json& env_options, const std::string& policy_id,
                      const PolicyRestoreReport& report, int64_t episodes, uint64_t seed,
                      bool explore, bool as_json) {
-  if (!target.config || !target.config->contains("policy_mapping") ||
-      !target.config->contains("policies")) {
-    throw Error(env_id +
-                " is a multi-agent environment: evaluate a policy of a multi-agent "
-                "checkpoint (its config maps agents to policies), not a standalone policy folder");
-  }
-  const json& config = *target.config;
-  // The checkpoint folder (PATH may be one of its policy folders).
-  const std::filesystem::path checkpoint =
-      target.algorithm ? target.path : target.path.parent_path().parent_path();
-  std::vector<std::string> ids;
-  for (const auto& [id, unused] : config["policies"].items()) ids.push_back(id);
-  const PolicyMapping mapping =
-      PolicyMapping::from_json(config["policy_mapping"], ids, "checkpoint config 'policy_mapping'");
+  const MultiAgentTarget run = multi_agent_target(target, env_id, env_options, policy_id);
   std::vector<std::unique_ptr<Policy>> owned;
   std::vector<std::pair<std::string, Policy*>> policies;
-  for (const std::string& id : ids) {
+  for (const std::string& id : run.policy_ids) {
     PolicyRestoreOptions options;
     options.policy_id = id;
-    owned.push_back(load_policy(checkpoint, options));
+    owned.push_back(load_policy(run.checkpoint, options));
     policies.emplace_back(id, owned.back().get());
   }
   const MultiAgentEvaluation eval =
-      evaluate_multi_agent(env_id, env_options, mapping, policies, episodes, !explore, seed);
+      evaluate_multi_agent(env_id, env_options, run.mapping, policies, episodes, !explore, seed);
   const auto mine = std::find_if(eval.policies.begin(), eval.policies.end(),
                                  [&](const auto& p) { return p.first == policy_id; });
   const EvaluationResult& r = mine->second;
-  json agents = json::array();
-  for (const auto& [id, unused] : config["policy_mapping"].items()) {
-    if (config["policy_mapping"][id] == policy_id) agents.push_back(id);
-  }
-  const json out = {{"path", checkpoint.string()},
+  const json agents = run.agents;
+  const json out = {{"path", run.checkpoint.string()},
                     {"policy", policy_id},
                     {"agents", agents},
                     {"env", env_id},

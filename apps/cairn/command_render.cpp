@@ -2,6 +2,7 @@
 // `cairn eval` takes them (include/cairn/render/).
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -15,12 +16,15 @@
 #include "cairn/checkpoint/checkpoint_format.h"
 #include "cairn/checkpoint/policy_checkpoint.h"
 #include "cairn/env/env_registry.h"
+#include "cairn/env/independent_agents.h"
+#include "cairn/env/multi_agent_registry.h"
 #include "cairn/error.h"
 #include "cairn/render/frame_source.h"
 #include "cairn/render/mp4_writer.h"
 #include "cairn/render/video_writer.h"
 #include "checkpoint_target.h"
 #include "commands.h"
+#include "multi_agent_target.h"
 
 namespace cairn::cli {
 namespace {
@@ -91,14 +95,17 @@ int run_render(int argc, char** argv, int first) {
   Arguments args("render", kRenderFlags, argc, argv, first);
   if (args.has("help")) {
     std::fputs(
-        help_text("cairn render PATH --out FILE [--env ID] [--episodes N] [--seed N] [--policy ID] "
-                  "[--width PIXELS] [--height PIXELS] [--fps N] [--json]",
-                  "Records a video of a policy (from an algorithm checkpoint, a run folder or a\n"
-                  "policy folder) acting on its environment, taking deterministic actions as\n"
-                  "`cairn eval` does. Classic-control environments are drawn by cairn; MuJoCo\n"
-                  "environments by MuJoCo's renderer, which needs an X display: without DISPLAY,\n"
-                  "cairn render runs itself under xvfb-run (see docs/render.md).",
-                  kRenderFlags)
+        help_text(
+            "cairn render PATH --out FILE [--env ID] [--episodes N] [--seed N] [--policy ID] "
+            "[--width PIXELS] [--height PIXELS] [--fps N] [--json]",
+            "Records a video of a policy (from an algorithm checkpoint, a run folder or a\n"
+            "policy folder) acting on its environment, taking deterministic actions as\n"
+            "`cairn eval` does. A policy of a multi-agent checkpoint (--policy ID) is drawn\n"
+            "in the environment of the first agent it plays, where each agent has its own\n"
+            "(MultiAgentCartPole-v0). Classic-control environments are drawn by cairn; MuJoCo\n"
+            "environments by MuJoCo's renderer, which needs an X display: without DISPLAY,\n"
+            "cairn render runs itself under xvfb-run (see docs/render.md).",
+            kRenderFlags)
             .c_str(),
         stdout);
     return 0;
@@ -119,7 +126,33 @@ int run_render(int argc, char** argv, int first) {
   std::unique_ptr<Policy> policy = Policy::from_checkpoint(target.path, options, nullptr);
   const TargetEnvironment environment = target_environment(target, args.get("env"));
   const std::string& env_id = environment.id;
-  auto env = make(env_id, environment.options);
+  // A multi-agent checkpoint's policy is drawn in the environment of the first agent it plays,
+  // where the agents do not interact (IndependentAgents: each acts in its own environment).
+  std::unique_ptr<MultiAgentEnv> multi_agent;  // owns that agent's environment
+  std::unique_ptr<Env> owned;
+  Env* env = nullptr;
+  std::string agent;
+  if (is_multi_agent_env(env_id)) {
+    const MultiAgentTarget run =
+        multi_agent_target(target, env_id, environment.options, options.policy_id);
+    multi_agent = make_multi_agent(env_id, environment.options);
+    auto* independent = dynamic_cast<IndependentAgents*>(multi_agent.get());
+    if (independent == nullptr) {
+      throw Error("'" + env_id +
+                  "' is a multi-agent environment whose agents act together: cairn render draws "
+                  "a policy in one agent's own environment, which only environments of "
+                  "independent agents (such as MultiAgentCartPole-v0) have; evaluate policy '" +
+                  options.policy_id + "' with `cairn eval " + args.positional()[0] + " --policy " +
+                  options.policy_id + "`");
+    }
+    agent = run.agents.front();
+    const std::vector<std::string>& agents = multi_agent->possible_agents();
+    env = &independent->env(
+        static_cast<size_t>(std::find(agents.begin(), agents.end(), agent) - agents.begin()));
+  } else {
+    owned = make(env_id, environment.options);
+    env = owned.get();
+  }
   check_renderable(*env, env_id);
   check_policy_fits(*env, env_id, *policy);
 
@@ -166,6 +199,7 @@ int run_render(int argc, char** argv, int first) {
   mean /= static_cast<double>(returns.size());
   const json result = {{"path", target.path.string()},
                        {"env", env_id},
+                       {"agent", agent},
                        {"out", out.string()},
                        {"frames", writer->frames()},
                        {"width", frames->width()},
@@ -178,10 +212,11 @@ int run_render(int argc, char** argv, int first) {
     std::printf("%s\n", result.dump().c_str());
   } else {
     std::printf(
-        "%s: %zu deterministic episode%s, mean return %.2f; wrote %s (%lld frames, %dx%d, "
+        "%s%s: %zu deterministic episode%s, mean return %.2f; wrote %s (%lld frames, %dx%d, "
         "%g fps)\n",
-        env_id.c_str(), returns.size(), returns.size() == 1 ? "" : "s", mean, out.c_str(),
-        static_cast<long long>(writer->frames()), frames->width(), frames->height(), fps);
+        env_id.c_str(), agent.empty() ? "" : (" agent '" + agent + "'").c_str(), returns.size(),
+        returns.size() == 1 ? "" : "s", mean, out.c_str(), static_cast<long long>(writer->frames()),
+        frames->width(), frames->height(), fps);
   }
   return 0;
 }
