@@ -140,6 +140,10 @@ MultiAgentPPO::MultiAgentPPO(const MultiAgentPPOConfig& config)
     m.next_values.resize(columns);
     m.bootstrap_features.resize(columns * pi.feature_size());
     m.truncated.reserve(columns);
+    m.live_columns.reserve(columns);
+    m.live_log_probs.resize(columns);
+    m.live_indices.resize(discrete ? columns * sizes.action_dim : 0);
+    m.live_raw.resize(discrete ? 0 : columns * sizes.action_dim);
     const size_t minibatch_rows =
         (num_steps_ * columns + static_cast<size_t>(m.config.num_minibatches) - 1) /
         static_cast<size_t>(m.config.num_minibatches);
@@ -205,63 +209,83 @@ Policy& MultiAgentPPO::named_policy(const std::string& id) {
 
 // --- Rollouts ----------------------------------------------------------------------
 
-// The actions of member m's live agents at step t: a_t ~ pi(.|s_t) for every column (a
-// column whose agent is not live is computed on its last features and not used), with
-// log pi(a_t|s_t) and V(s_t) kept for the update.
+// The actions of member m's live agents at step t: a_t ~ pi(.|s_t), with log pi(a_t|s_t) and
+// V(s_t) kept for the update. Only the live agents are computed, as one batch (an agent that
+// has ended waits for its copy's reset and costs nothing); their rows of the rollout are
+// filled, the others' rows are zero and are not samples.
 void MultiAgentPPO::act(Member& m, size_t t) {
   Policy& pi = *m.policy;
   RolloutBuffer& buf = *m.rollout;
   const size_t columns = m.columns.size();
-  const size_t feature_size = pi.feature_size();
   std::span<uint8_t> acted(m.acted.data() + t * columns, columns);
-  size_t live = 0;
+  m.live_columns.clear();
   for (size_t c = 0; c < columns; ++c) {
     const auto [k, i] = m.columns[c];
     const MultiAgentStep& now = envs_->observations(k);
     acted[c] = now.has_observation[i] && member_of(k, i) == m.index;
     if (!acted[c]) continue;
+    const size_t live = m.live_columns.size();
     std::copy(now.observations[i].begin(), now.observations[i].end(),
               m.live_obs.begin() + static_cast<std::ptrdiff_t>(live * m.obs_size));
     std::copy(now.observations[i].begin(), now.observations[i].end(),
               m.last_obs.begin() + static_cast<std::ptrdiff_t>(c * m.obs_size));
-    ++live;
+    m.live_columns.push_back(c);
   }
+  const size_t live = m.live_columns.size();
+  const std::span<float> feats = buf.features(t), values = buf.values(t), logp = buf.log_probs(t);
+  const std::span<int64_t> indices = buf.action_indices(t);
+  const std::span<float> raw = buf.raw_actions(t);
+  std::fill(feats.begin(), feats.end(), 0.0F);
+  std::fill(values.begin(), values.end(), 0.0F);
+  std::fill(logp.begin(), logp.end(), 0.0F);
+  std::fill(indices.begin(), indices.end(), 0);
+  std::fill(raw.begin(), raw.end(), 0.0F);
+  if (live == 0) return;
   // Observation statistics see each live observation before it is used (a fixed policy's
   // statistics are part of it and do not move).
-  if (m.trained && live > 0) {
-    pi.update_observation_statistics(std::span<const float>(m.live_obs).first(live * m.obs_size));
-  }
-  const std::span<float> feats = buf.features(t);
-  pi.preprocess(m.last_obs, feats);
-  pi.forward(feats);
-  const std::span<float> values = buf.values(t);
-  for (size_t c = 0; c < columns; ++c) values[c] = pi.value_outputs().data[c];
+  const std::span<const float> obs = std::span<const float>(m.live_obs).first(live * m.obs_size);
+  if (m.trained) pi.update_observation_statistics(obs);
+  const size_t fs = pi.feature_size(), dim = buf.sizes().action_dim;
+  const std::span<float> live_feats = std::span<float>(m.bootstrap_features).first(live * fs);
+  pi.preprocess(obs, live_feats);
+  pi.forward(live_feats);
   const std::span<const float> inputs = pi.distribution_inputs().flat();
   const ActionDistribution<float>& dist = pi.distribution();
-  const std::span<float> logp = buf.log_probs(t);
+  const std::span<float> live_logp = std::span<float>(m.live_log_probs).first(live);
+  const std::span<int64_t> live_indices =
+      std::span<int64_t>(m.live_indices).first(dist.is_discrete() ? live * dim : 0);
+  const std::span<float> live_raw =
+      std::span<float>(m.live_raw).first(dist.is_discrete() ? 0 : live * dim);
+  const std::span<int64_t> int_actions =
+      std::span<int64_t>(m.int_actions).first(dist.is_discrete() ? live * m.act_size : 0);
+  const std::span<float> float_actions =
+      std::span<float>(m.float_actions).first(dist.is_discrete() ? 0 : live * m.act_size);
   if (dist.is_discrete()) {
-    const std::span<int64_t> idx = buf.action_indices(t);
-    dist.sample(inputs, {}, action_rng_, idx, {});
-    dist.log_prob(inputs, {}, idx, {}, logp);
-    pi.to_env_actions(idx, {}, m.int_actions, {});
+    dist.sample(inputs, {}, action_rng_, live_indices, {});
+    dist.log_prob(inputs, {}, live_indices, {}, live_logp);
   } else {
-    const std::span<float> raw = buf.raw_actions(t);
-    dist.sample(inputs, pi.log_std(), action_rng_, {}, raw);
-    dist.log_prob(inputs, pi.log_std(), {}, raw, logp);
-    pi.to_env_actions({}, raw, {}, m.float_actions);
+    dist.sample(inputs, pi.log_std(), action_rng_, {}, live_raw);
+    dist.log_prob(inputs, pi.log_std(), {}, live_raw, live_logp);
   }
-  for (size_t c = 0; c < columns; ++c) {
-    if (!acted[c]) continue;
+  pi.to_env_actions(live_indices, live_raw, int_actions, float_actions);
+  // Each live agent's row of the rollout, and its action for the step.
+  for (size_t j = 0; j < live; ++j) {
+    const size_t c = m.live_columns[j];
     const auto [k, i] = m.columns[c];
+    std::copy_n(live_feats.begin() + static_cast<std::ptrdiff_t>(j * fs), fs,
+                feats.begin() + static_cast<std::ptrdiff_t>(c * fs));
+    values[c] = pi.value_outputs().data[j];
+    logp[c] = live_logp[j];
     if (dist.is_discrete()) {
-      actions_[k].set(i,
-                      std::span<const int64_t>(m.int_actions).subspan(c * m.act_size, m.act_size));
+      std::copy_n(live_indices.begin() + static_cast<std::ptrdiff_t>(j * dim), dim,
+                  indices.begin() + static_cast<std::ptrdiff_t>(c * dim));
+      actions_[k].set(i, int_actions.subspan(j * m.act_size, m.act_size));
     } else {
-      actions_[k].set(i,
-                      std::span<const float>(m.float_actions).subspan(c * m.act_size, m.act_size));
+      std::copy_n(live_raw.begin() + static_cast<std::ptrdiff_t>(j * dim), dim,
+                  raw.begin() + static_cast<std::ptrdiff_t>(c * dim));
+      actions_[k].set(i, std::span<const float>(float_actions).subspan(j * m.act_size, m.act_size));
     }
   }
-  (void)feature_size;
 }
 
 // What step t returned to member m's agents: rewards and how their parts ended, and

@@ -118,10 +118,16 @@ class MultiAgentPPO : public Algorithm {
     std::vector<float> last_obs;             // every column's latest observation (examples)
     std::vector<int64_t> int_actions;
     std::vector<float> float_actions;
-    std::vector<float> next_values, bootstrap_features;
-    std::vector<size_t> truncated;  // columns to bootstrap this step
-    EpisodeStatistics returns;      // mean return of its agents per episode
-    TrainResult update_result;      // the learner's metrics, before they are prefixed
+    std::vector<float> next_values;
+    std::vector<float> bootstrap_features;  // [columns x features]: also the live agents' batch
+    // The live agents of a step, as one batch: their columns, log-probabilities and actions.
+    std::vector<size_t> live_columns;
+    std::vector<float> live_log_probs;
+    std::vector<int64_t> live_indices;  // discrete
+    std::vector<float> live_raw;        // Box
+    std::vector<size_t> truncated;      // columns to bootstrap this step
+    EpisodeStatistics returns;          // mean return of its agents per episode
+    TrainResult update_result;          // the learner's metrics, before they are prefixed
   };
   Member& member(const std::string& id);
   // The member playing `agent` of copy k (a league seat: the copy drawn for its episode).
