@@ -141,6 +141,13 @@ MultiAgentPPO::MultiAgentPPO(const MultiAgentPPOConfig& config)
     m.bootstrap_features.resize(columns * pi.feature_size());
     m.truncated.reserve(columns);
     m.live_columns.reserve(columns);
+    if (m.trained && m.config.normalize_rewards) {
+      m.reward_scaling =
+          std::make_unique<RewardScaling>(columns, m.config.gamma, m.config.reward_clip);
+      m.step_rewards.assign(columns, 0.0);
+      m.step_terminated.assign(columns, 0);
+      m.step_truncated.assign(columns, 0);
+    }
     m.live_log_probs.resize(columns);
     m.live_indices.resize(discrete ? columns * sizes.action_dim : 0);
     m.live_raw.resize(discrete ? 0 : columns * sizes.action_dim);
@@ -307,15 +314,27 @@ void MultiAgentPPO::record_step(Member& m, size_t t, TrainResult& result) {
     const auto [k, i] = m.columns[c];
     const MultiAgentStep& r = envs_->step_result(k);
     rewards[c] = static_cast<float>(r.rewards[i]);
-    if (!std::isfinite(rewards[c])) {
-      throw Error(where() + ", rollout step " + std::to_string(t) + ": copy " + std::to_string(k) +
-                  " of " + config_.ppo.env_id + " gave agent '" +
-                  envs_->spec().possible_agents()[i] + "' reward " + std::to_string(r.rewards[i]) +
-                  ", which is " + nn::non_finite_name(rewards[c]) + " in float32");
-    }
     terminated[c] = r.terminated[i];
     truncated[c] = r.truncated[i];
     if (truncated[c] && !terminated[c]) m.truncated.push_back(c);
+    if (m.reward_scaling) m.step_rewards[c] = r.rewards[i];
+  }
+  // Reward normalisation: each agent's column is a stream of its own (its discounted return).
+  if (m.reward_scaling) {
+    std::copy(terminated.begin(), terminated.end(), m.step_terminated.begin());
+    std::copy(truncated.begin(), truncated.end(), m.step_truncated.begin());
+    m.reward_scaling->scale(m.step_rewards, m.step_terminated, m.step_truncated, acted, rewards);
+  }
+  for (size_t c = 0; c < columns; ++c) {
+    if (acted[c] && !std::isfinite(rewards[c])) {
+      const auto [k, i] = m.columns[c];
+      const double raw = envs_->step_result(k).rewards[i];
+      throw Error(where() + ", rollout step " + std::to_string(t) + ": copy " + std::to_string(k) +
+                  " of " + config_.ppo.env_id + " gave agent '" +
+                  envs_->spec().possible_agents()[i] + "' reward " + std::to_string(raw) +
+                  (m.reward_scaling ? ", which reward normalisation turned into " : ", which is ") +
+                  nn::non_finite_name(rewards[c]) + " in float32");
+    }
   }
   // A time limit is not a terminal state: bootstrap from V(final observation).
   if (m.truncated.empty()) return;

@@ -19,6 +19,11 @@ std::string returns_prefix(const std::string& id) {
   return "policy_returns/" + id + "/";
 }
 
+// A trained policy's reward normalisation (normalize_rewards), one stream per agent column.
+std::string reward_scaling_prefix(const std::string& id) {
+  return "reward_normalizer/" + id + "/";
+}
+
 // Everything restore_state reads that can be checked without building anything.
 void check_multi_agent_ppo_state(const TensorDict& in, const json& config_json) {
   const MultiAgentPPOConfig config = MultiAgentPPOConfig::from_json(config_json);
@@ -27,6 +32,15 @@ void check_multi_agent_ppo_state(const TensorDict& in, const json& config_json) 
   const std::vector<int64_t> ring = {static_cast<int64_t>(EpisodeStatistics::kEpisodes)};
   for (const auto& [id, policy] : config.policies) {
     if (policy.trained) in.expect("optimizer/" + id + "/model/step_count", DType::i64, {});
+    if (policy.trained && config.policy_config(id).normalize_rewards) {
+      // Its streams are its agent columns, known once the environment is built (restore).
+      const Tensor& returns = in.at(reward_scaling_prefix(id) + "discounted_returns");
+      if (returns.shape().size() != 1) {
+        throw Error(in.source() + ": tensor '" + reward_scaling_prefix(id) +
+                    "discounted_returns' must be one-dimensional");
+      }
+      RewardScaling::check(in, reward_scaling_prefix(id), returns.shape()[0]);
+    }
     const std::vector<int64_t> position =
         in.expect(returns_prefix(id) + "ring", DType::i64, {2}).to_vector<int64_t>();
     if (position[0] < 0 || position[0] >= ring[0] || position[1] < 0 || position[1] > ring[0]) {
@@ -56,6 +70,7 @@ void MultiAgentPPO::save_state(TensorDict& out) const {
   save_rng_state(shuffle_rng_, "rng/shuffle", out);
   for (const Member& m : members_) {
     if (m.learner) m.learner->save_state("optimizer/" + m.id + "/", out);
+    if (m.reward_scaling) m.reward_scaling->save(out, reward_scaling_prefix(m.id));
     const int64_t position[2] = {static_cast<int64_t>(m.returns.next()),
                                  static_cast<int64_t>(m.returns.count())};
     out.insert(returns_prefix(m.id) + "ring", Tensor::i64(position, {2}));
@@ -79,6 +94,7 @@ void MultiAgentPPO::restore_state(const TensorDict& in) {
   restore_rng_state(shuffle_rng_, "rng/shuffle", in);
   for (Member& m : members_) {
     if (m.learner) m.learner->restore_state("optimizer/" + m.id + "/", in);
+    if (m.reward_scaling) m.reward_scaling->restore(in, reward_scaling_prefix(m.id));
     const std::vector<int64_t> position =
         in.expect(returns_prefix(m.id) + "ring", DType::i64, {2}).to_vector<int64_t>();
     m.returns.restore(in, position[0], position[1], returns_prefix(m.id));

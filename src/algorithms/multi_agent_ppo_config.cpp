@@ -16,12 +16,14 @@ using json = nlohmann::json;
 constexpr const char* kWho = "multi-agent PPO config";
 
 // The PPO keys one policy may set for itself (its network, normalisation and update).
-constexpr std::array<std::string_view, 21> kPolicyKeys = {"hidden_sizes",
+constexpr std::array<std::string_view, 23> kPolicyKeys = {"hidden_sizes",
                                                           "activation",
                                                           "model",
                                                           "log_std_init",
                                                           "normalize_observations",
                                                           "observation_clip",
+                                                          "normalize_rewards",
+                                                          "reward_clip",
                                                           "learning_rate",
                                                           "anneal_lr",
                                                           "adam_eps",
@@ -186,10 +188,6 @@ void MultiAgentPPOConfig::validate() const {
     throw Error(std::string(kWho) +
                 ": 'memory' must be null (recurrent policies are not supported in multi-agent "
                 "runs yet)");
-  }
-  if (ppo.normalize_rewards) {
-    throw Error(std::string(kWho) +
-                ": 'normalize_rewards' must be false (not supported in multi-agent runs yet)");
   }
   if (ppo.non_finite != NonFiniteHandling::kError) {
     throw Error(std::string(kWho) +

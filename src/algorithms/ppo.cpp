@@ -108,9 +108,8 @@ PPO::PPO(const PPOConfig& config)
   final_features_.resize(num_envs_ * feature_size_);
   truncated_envs_.reserve(num_envs_);
   if (config_.normalize_rewards) {
-    return_stats_ = std::make_unique<RunningMeanStd>(1, static_cast<float>(config_.reward_clip));
-    discounted_returns_.assign(num_envs_, 0.0);
-    return_scratch_.resize(num_envs_);
+    reward_scaling_ =
+        std::make_unique<RewardScaling>(num_envs_, config_.gamma, config_.reward_clip);
   }
 
   // The update draws minibatches of rows, or of whole sequences for a recurrent policy.
@@ -248,18 +247,21 @@ void PPO::collect_rollouts(TrainResult& result) {
     }
 
     truncated_envs_.clear();
-    if (return_stats_) scale_rewards(rewards);
+    if (reward_scaling_) {
+      reward_scaling_->scale(envs_->rewards(), envs_->terminated(), envs_->truncated(), {},
+                             rewards);
+    }
     for (size_t e = 0; e < num_envs_; ++e) {
-      if (!return_stats_) rewards[e] = static_cast<float>(envs_->rewards()[e]);
+      if (!reward_scaling_) rewards[e] = static_cast<float>(envs_->rewards()[e]);
       terminated[e] = envs_->terminated()[e];
       truncated[e] = envs_->truncated()[e];
       // A finite double reward beyond float's range becomes infinite here.
       if (!std::isfinite(rewards[e]) && !envs_->skipped()[e]) {
-        throw Error(where() + ", rollout step " + std::to_string(t) + ": environment " +
-                    std::to_string(e) + " (" + config_.env_id + ") returned reward " +
-                    std::to_string(envs_->rewards()[e]) +
-                    (return_stats_ ? ", which reward normalisation turned into " : ", which is ") +
-                    nn::non_finite_name(rewards[e]) + " in float32");
+        throw Error(
+            where() + ", rollout step " + std::to_string(t) + ": environment " + std::to_string(e) +
+            " (" + config_.env_id + ") returned reward " + std::to_string(envs_->rewards()[e]) +
+            (reward_scaling_ ? ", which reward normalisation turned into " : ", which is ") +
+            nn::non_finite_name(rewards[e]) + " in float32");
       }
       if (envs_->skipped()[e]) {
         // The dropped transition teaches nothing: reward (1 - gamma) V(s_t) and a
@@ -334,22 +336,6 @@ void PPO::step_envs(std::span<const Action> actions, size_t t) {
                 (config_.non_finite == NonFiniteHandling::kError
                      ? " (set the PPO config's \"non_finite\" to \"skip\" to drop such data)"
                      : ""));
-  }
-}
-
-// Reward scaling: r / std(discounted return), clipped, with the return's statistics
-// updated first (Stable-Baselines3's VecNormalize).
-void PPO::scale_rewards(std::span<float> rewards) {
-  for (size_t e = 0; e < num_envs_; ++e) {
-    discounted_returns_[e] = discounted_returns_[e] * config_.gamma + envs_->rewards()[e];
-    return_scratch_[e] = static_cast<float>(discounted_returns_[e]);
-  }
-  return_stats_->update(return_scratch_);
-  const float std = return_stats_->std_f32()[0];
-  const float clip = static_cast<float>(config_.reward_clip);
-  for (size_t e = 0; e < num_envs_; ++e) {
-    rewards[e] = std::clamp(static_cast<float>(envs_->rewards()[e]) / std, -clip, clip);
-    if (envs_->terminated()[e] || envs_->truncated()[e]) discounted_returns_[e] = 0.0;
   }
 }
 

@@ -14,18 +14,16 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
+// Where PPO's reward normalisation keeps its state in algorithm checkpoints.
+constexpr const char* kRewardScalingPrefix = "reward_normalizer/";
+
 // Everything restore_state reads, checked without building anything.
 void check_ppo_state(const TensorDict& in, const json& config_json) {
   const PPOConfig config = PPOConfig::from_json(config_json);
   check_rng_state(in, "rng/actions");
   check_rng_state(in, "rng/shuffle");
   in.expect("optimizer/model/step_count", DType::i64, {});
-  if (config.normalize_rewards) {
-    in.expect("reward_normalizer/mean", DType::f64, {1});
-    in.expect("reward_normalizer/var", DType::f64, {1});
-    in.expect("reward_normalizer/count", DType::f64, {});
-    in.expect("reward_normalizer/discounted_returns", DType::f64, {config.num_envs});
-  }
+  if (config.normalize_rewards) RewardScaling::check(in, kRewardScalingPrefix, config.num_envs);
   // A recurrent policy's rollout memory (its width is the model's, checked on restore).
   RolloutMemory::check(in, config.num_envs);
 }
@@ -36,15 +34,7 @@ void PPO::save_state(TensorDict& out) const {
   save_rng_state(action_rng_, "rng/actions", out);
   save_rng_state(shuffle_rng_, "rng/shuffle", out);
   learner_->save_state("optimizer/", out);
-  if (return_stats_) {
-    out.insert("reward_normalizer/mean", Tensor::f64(return_stats_->mean(), {1}));
-    out.insert("reward_normalizer/var", Tensor::f64(return_stats_->var(), {1}));
-    const double count = return_stats_->count();
-    out.insert("reward_normalizer/count", Tensor::f64(std::span<const double>(&count, 1), {}));
-    out.insert(
-        "reward_normalizer/discounted_returns",
-        Tensor::f64(discounted_returns_, {static_cast<int64_t>(discounted_returns_.size())}));
-  }
+  if (reward_scaling_) reward_scaling_->save(out, kRewardScalingPrefix);
   if (memory_) memory_->save(out);
 }
 
@@ -52,17 +42,7 @@ void PPO::restore_state(const TensorDict& in) {
   restore_rng_state(action_rng_, "rng/actions", in);
   restore_rng_state(shuffle_rng_, "rng/shuffle", in);
   learner_->restore_state("optimizer/", in);
-  if (return_stats_) {
-    double mean = 0, var = 0, count = 0;
-    in.expect("reward_normalizer/mean", DType::f64, {1}).copy_to(std::span<double>(&mean, 1));
-    in.expect("reward_normalizer/var", DType::f64, {1}).copy_to(std::span<double>(&var, 1));
-    in.expect("reward_normalizer/count", DType::f64, {}).copy_to(std::span<double>(&count, 1));
-    return_stats_->set_state(std::span<const double>(&mean, 1), std::span<const double>(&var, 1),
-                             count);
-    in.expect("reward_normalizer/discounted_returns", DType::f64,
-              {static_cast<int64_t>(discounted_returns_.size())})
-        .copy_to(std::span<double>(discounted_returns_));
-  }
+  if (reward_scaling_) reward_scaling_->restore(in, kRewardScalingPrefix);
   if (memory_) memory_->restore(in);
 }
 

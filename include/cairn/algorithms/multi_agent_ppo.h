@@ -10,7 +10,10 @@
 // one column per (copy, agent) the policy acts for; a row is a sample only if that agent
 // acted in that step (agents finish early and join late). GAE runs along each agent's own
 // steps: an agent's part ends with terminated or truncated before it leaves, so the recursion
-// never crosses a gap; a truncated part bootstraps from V(its final observation).
+// never crosses a gap; a truncated part bootstraps from V(its final observation). With
+// normalize_rewards (run-wide or a policy's own), a trained policy scales its agents' rewards
+// by the standard deviation of their discounted returns (reward_scaling.h), each agent column
+// a stream of its own.
 //
 // Counters: timesteps are the copies' steps (num_envs * num_steps per iteration, RLlib's
 // env steps); an episode is a copy's episode and its return is the sum of its agents' returns.
@@ -26,7 +29,8 @@
 //
 // Checkpoints: policies/<id>/ for every policy, each a standalone policy folder that restores
 // alone; the state holds the generators, each trained policy's optimiser ("optimizer/<id>/"),
-// each policy's episode statistics and, when the environment can save it, the environments'
+// each policy's episode statistics, each reward-normalising policy's statistics
+// ("reward_normalizer/<id>/") and, when the environment can save it, the environments'
 // state ("multi_agent_envs/") and the league's state ("league/", "rng/league"): a resumed run
 // then equals an uninterrupted one bit for bit.
 //
@@ -47,6 +51,7 @@
 #include "cairn/algorithms/multi_agent_ppo_config.h"
 #include "cairn/algorithms/policy_mapping.h"
 #include "cairn/algorithms/ppo_learner.h"
+#include "cairn/algorithms/reward_scaling.h"
 #include "cairn/env/multi_agent_vector_env.h"
 #include "cairn/policy/policy.h"
 #include "cairn/storage/rollout_buffer.h"
@@ -126,8 +131,13 @@ class MultiAgentPPO : public Algorithm {
     std::vector<int64_t> live_indices;  // discrete
     std::vector<float> live_raw;        // Box
     std::vector<size_t> truncated;      // columns to bootstrap this step
-    EpisodeStatistics returns;          // mean return of its agents per episode
-    TrainResult update_result;          // the learner's metrics, before they are prefixed
+    // normalize_rewards (trained policies): one stream per column, and the step's raw
+    // rewards and ends per column.
+    std::unique_ptr<RewardScaling> reward_scaling;
+    std::vector<double> step_rewards;
+    std::vector<uint8_t> step_terminated, step_truncated;
+    EpisodeStatistics returns;  // mean return of its agents per episode
+    TrainResult update_result;  // the learner's metrics, before they are prefixed
   };
   Member& member(const std::string& id);
   // The member playing `agent` of copy k (a league seat: the copy drawn for its episode).

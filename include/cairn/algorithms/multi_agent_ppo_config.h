@@ -20,16 +20,17 @@
 // policies: policies/<learner>_v<n>/ in checkpoints, restorable alone.
 //
 // A policy's "config" overrides the run's PPO settings for that policy alone: its network
-// (hidden_sizes, activation, model, log_std_init), its observation normalisation and its
-// update (learning_rate, anneal_lr, adam_eps, max_grad_norm, num_epochs, num_minibatches,
-// clip_coef, clip_value_loss, value_clip_coef, ent_coef, vf_coef, normalize_advantages,
-// target_kl, gamma, gae_lambda). The rollout's settings (env_id, env_options, num_envs,
-// num_env_threads, num_steps, total_timesteps, seed, non_finite) are the run's. A policy with
-// "trained": false acts but never learns (a fixed opponent: its weights are those it was
-// created or restored with, or set through the algorithm).
+// (hidden_sizes, activation, model, log_std_init), its observation and reward normalisation
+// (normalize_observations, observation_clip, normalize_rewards, reward_clip) and its update
+// (learning_rate, anneal_lr, adam_eps, max_grad_norm, num_epochs, num_minibatches, clip_coef,
+// clip_value_loss, value_clip_coef, ent_coef, vf_coef, normalize_advantages, target_kl, gamma,
+// gae_lambda). The rollout's settings (env_id, env_options, num_envs, num_env_threads, num_steps,
+// total_timesteps, seed, non_finite) are the run's. A policy with "trained": false acts but never
+// learns (a fixed opponent: its weights are those it was created or restored with, or set through
+// the algorithm).
 //
 // Not yet supported in multi-agent runs, and refused naming the key: memory (recurrent
-// policies), normalize_rewards, non_finite "skip", num_env_threads above 1.
+// policies), non_finite "skip", num_env_threads above 1.
 //
 // from_json() refuses unknown keys and out-of-range values with a cairn::Error naming the key;
 // to_json() writes every key (from_json(to_json(c)) == c).

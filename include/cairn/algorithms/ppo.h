@@ -41,6 +41,7 @@
 #include "cairn/algorithms/algorithm_registry.h"
 #include "cairn/algorithms/ppo_config.h"
 #include "cairn/algorithms/ppo_learner.h"
+#include "cairn/algorithms/reward_scaling.h"
 #include "cairn/algorithms/rollout_memory.h"
 #include "cairn/distributed/row_gather.h"
 #include "cairn/env/vector_env.h"
@@ -112,7 +113,6 @@ class PPO : public Algorithm {
  private:
   void collect_rollouts(TrainResult& result);
   std::span<const float> act(std::span<const float> features, std::span<float> values);
-  void scale_rewards(std::span<float> rewards);
   void update(TrainResult& result);
   void check_memory(const nn::ModelSpec& spec) const;
   template <typename Action>
@@ -122,9 +122,7 @@ class PPO : public Algorithm {
   std::unique_ptr<VectorEnv> envs_;
   std::unique_ptr<Policy> policy_;
   Rng action_rng_, shuffle_rng_;
-  std::unique_ptr<RunningMeanStd> return_stats_;  // normalize_rewards
-  std::vector<double> discounted_returns_;        // per environment
-  std::vector<float> return_scratch_;
+  std::unique_ptr<RewardScaling> reward_scaling_;  // normalize_rewards
 
   // Rollout storage (time-major).
   size_t num_envs_ = 0, num_steps_ = 0, batch_ = 0, feature_size_ = 0, action_dim_ = 0;
