@@ -1,6 +1,7 @@
 #include "cairn/algorithms/reward_scaling.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "cairn/error.h"
 
@@ -46,10 +47,25 @@ void RewardScaling::save(TensorDict& out, const std::string& prefix) const {
 }
 
 void RewardScaling::check(const TensorDict& in, const std::string& prefix, int64_t streams) {
-  in.expect(prefix + "mean", DType::f64, {1});
-  in.expect(prefix + "var", DType::f64, {1});
-  in.expect(prefix + "count", DType::f64, {});
+  const double mean = in.expect(prefix + "mean", DType::f64, {1}).to_vector<double>()[0];
+  const double var = in.expect(prefix + "var", DType::f64, {1}).to_vector<double>()[0];
+  const double count = in.expect(prefix + "count", DType::f64, {}).to_vector<double>()[0];
   in.expect(prefix + "discounted_returns", DType::f64, {streams});
+  // What RunningMeanStd::set_state would refuse, named here by tensor and file (a value that is
+  // not finite is refused by the checkpoint reader, which names it, before this is reached).
+  if (!std::isfinite(mean)) {
+    throw Error(in.source() + ": tensor '" + prefix + "mean' holds non-finite values");
+  }
+  if (!std::isfinite(var)) {
+    throw Error(in.source() + ": tensor '" + prefix + "var' holds non-finite values");
+  }
+  if (!std::isfinite(count)) {
+    throw Error(in.source() + ": tensor '" + prefix + "count' holds non-finite values");
+  }
+  if (var < 0) {
+    throw Error(in.source() + ": tensor '" + prefix + "var' must be a non-negative variance");
+  }
+  if (count <= 0) throw Error(in.source() + ": tensor '" + prefix + "count' must be positive");
 }
 
 void RewardScaling::restore(const TensorDict& in, const std::string& prefix) {

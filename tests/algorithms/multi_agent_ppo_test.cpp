@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,6 +21,7 @@
 #include "cairn/export/c_export.h"
 #include "cairn/export/onnx_export.h"
 #include "cairn/io/safetensors.h"
+#include "checkpoint/checkpoint_test_files.h"
 #include "error_matchers.h"
 #include "support/scratch_dir.h"
 
@@ -306,6 +308,35 @@ TEST(MultiAgentPPORewardNormalisation, ItsStatisticsAreInTheCheckpointAndResumeB
   EXPECT_GT(state.at("reward_normalizer/slow/count").to_vector<double>()[0], 1.0);
   EXPECT_FALSE(state.contains("reward_normalizer/fast/count"));
   EXPECT_FALSE(state.contains("reward_normalizer/fixed/count"));
+}
+
+TEST(MultiAgentPPORewardNormalisation, ABrokenStateIsRefusedNamingTheTensor) {
+  ScratchDir dir;
+  MultiAgentPPO algo(reward_normalising_config());
+  algo.train();
+  algo.save_checkpoint(dir / "ckpt");
+  const fs::path state = dir / "ckpt" / kAlgorithmStateFile;
+  const TensorDict good = read_safetensors(state);
+  const auto refused_with = [&](const std::function<void(TensorDict&)>& edit) {
+    TensorDict d = good;
+    edit(d);
+    write_safetensors(state, d);
+    checkpoint_testing::rehash(dir / "ckpt", kCheckpointManifestFile);
+    return testing::error_of([&] { restore_algorithm(dir / "ckpt"); });
+  };
+  std::string error = refused_with([](TensorDict& d) {
+    d.insert_or_assign("reward_normalizer/slow/discounted_returns",
+                       Tensor::f64(std::vector<double>{0, 0, 0}, {3}));
+  });
+  EXPECT_NE(error.find("'reward_normalizer/slow/discounted_returns'"), std::string::npos) << error;
+  error = refused_with([](TensorDict& d) { d.erase("reward_normalizer/slow/count"); });
+  EXPECT_NE(error.find("'reward_normalizer/slow/count'"), std::string::npos) << error;
+  error = refused_with([](TensorDict& d) {
+    d.insert_or_assign("reward_normalizer/slow/var", Tensor::f64(std::vector<double>{-1.0}, {1}));
+  });
+  EXPECT_NE(error.find("tensor 'reward_normalizer/slow/var' must be a non-negative variance"),
+            std::string::npos)
+      << error;
 }
 
 TEST(MultiAgentPPOCheckpoint, ExportsOfEachPolicyAreProven) {

@@ -46,9 +46,11 @@ class RewardScaling {
              std::span<float> out);
 
   void save(TensorDict& out, const std::string& prefix) const;
-  // Throws cairn::Error naming the tensor when one is missing or does not fit.
+  // Throws cairn::Error naming the tensor (and in.source()) when one is missing, has another
+  // dtype or shape, or holds a value the statistics cannot take (one that is not finite, a
+  // negative variance, a count that is not positive).
   void restore(const TensorDict& in, const std::string& prefix);
-  // What restore() reads, checked without building anything.
+  // What restore() reads, checked without building anything (the same errors).
   static void check(const TensorDict& in, const std::string& prefix, int64_t streams);
 
  private:
