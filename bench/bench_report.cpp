@@ -82,6 +82,12 @@ std::string format_duration(double ns) {
   return buf;
 }
 
+std::string format_number(double v, const char* fmt) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, fmt, v);
+  return buf;
+}
+
 Table::Table(std::vector<std::string> header) {
   rows_.push_back(std::move(header));
 }

@@ -59,6 +59,9 @@ double median_ns(F&& f, int repeats = 31, int inner = 0, double warmup_seconds =
 // "0.412 µs", "87.3 µs", "1.25 ms" from nanoseconds.
 std::string format_duration(double ns);
 
+// v printed with one printf conversion for a double (fmt such as "%.2f" or "%.0fk").
+std::string format_number(double v, const char* fmt);
+
 // A left-aligned text table with a header row and a rule under it.
 class Table {
  public:

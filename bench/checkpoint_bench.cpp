@@ -6,9 +6,9 @@
 #include <filesystem>
 
 #include "bench_report.h"
+#include "cairn/checkpoint/policy_checkpoint.h"
 #include "cairn/nn/model_builder.h"
 #include "cairn/nn/model_zoo.h"
-#include "cairn/checkpoint/policy_checkpoint.h"
 
 namespace {
 

@@ -51,12 +51,6 @@ double thread_cpu_seconds() {
   return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
 }
 
-std::string fixed(double v, int digits) {
-  char s[48];
-  std::snprintf(s, sizeof s, "%.*f", digits, v);
-  return s;
-}
-
 // "N" -> 1..N, "A..B" -> A..B.
 std::pair<uint64_t, uint64_t> seed_range(const std::string& arg) {
   const size_t dots = arg.find("..");
@@ -118,13 +112,14 @@ void time_to_solve(std::pair<uint64_t, uint64_t> seeds, const std::vector<std::s
       cpu_to_solve.push_back(s.train_cpu);
       wall_to_solve.push_back(s.wall);
     }
-    const std::vector<std::string> row = {std::to_string(seed),
-                                          solved ? std::to_string(s.steps) : "never",
-                                          solved ? fixed(s.train_seconds, 2) : "-",
-                                          solved ? fixed(s.train_cpu, 2) : "-",
-                                          solved ? fixed(s.wall, 2) : "-",
-                                          fixed(s.total_train_seconds, 2),
-                                          fixed(s.final_return, 1)};
+    const std::vector<std::string> row = {
+        std::to_string(seed),
+        solved ? std::to_string(s.steps) : "never",
+        solved ? cairn::bench::format_number(s.train_seconds, "%.2f") : "-",
+        solved ? cairn::bench::format_number(s.train_cpu, "%.2f") : "-",
+        solved ? cairn::bench::format_number(s.wall, "%.2f") : "-",
+        cairn::bench::format_number(s.total_train_seconds, "%.2f"),
+        cairn::bench::format_number(s.final_return, "%.1f")};
     std::string line;
     for (const std::string& cell : row) line += cell + " ";
     std::fprintf(stderr, "%s\n", line.c_str());
@@ -133,9 +128,10 @@ void time_to_solve(std::pair<uint64_t, uint64_t> seeds, const std::vector<std::s
   table.print();
   if (!train_to_solve.empty()) {
     std::printf("median over the %zu solving seeds: %s s training, %s s training CPU, %s s wall\n",
-                train_to_solve.size(), fixed(cairn::bench::median(train_to_solve), 2).c_str(),
-                fixed(cairn::bench::median(cpu_to_solve), 2).c_str(),
-                fixed(cairn::bench::median(wall_to_solve), 2).c_str());
+                train_to_solve.size(),
+                cairn::bench::format_number(cairn::bench::median(train_to_solve), "%.2f").c_str(),
+                cairn::bench::format_number(cairn::bench::median(cpu_to_solve), "%.2f").c_str(),
+                cairn::bench::format_number(cairn::bench::median(wall_to_solve), "%.2f").c_str());
   }
 }
 

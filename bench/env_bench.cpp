@@ -100,10 +100,9 @@ int main() {
   cairn::bench::Table table(
       {"environment", "Env::step", "VectorEnv N=1", "VectorEnv N=8", "VectorEnv N=64"});
   for (const std::string& id : cairn::registered_env_ids()) {
-    table.add_row({id, millions(single_steps_per_second(id)),
-                   millions(vector_steps_per_second(id, 1)),
-                   millions(vector_steps_per_second(id, 8)),
-                   millions(vector_steps_per_second(id, 64))});
+    table.add_row(
+        {id, millions(single_steps_per_second(id)), millions(vector_steps_per_second(id, 1)),
+         millions(vector_steps_per_second(id, 8)), millions(vector_steps_per_second(id, 64))});
   }
   table.print();
   std::printf(

@@ -159,16 +159,9 @@ std::vector<int64_t> replay_counts(bool trained, const std::vector<cairn::TrainR
   return counts;
 }
 
+// Agent transitions per second, in thousands.
 std::string rate(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.0fk", v / 1e3);
-  return buf;
-}
-
-std::string fixed(double v, const char* fmt) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, fmt, v);
-  return buf;
+  return cairn::bench::format_number(v / 1e3, "%.0fk");
 }
 
 // An algorithm comparison: the multi-agent side's train() blocks are timed with the real
@@ -345,17 +338,19 @@ int main(int argc, char** argv) {
   cairn::bench::Table table({"what", "multi-agent (agent transitions/s)",
                              "PPO 8 envs (agent transitions/s)", "multi / PPO", "target"});
   table.add_row({"training iteration (rollout + GAE + update)", rate(full.multi), rate(full.single),
-                 fixed(full.multi / full.single, "%.2f"), ">= 0.90"});
+                 cairn::bench::format_number(full.multi / full.single, "%.2f"), ">= 0.90"});
   table.add_row({"the same after " + std::to_string(kLate) + " iterations", rate(late.multi),
-                 rate(late.single), fixed(late.multi / late.single, "%.2f"), ">= 0.90"});
+                 rate(late.single), cairn::bench::format_number(late.multi / late.single, "%.2f"),
+                 ">= 0.90"});
   // The count: 8 agent-steps per multi-agent step, whether or not every agent is live.
   const double nominal = static_cast<double>(iterations * s.num_steps * kAgents) / full.multi_block;
   table.add_row({"the same, counting 8 agent-steps per copy step", rate(nominal), rate(full.single),
-                 fixed(nominal / full.single, "%.2f"), ">= 0.90"});
+                 cairn::bench::format_number(nominal / full.single, "%.2f"), ">= 0.90"});
   table.add_row(
       {"rollout only (policy not trained)", rate(rollout.multi), "n/a (no such mode)", "-", "-"});
   table.add_row({"environments only (fixed actions, no policy)", rate(envs.multi),
-                 rate(envs.single), fixed(envs.multi / envs.single, "%.2f"), "-"});
+                 rate(envs.single), cairn::bench::format_number(envs.multi / envs.single, "%.2f"),
+                 "-"});
   table.print();
   std::printf(
       "\nmulti-agent agent transitions per copy step: %.2f of %d (training, from iteration %d), "

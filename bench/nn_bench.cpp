@@ -31,12 +31,6 @@ namespace {
 
 using namespace cairn::nn;
 
-std::string fmt_number(double v, int decimals) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
-}
-
 using cairn::nn::Index;
 using cairn::nn::RowMatrix;
 
@@ -149,8 +143,9 @@ void print_share_of_peak() {
       const auto row = [&](const char* pass, double ns, double products) {
         const double gflops = products * product / ns;
         table.add_row({std::to_string(w), std::to_string(batch), pass,
-                       cairn::bench::format_duration(ns), fmt_number(gflops, 1),
-                       fmt_number(100.0 * gflops / peak.gflops, 0) + "%"});
+                       cairn::bench::format_duration(ns),
+                       cairn::bench::format_number(gflops, "%.1f"),
+                       cairn::bench::format_number(100.0 * gflops / peak.gflops, "%.0f") + "%"});
       };
       row("forward", fwd, 3);
       row("backward", bwd, 5);
@@ -189,7 +184,8 @@ void print_intra_op_threads() {
     }
     set_intra_op_threads(1);
     table.add_row({std::to_string(batch), cairn::bench::format_duration(ns[0]),
-                   cairn::bench::format_duration(ns[1]), fmt_number(ns[0] / ns[1], 2) + "x"});
+                   cairn::bench::format_duration(ns[1]),
+                   cairn::bench::format_number(ns[0] / ns[1], "%.2f") + "x"});
   }
   table.print();
 }

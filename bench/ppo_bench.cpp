@@ -94,12 +94,6 @@ std::string steps(int64_t n) {
   return n < 0 ? "-" : std::to_string(n);
 }
 
-std::string number(double v, const char* fmt) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, fmt, v);
-  return buf;
-}
-
 // RLtools v2.2.0 examples/pendulum-ppo/training.cpp, setting by setting: its
 // LOOP_CORE_PARAMETERS (4 envs x 1024 steps, batch 256 -> 16 minibatches, 2 epochs, gamma
 // 0.9, initial action std 2, no entropy bonus, observation normalisation, 64 x 64 actor
@@ -266,9 +260,11 @@ int flops_report() {
       net += (i ? "x" : "") + std::to_string(config.hidden_sizes[i]);
     }
     net += " " + config.activation;
-    table.add_row({c.name, net, number(samples, "%.0f"), cairn::bench::format_duration(t * 1e9),
-                   number(flops / 1e9, "%.3f"), number(flops / t / 1e9, "%.1f"),
-                   number(100 * flops / t / 1e9 / peak.gflops, "%.0f") + "%"});
+    table.add_row({c.name, net, cairn::bench::format_number(samples, "%.0f"),
+                   cairn::bench::format_duration(t * 1e9),
+                   cairn::bench::format_number(flops / 1e9, "%.3f"),
+                   cairn::bench::format_number(flops / t / 1e9, "%.1f"),
+                   cairn::bench::format_number(100 * flops / t / 1e9 / peak.gflops, "%.0f") + "%"});
   }
   table.print();
   return 0;
@@ -300,8 +296,9 @@ int mujoco_report(int argc, char** argv) {
       if (id == env) reference = figures + "; ";
     }
     const std::optional<double> threshold = cairn::env_spec(env).reward_threshold;
-    reference += threshold ? "Gymnasium's reward threshold " + number(*threshold, "%g")
-                           : std::string("Gymnasium registers no reward threshold");
+    reference +=
+        threshold ? "Gymnasium's reward threshold " + cairn::bench::format_number(*threshold, "%g")
+                  : std::string("Gymnasium registers no reward threshold");
     tasks.push_back({env, reference});
   }
   if (argc > 2) {
@@ -332,8 +329,9 @@ int mujoco_report(int argc, char** argv) {
       const auto results = ppo.learn(stop);
       const double seconds_taken = results.back().time_elapsed;
       table.add_row({std::to_string(seed), seconds(seconds_taken),
-                     number(static_cast<double>(results.back().timesteps) / seconds_taken, "%.0f"),
-                     number(ppo.evaluate(10, true).mean_return, "%.1f")});
+                     cairn::bench::format_number(
+                         static_cast<double>(results.back().timesteps) / seconds_taken, "%.0f"),
+                     cairn::bench::format_number(ppo.evaluate(10, true).mean_return, "%.1f")});
     }
     table.print();
     std::printf("\n");
@@ -402,8 +400,9 @@ int main(int argc, char** argv) {
     for (uint64_t seed = 1; seed <= 5; ++seed) {
       const Row r = run(task, seed);
       table.add_row({std::to_string(seed), seconds(r.train100_seconds), steps(r.train100_steps),
-                     seconds(r.eval_seconds), steps(r.eval_steps), number(r.final_eval, "%.2f"),
-                     seconds(r.total_seconds), number(r.steps_per_second, "%.0f")});
+                     seconds(r.eval_seconds), steps(r.eval_steps),
+                     cairn::bench::format_number(r.final_eval, "%.2f"), seconds(r.total_seconds),
+                     cairn::bench::format_number(r.steps_per_second, "%.0f")});
       if (r.train100_seconds >= 0) solve_times.push_back(r.train100_seconds);
     }
     table.print();

@@ -145,8 +145,6 @@ MultiAgentPPO::MultiAgentPPO(const MultiAgentPPOConfig& config)
       m.reward_scaling =
           std::make_unique<RewardScaling>(columns, m.config.gamma, m.config.reward_clip);
       m.step_rewards.assign(columns, 0.0);
-      m.step_terminated.assign(columns, 0);
-      m.step_truncated.assign(columns, 0);
     }
     m.live_log_probs.resize(columns);
     m.live_indices.resize(discrete ? columns * sizes.action_dim : 0);
@@ -219,7 +217,7 @@ Policy& MultiAgentPPO::named_policy(const std::string& id) {
 // The actions of member m's live agents at step t: a_t ~ pi(.|s_t), with log pi(a_t|s_t) and
 // V(s_t) kept for the update. Only the live agents are computed, as one batch (an agent that
 // has ended waits for its copy's reset and costs nothing); their rows of the rollout are
-// filled, the others' rows are zero and are not samples.
+// filled. The others' rows are not samples and nothing reads them.
 void MultiAgentPPO::act(Member& m, size_t t) {
   Policy& pi = *m.policy;
   RolloutBuffer& buf = *m.rollout;
@@ -242,11 +240,6 @@ void MultiAgentPPO::act(Member& m, size_t t) {
   const std::span<float> feats = buf.features(t), values = buf.values(t), logp = buf.log_probs(t);
   const std::span<int64_t> indices = buf.action_indices(t);
   const std::span<float> raw = buf.raw_actions(t);
-  std::fill(feats.begin(), feats.end(), 0.0F);
-  std::fill(values.begin(), values.end(), 0.0F);
-  std::fill(logp.begin(), logp.end(), 0.0F);
-  std::fill(indices.begin(), indices.end(), 0);
-  std::fill(raw.begin(), raw.end(), 0.0F);
   if (live == 0) return;
   // Observation statistics see each live observation before it is used (a fixed policy's
   // statistics are part of it and do not move).
@@ -320,11 +313,8 @@ void MultiAgentPPO::record_step(Member& m, size_t t, TrainResult& result) {
     if (m.reward_scaling) m.step_rewards[c] = r.rewards[i];
   }
   // Reward normalisation: each agent's column is a stream of its own (its discounted return).
-  if (m.reward_scaling) {
-    std::copy(terminated.begin(), terminated.end(), m.step_terminated.begin());
-    std::copy(truncated.begin(), truncated.end(), m.step_truncated.begin());
-    m.reward_scaling->scale(m.step_rewards, m.step_terminated, m.step_truncated, acted, rewards);
-  }
+  if (m.reward_scaling)
+    m.reward_scaling->scale(m.step_rewards, terminated, truncated, acted, rewards);
   for (size_t c = 0; c < columns; ++c) {
     if (acted[c] && !std::isfinite(rewards[c])) {
       const auto [k, i] = m.columns[c];

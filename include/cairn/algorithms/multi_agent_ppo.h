@@ -132,10 +132,9 @@ class MultiAgentPPO : public Algorithm {
     std::vector<float> live_raw;        // Box
     std::vector<size_t> truncated;      // columns to bootstrap this step
     // normalize_rewards (trained policies): one stream per column, and the step's raw
-    // rewards and ends per column.
+    // rewards per column (the rollout keeps them as float).
     std::unique_ptr<RewardScaling> reward_scaling;
     std::vector<double> step_rewards;
-    std::vector<uint8_t> step_terminated, step_truncated;
     EpisodeStatistics returns;  // mean return of its agents per episode
     TrainResult update_result;  // the learner's metrics, before they are prefixed
   };
